@@ -1,0 +1,1 @@
+"""`clew serve` as a real process. Filled in by the collector work."""

@@ -1,0 +1,1 @@
+"""Kafka broker fixture (scripts/kafka-broker). Filled in by the Kafka work."""
