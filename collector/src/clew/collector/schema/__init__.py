@@ -1,0 +1,1 @@
+"""Numbered, idempotent DDL files, applied in order at start-up (see apply.py)."""

@@ -1,0 +1,68 @@
+"""Apply the numbered schema files in order; safe to run at every start-up."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+from clew.collector.settings import Settings
+from clew.collector.store.base import Store
+
+# table -> its TTL expression without the interval, to re-point retention when it changes.
+RETENTION_TTL = {
+    "otel_traces": "toDateTime(Timestamp)",
+    "otel_traces_trace_id_ts": "Start",
+    "otel_logs": "toDateTime(Timestamp)",
+    "clew_business_keys": "toDateTime(LastSeen)",
+    "clew_span_links": "toDateTime(Timestamp)",
+}
+_FILE = re.compile(r"^\d{3}_[a-z0-9_]+\.sql$")
+
+
+def schema_files() -> list[tuple[str, str]]:
+    """(name, text) of every schema file, in number order."""
+    root = resources.files(__package__ or "clew.collector.schema")
+    names = sorted(entry.name for entry in root.iterdir() if _FILE.match(entry.name))
+    return [(name, root.joinpath(name).read_text(encoding="utf-8")) for name in names]
+
+
+def statements(text: str, retention_days: int) -> list[str]:
+    """The statements of one file, with the retention filled in."""
+    filled = text.replace("{retention_days}", str(int(retention_days)))
+    lines = [line for line in filled.splitlines() if not line.lstrip().startswith("--")]
+    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+
+
+def apply_schema(store: Store, settings: Settings) -> None:
+    """Create what is missing, then bring retention and business keys in line with settings."""
+    for _name, text in schema_files():
+        for statement in statements(text, settings.retention_days):
+            store.command(statement)
+    _align_retention(store, settings.retention_days)
+    write_business_key_names(store, settings.business_keys)
+
+
+def write_business_key_names(store: Store, keys: list[str]) -> None:
+    """Replace the configured business keys the materialized views index."""
+    store.command("TRUNCATE TABLE IF EXISTS clew_business_key_names")
+    if keys:
+        store.command(
+            "INSERT INTO clew_business_key_names SELECT arrayJoin({keys:Array(String)})",
+            {"keys": sorted(set(keys))},
+        )
+
+
+def _align_retention(store: Store, days: int) -> None:
+    found = store.query(
+        "SELECT name, engine_full FROM system.tables"
+        " WHERE database = currentDatabase() AND name IN {names:Array(String)}",
+        {"names": list(RETENTION_TTL)},
+    )
+    wanted = f"toIntervalDay({int(days)})"
+    for name, engine_full in found.rows:
+        if wanted not in engine_full:
+            ttl = f"{RETENTION_TTL[name]} + {wanted}"
+            # The DDL takes no parameters; both parts come from this module, not from input.
+            store.command(
+                f"ALTER TABLE {name} MODIFY TTL {ttl} SETTINGS materialize_ttl_after_modify = 0"
+            )

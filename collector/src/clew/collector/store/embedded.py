@@ -1,0 +1,91 @@
+"""The embedded backend: ClickHouse in-process through chDB, data in one local folder."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from chdb import session as chdb_session
+
+from clew.collector.errors import StoreError
+from clew.collector.store.base import QueryResult
+from clew.collector.store.params import encode
+
+_SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# JSON numbers for 64-bit integers, so results carry int rather than str.
+_OUTPUT_SETTINGS = {"output_format_json_quote_64bit_integers": 0}
+
+
+class ChdbStore:
+    """A chDB session behind one lock: chDB sessions are not safe to share between threads."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data_dir
+        self._lock = threading.Lock()
+        self._session: chdb_session.Session | None = chdb_session.Session(str(data_dir))  # type: ignore[no-untyped-call]
+
+    def query(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        settings: Mapping[str, Any] | None = None,
+    ) -> QueryResult:
+        """Run a SELECT; results as documented on `Store`."""
+        text = sql.rstrip().rstrip(";") + _settings_clause({**_OUTPUT_SETTINGS, **(settings or {})})
+        raw = self._run(text, "JSONCompact", parameters)
+        if not raw:
+            return QueryResult(column_names=())
+        doc = json.loads(raw)
+        names = tuple(column["name"] for column in doc["meta"])
+        return QueryResult(column_names=names, rows=[tuple(row) for row in doc["data"]])
+
+    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
+        """Run a statement that returns no rows."""
+        self._run(sql, "CSV", parameters)
+
+    def insert(self, table: str, data: str, fmt: str = "JSONEachRow") -> None:
+        """Insert rows already encoded in `fmt`."""
+        if not _SETTING_NAME.match(table) or not _SETTING_NAME.match(fmt):
+            raise StoreError(f"bad table or format name: {table!r} {fmt!r}")
+        self._run(f"INSERT INTO {table} FORMAT {fmt}\n{data}", "CSV", None)
+
+    def close(self) -> None:
+        """Close the chDB session, releasing the data folder for another process."""
+        with self._lock:
+            if self._session is not None:
+                self._session.close()  # type: ignore[no-untyped-call]
+                self._session = None
+
+    def _run(self, sql: str, fmt: str, parameters: Mapping[str, Any] | None) -> bytes:
+        with self._lock:
+            if self._session is None:
+                raise StoreError("store is closed")
+            try:
+                result = self._session.query(sql, fmt, params=encode(parameters))  # type: ignore[no-untyped-call]
+            except Exception as exc:  # chDB raises bare RuntimeError/ChdbError subclasses
+                raise StoreError(str(exc)) from exc
+            return bytes(result.bytes())
+
+
+def _settings_clause(settings: Mapping[str, Any]) -> str:
+    parts = []
+    for name, value in settings.items():
+        if not _SETTING_NAME.match(name) or not isinstance(value, int | float | str):
+            raise StoreError(f"bad setting {name!r}={value!r}")
+        literal = (
+            repr(value)
+            if isinstance(value, int | float)
+            else "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        )
+        parts.append(f"{name} = {literal}")
+    return " SETTINGS " + ", ".join(parts) if parts else ""
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -1,0 +1,155 @@
+"""The schema files on real chDB: tables, materialized views, retention, business keys."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from clew.collector.schema.apply import apply_schema, schema_files
+from clew.collector.settings import Settings
+from clew.collector.store import ChdbStore, open_store
+
+NOW = time.time_ns()
+
+
+def _span(**fields: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "TimestampNs": NOW,
+        "EndNs": NOW + 5_000,
+        "TraceId": "0af7651916cd43dd8448eb211c80319c",
+        "SpanId": "b7ad6b7169203331",
+        "SpanName": "GET /orders",
+        "SpanKind": "Server",
+        "ServiceName": "shop",
+        "StatusCode": "Unset",
+    }
+    row.update(fields)
+    return row
+
+
+def _insert(store: ChdbStore, table: str, *rows: dict[str, object]) -> None:
+    store.insert(table, "\n".join(json.dumps(row) for row in rows))
+
+
+def test_files_are_numbered_and_in_order() -> None:
+    names = [name for name, _ in schema_files()]
+    assert names == sorted(names)
+    assert names[0].startswith("001_") and len(names) >= 6
+
+
+def test_tables_have_the_exporter_columns(store: ChdbStore) -> None:
+    columns = store.query(
+        "SELECT name, type FROM system.columns WHERE table = {t:String} ORDER BY position",
+        {"t": "otel_traces"},
+    ).rows
+    assert columns[:3] == [
+        ("Timestamp", "DateTime64(9)"),
+        ("TraceId", "String"),
+        ("SpanId", "String"),
+    ]
+    assert ("Events.Attributes", "Array(Map(LowCardinality(String), String))") in columns
+    assert ("Duration", "UInt64") in columns
+    keys = store.query(
+        "SELECT sorting_key, partition_key FROM system.tables WHERE name = {t:String}",
+        {"t": "otel_logs"},
+    ).rows
+    assert keys == [
+        ("toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp", "toDate(Timestamp)")
+    ]
+
+
+def test_apply_is_idempotent_and_follows_retention(settings: Settings, store: ChdbStore) -> None:
+    apply_schema(store, settings)
+    changed = settings.model_copy(update={"retention_days": 3})
+    apply_schema(store, changed)
+    engines = store.query(
+        "SELECT name, engine_full FROM system.tables WHERE name IN ('otel_traces', 'otel_logs')"
+    ).rows
+    assert len(engines) == 2
+    assert all("toIntervalDay(3)" in engine for _, engine in engines)
+
+
+def test_span_insert_fills_traces_and_lookup(store: ChdbStore) -> None:
+    later = _span(SpanId="00f067aa0ba902b7", TimestampNs=NOW + 10**9, EndNs=NOW + 10**9 + 5_000)
+    _insert(store, "clew_ingest_spans", _span(), later)
+    rows = store.query("SELECT Timestamp, Duration FROM otel_traces ORDER BY Timestamp").rows
+    assert [duration for _, duration in rows] == [5_000, 5_000]
+    lookup = store.query(
+        "SELECT TraceId, min(Start), max(End) FROM otel_traces_trace_id_ts GROUP BY TraceId"
+    ).rows
+    assert len(lookup) == 1 and lookup[0][0] == "0af7651916cd43dd8448eb211c80319c"
+
+
+def test_business_keys_from_spans_and_logs(store: ChdbStore) -> None:
+    _insert(store, "clew_ingest_spans", _span(SpanAttributes={"order.id": "A-1", "other": "x"}))
+    _insert(
+        store,
+        "clew_ingest_spans",
+        _span(StatusCode="Error", ServiceName="pay", SpanAttributes={"order.id": "A-1"}),
+    )
+    _insert(
+        store,
+        "clew_ingest_logs",
+        {
+            "TimestampNs": NOW,
+            "TraceId": "11111111111111111111111111111111",
+            "ServiceName": "mail",
+            "SeverityNumber": 9,
+            "LogAttributes": {"customer.id": "C-7"},
+        },
+    )
+    found = store.query(
+        "SELECT TraceId, max(HasError), arraySort(groupUniqArrayArray(Services))"
+        " FROM clew_business_keys WHERE Key = {key:String} AND Value = {value:String}"
+        " GROUP BY TraceId",
+        {"key": "order.id", "value": "A-1"},
+    ).rows
+    assert found == [("0af7651916cd43dd8448eb211c80319c", 1, ["pay", "shop"])]
+    by_log = store.query(
+        "SELECT TraceId, max(HasError) FROM clew_business_keys WHERE Key = 'customer.id'"
+        " GROUP BY TraceId"
+    ).rows
+    assert by_log == [("11111111111111111111111111111111", 0)]
+    unindexed = store.query("SELECT count() FROM clew_business_keys WHERE Key = 'other'").rows
+    assert unindexed == [(0,)]
+
+
+def test_span_links_side_table(store: ChdbStore) -> None:
+    linked = "22222222222222222222222222222222"
+    _insert(
+        store,
+        "clew_ingest_spans",
+        _span(
+            LinksTraceId=[linked, ""],
+            LinksSpanId=["1111111111111111", ""],
+            LinksTraceState=["", ""],
+            LinksAttributes=[{"messaging.system": "kafka"}, {}],
+        ),
+    )
+    edges = store.query(
+        "SELECT LinkedSpanId, TraceId, SpanId, ServiceName, Attributes FROM clew_span_links"
+        " WHERE LinkedTraceId = {trace_id:String}",
+        {"trace_id": linked},
+    ).named()
+    assert edges == [
+        {
+            "LinkedSpanId": "1111111111111111",
+            "TraceId": "0af7651916cd43dd8448eb211c80319c",
+            "SpanId": "b7ad6b7169203331",
+            "ServiceName": "shop",
+            "Attributes": {"messaging.system": "kafka"},
+        }
+    ]
+    assert store.query("SELECT count() FROM clew_span_links").rows == [(1,)]
+
+
+def test_data_survives_reopen(settings: Settings, store: ChdbStore, tmp_path: Path) -> None:
+    _insert(store, "clew_ingest_spans", _span())
+    store.close()
+    reopened = open_store(settings)
+    try:
+        apply_schema(reopened, settings)
+        assert reopened.query("SELECT count() FROM otel_traces").rows == [(1,)]
+    finally:
+        reopened.close()

@@ -1,0 +1,51 @@
+"""The embedded store: typed parameters, result shapes, errors, closing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from clew.collector.errors import StoreError
+from clew.collector.store import ChdbStore
+
+
+@pytest.mark.parametrize(
+    "value", ["plain", "quote ' here", "back\\slash", "tab\tand\nnewline", "\\N", "ünï"]
+)
+def test_string_parameters_round_trip(store: ChdbStore, value: str) -> None:
+    assert store.query("SELECT {v:String} AS v", {"v": value}).rows == [(value,)]
+
+
+def test_typed_parameters(store: ChdbStore) -> None:
+    result = store.query(
+        "SELECT {n:UInt64} AS n, {xs:Array(String)} AS xs,"
+        " {t:DateTime64(9)} AS t, {f:Float64} AS f",
+        {"n": 2**63, "xs": ["a", "b'c"], "t": datetime(2026, 1, 2, 3, 4, 5, 6), "f": 1.5},
+    )
+    assert result.named() == [
+        {"n": 2**63, "xs": ["a", "b'c"], "t": "2026-01-02 03:04:05.000006000", "f": 1.5}
+    ]
+
+
+def test_settings_and_empty_result(store: ChdbStore) -> None:
+    result = store.query("SELECT number FROM numbers(10) WHERE 0", settings={"max_threads": 1})
+    assert result.column_names == ("number",) and result.rows == []
+
+
+def test_errors_are_store_errors(store: ChdbStore) -> None:
+    with pytest.raises(StoreError, match="UNKNOWN_TABLE"):
+        store.query("SELECT * FROM no_such_table")
+    with pytest.raises(StoreError):
+        store.insert("bad name;", "{}")
+
+
+def test_closed_store_refuses(store: ChdbStore) -> None:
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.query("SELECT 1")
+
+
+def test_nested_strings_with_escapes(store: ChdbStore) -> None:
+    values = ["tab\there", "new\nline", "q'uote", "back\\slash"]
+    assert store.query("SELECT {xs:Array(String)}", {"xs": values}).rows == [(values,)]
