@@ -1,0 +1,152 @@
+"""Turn on the contrib instrumentations of the libraries that are installed, once."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from clew.instrumentation._structlog import instrument_structlog, uninstrument_structlog
+
+# The ASGI receive/send spans double the per-request cost and say little (issue 3 bench).
+FASTAPI_OPTIONS: dict[str, Any] = {"exclude_spans": ["receive", "send"]}
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _instrument(instrumentor: Any, **options: Any) -> None:
+    """instrument() unless something (opentelemetry-instrument, the app) already did."""
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(**options)
+
+
+def _fastapi() -> None:
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    _instrument(FastAPIInstrumentor(), **FASTAPI_OPTIONS)
+    _instrument_preimported_fastapi()
+
+
+def _instrument_preimported_fastapi() -> None:
+    """Instrument apps built from a FastAPI class imported before clew.
+
+    The contrib instrumentor swaps ``fastapi.FastAPI`` for a subclass, which misses
+    ``from fastapi import FastAPI`` done earlier; clew also hooks the original class's
+    __init__, skipping apps that the subclass instruments itself.
+    """
+    import fastapi
+    import fastapi.applications
+    import wrapt
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    base = fastapi.applications.FastAPI
+    if isinstance(base.__dict__["__init__"], wrapt.FunctionWrapper):
+        return
+
+    def init(wrapped: Callable[..., None], app: Any, args: Any, kwargs: Any) -> None:
+        wrapped(*args, **kwargs)
+        instrumented_class = fastapi.FastAPI
+        if instrumented_class is not base and isinstance(app, instrumented_class):
+            return
+        if not getattr(app, "_is_instrumented_by_opentelemetry", False):
+            FastAPIInstrumentor.instrument_app(app, **FASTAPI_OPTIONS)
+
+    wrapt.wrap_function_wrapper(base, "__init__", init)
+
+
+def _uninstrument_preimported_fastapi() -> None:
+    import fastapi.applications
+    import wrapt
+
+    base = fastapi.applications.FastAPI
+    init = base.__dict__["__init__"]
+    if isinstance(init, wrapt.FunctionWrapper):
+        base.__init__ = init.__wrapped__  # type: ignore[method-assign]
+
+
+def _httpx() -> None:
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    _instrument(HTTPXClientInstrumentor())
+
+
+def _requests() -> None:
+    from opentelemetry.instrumentation.requests import RequestsInstrumentor
+
+    _instrument(RequestsInstrumentor())
+
+
+def _sqlite3() -> None:
+    from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
+
+    _instrument(SQLite3Instrumentor())
+
+
+def _aiokafka() -> None:
+    from clew.instrumentation.kafka import AIOKafkaInstrumentor
+
+    _instrument(AIOKafkaInstrumentor())
+
+
+def _logging() -> None:
+    from opentelemetry.instrumentation.logging import LoggingInstrumentor
+
+    instrumentor = LoggingInstrumentor()
+    _instrument(instrumentor, enable_log_auto_instrumentation=True)
+    handler = LoggingInstrumentor._logging_handler
+    if handler is not None and _skip_sdk_records not in handler.filters:
+        handler.addFilter(_skip_sdk_records)
+
+
+def _skip_sdk_records(record: logging.LogRecord) -> bool:
+    """The exporters' own warnings stay local: exporting them would feed back into themselves."""
+    return not record.name.startswith("opentelemetry")
+
+
+# (module that must be installed, instrument, uninstrument)
+_LIBRARIES: tuple[tuple[str, Callable[[], None], Callable[[], None]], ...] = (
+    ("logging", _logging, lambda: _uninstrument("logging", "LoggingInstrumentor")),
+    ("structlog", instrument_structlog, uninstrument_structlog),
+    ("fastapi", _fastapi, lambda: _uninstrument_fastapi()),
+    ("httpx", _httpx, lambda: _uninstrument("httpx", "HTTPXClientInstrumentor")),
+    ("requests", _requests, lambda: _uninstrument("requests", "RequestsInstrumentor")),
+    ("sqlite3", _sqlite3, lambda: _uninstrument("sqlite3", "SQLite3Instrumentor")),
+    ("aiokafka", _aiokafka, lambda: _uninstrument_kafka()),
+)
+
+
+def instrument_installed() -> None:
+    """Instrument every supported library that is installed."""
+    for module, instrument, _ in _LIBRARIES:
+        if _installed(module):
+            instrument()
+
+
+def uninstrument_installed() -> None:
+    """Undo instrument_installed() (used by tests and shutdown(uninstrument=True))."""
+    for module, _, uninstrument in _LIBRARIES:
+        if _installed(module):
+            uninstrument()
+
+
+def _uninstrument(module: str, name: str) -> None:
+    package = importlib.import_module(f"opentelemetry.instrumentation.{module}")
+    instrumentor = getattr(package, name)()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
+
+
+def _uninstrument_fastapi() -> None:
+    _uninstrument("fastapi", "FastAPIInstrumentor")
+    _uninstrument_preimported_fastapi()
+
+
+def _uninstrument_kafka() -> None:
+    from clew.instrumentation.kafka import AIOKafkaInstrumentor
+
+    instrumentor = AIOKafkaInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()

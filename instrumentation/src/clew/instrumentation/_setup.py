@@ -1,0 +1,141 @@
+"""One-call setup: providers, exporters, business-key processors and instrumentations."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from opentelemetry import _logs, trace
+from opentelemetry.processor.baggage import BaggageLogProcessor, BaggageSpanProcessor
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from clew.instrumentation import _export, _libraries, _settings
+from clew.instrumentation._business import OPEN_SPANS
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk._logs.export import LogRecordExporter
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class _State:
+    configured: bool = False
+    tracer_provider: TracerProvider | None = None
+    logger_provider: LoggerProvider | None = None
+    owned: list[TracerProvider | LoggerProvider] = field(default_factory=list)
+
+
+_STATE = _State()
+_LOCK = threading.Lock()
+
+
+def _is_business_key(key: str) -> bool:
+    return key in _settings.KEYS
+
+
+def setup(
+    *,
+    service_name: str | None = None,
+    endpoint: str | None = None,
+    business_keys: Iterable[str] | None = None,
+    span_exporter: SpanExporter | None = None,
+    log_exporter: LogRecordExporter | None = None,
+) -> bool:
+    """Configure OpenTelemetry and instrument the installed libraries; True if this call did it.
+
+    Arguments override the OTEL_* variables: ``endpoint`` is the OTLP base URL
+    (``http://host:4318``), ``business_keys`` replaces CLEW_BUSINESS_KEYS. The exporters are
+    for tests and custom pipelines. A second call, OTEL_SDK_DISABLED=true, or a process
+    already instrumented by ``opentelemetry-instrument`` change nothing twice.
+    """
+    with _LOCK:
+        if _STATE.configured:
+            return False
+        if business_keys is not None:
+            _settings.KEYS.set(business_keys)
+        if _settings.sdk_disabled():
+            _STATE.configured = True
+            return False
+        _STATE.tracer_provider = _tracer_provider(service_name, endpoint, span_exporter)
+        _STATE.logger_provider = _logger_provider(service_name, endpoint, log_exporter)
+        _libraries.instrument_installed()
+        _STATE.configured = True
+        return True
+
+
+def _resource(service_name: str | None) -> Resource:
+    """OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME, then the explicit service name."""
+    return Resource.create({SERVICE_NAME: service_name} if service_name else {})
+
+
+def _tracer_provider(
+    service_name: str | None, endpoint: str | None, exporter: SpanExporter | None
+) -> TracerProvider | None:
+    """Reuse an SDK TracerProvider the app configured (keeping its exporters), else make one."""
+    existing = trace.get_tracer_provider()
+    if isinstance(existing, TracerProvider):
+        _add_span_processors(existing)
+        return existing
+    provider = TracerProvider(resource=_resource(service_name))  # reads OTEL_TRACES_SAMPLER
+    _add_span_processors(provider)
+    provider.add_span_processor(BatchSpanProcessor(exporter or _export.span_exporter(endpoint)))
+    trace.set_tracer_provider(provider)
+    _STATE.owned.append(provider)
+    return provider
+
+
+def _add_span_processors(provider: TracerProvider) -> None:
+    if getattr(provider, "_clew_processors", False):
+        return
+    provider.add_span_processor(OPEN_SPANS)
+    provider.add_span_processor(BaggageSpanProcessor(_is_business_key))
+    provider._clew_processors = True  # type: ignore[attr-defined]
+
+
+def _logger_provider(
+    service_name: str | None, endpoint: str | None, exporter: LogRecordExporter | None
+) -> LoggerProvider | None:
+    """Same policy as for traces: an app's own LoggerProvider keeps its exporters."""
+    existing = _logs.get_logger_provider()
+    if isinstance(existing, LoggerProvider):
+        _add_log_processors(existing)
+        return existing
+    provider = LoggerProvider(resource=_resource(service_name))
+    _add_log_processors(provider)
+    provider.add_log_record_processor(
+        BatchLogRecordProcessor(exporter or _export.log_exporter(endpoint))
+    )
+    _logs.set_logger_provider(provider)
+    _STATE.owned.append(provider)
+    return provider
+
+
+def _add_log_processors(provider: LoggerProvider) -> None:
+    if getattr(provider, "_clew_processors", False):
+        return
+    provider.add_log_record_processor(BaggageLogProcessor(_is_business_key))
+    provider._clew_processors = True  # type: ignore[attr-defined]
+
+
+def force_flush() -> None:
+    """Export everything buffered so far (blocks up to the exporters' timeouts)."""
+    for provider in (_STATE.tracer_provider, _STATE.logger_provider):
+        if provider is not None:
+            provider.force_flush()
+
+
+def shutdown() -> None:
+    """Flush and stop the exporters clew created; later telemetry is dropped."""
+    with _LOCK:
+        for provider in _STATE.owned:
+            provider.shutdown()
+        _STATE.owned.clear()
