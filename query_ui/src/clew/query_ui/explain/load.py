@@ -1,0 +1,159 @@
+"""Reading a business key's story from the store: keyed traces, linked traces, their logs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from clew.collector.store.base import Store
+from clew.query_ui.explain import queries
+from clew.query_ui.explain.story import (
+    Event,
+    Link,
+    LogRecord,
+    Span,
+    Story,
+    normalize_kind,
+    normalize_status,
+)
+
+T = TypeVar("T")
+
+LOG_MARGIN_NS = 60 * 1_000_000_000
+"""Logs that carry the key but no trace are looked for this long around the traces."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one diagnosis may read; hitting a limit is said in the diagnosis."""
+
+    max_traces: int = 200
+    max_spans: int = 20_000
+    max_logs: int = 5_000
+    link_hops: int = 2
+    max_execution_seconds: int = 10
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def load_story(store: Store, key: str, value: str, limits: Limits = DEFAULT_LIMITS) -> Story:
+    """Every trace of (key, value), the traces linked to and from them, and their logs."""
+    return _Loader(store, limits).load(key, value)
+
+
+class _Loader:
+    def __init__(self, store: Store, limits: Limits) -> None:
+        self.store, self.limits = store, limits
+        self.warnings: list[str] = []
+
+    def load(self, key: str, value: str) -> Story:
+        params = {"key": key, "value": value, "limit": self.limits.max_traces + 1}
+        rows = self._query(queries.TRACES_OF_KEY, params)
+        keyed = self._cut([r["TraceId"] for r in rows], self.limits.max_traces, "traces")
+        spans = self._follow_links(keyed) if keyed else []
+        logs = self._logs(key, value, spans) if spans else []
+        return Story(key, value, spans, logs, warnings=self.warnings)
+
+    def _follow_links(self, keyed: list[str]) -> list[Span]:
+        """Spans of the keyed traces, then of traces linked to or from them, hop by hop."""
+        loaded: set[str] = set()
+        spans: list[Span] = []
+        frontier = keyed
+        for hop in range(self.limits.link_hops + 1):
+            room = self.limits.max_traces - len(loaded)
+            new = self._cut([t for t in dict.fromkeys(frontier) if t not in loaded], room, "traces")
+            if not new:
+                break
+            found = self._spans(new, self.limits.max_spans - len(spans))
+            spans.extend(found)
+            loaded.update(new)
+            if hop < self.limits.link_hops:
+                frontier = self._linked(new, found)
+        return spans
+
+    def _linked(self, trace_ids: list[str], spans: Iterable[Span]) -> list[str]:
+        forward = [link.trace_id for span in spans for link in span.links]
+        params = {"trace_ids": trace_ids, "limit": self.limits.max_traces}
+        backward = [r["TraceId"] for r in self._query(queries.TRACES_LINKING_TO, params)]
+        return [t for t in forward + backward if t and t not in trace_ids]
+
+    def _spans(self, trace_ids: list[str], room: int) -> list[Span]:
+        if room <= 0:
+            self.warnings.append(f"Only the first {self.limits.max_spans} spans were read.")
+            return []
+        ranges = self._query(queries.TRACE_TIME_RANGES, {"trace_ids": trace_ids})
+        if not ranges:
+            return []
+        params = {
+            "trace_ids": [r["TraceId"] for r in ranges],
+            "start_s": min(int(r["StartS"]) for r in ranges),
+            "end_s": max(int(r["EndS"]) for r in ranges),
+            "limit": room + 1,
+        }
+        rows = self._cut(self._query(queries.SPANS_OF_TRACES, params), room, "spans")
+        return [span_from_row(row) for row in rows]
+
+    def _logs(self, key: str, value: str, spans: Sequence[Span]) -> list[LogRecord]:
+        params = {
+            "key": key,
+            "value": value,
+            "trace_ids": sorted({s.trace_id for s in spans}),
+            "start_ns": min(s.start_ns for s in spans) - LOG_MARGIN_NS,
+            "end_ns": max(s.end_ns for s in spans) + LOG_MARGIN_NS,
+            "limit": self.limits.max_logs + 1,
+        }
+        rows = self._cut(self._query(queries.LOGS_OF_STORY, params), self.limits.max_logs, "logs")
+        return [log_from_row(row) for row in rows]
+
+    def _query(self, sql: str, parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
+        settings = {"max_execution_time": self.limits.max_execution_seconds}
+        return self.store.query(sql, parameters, settings=settings).named()
+
+    def _cut(self, items: list[T], limit: int, what: str) -> list[T]:
+        if len(items) > limit:
+            self.warnings.append(f"Only the first {max(limit, 0)} {what} were read (limit).")
+            return items[: max(limit, 0)]
+        return items
+
+
+def span_from_row(row: Mapping[str, Any]) -> Span:
+    """A row of SPANS_OF_TRACES as a Span."""
+    events = zip(row["EventNames"], row["EventTimesNs"], row["EventAttributes"], strict=True)
+    links = zip(row["LinkTraceIds"], row["LinkSpanIds"], row["LinkAttributes"], strict=True)
+    return Span(
+        trace_id=row["TraceId"],
+        span_id=row["SpanId"],
+        parent_span_id=row["ParentSpanId"],
+        name=row["SpanName"],
+        service=row["ServiceName"],
+        start_ns=int(row["StartNs"]),
+        duration_ns=int(row["Duration"]),
+        kind=normalize_kind(row["SpanKind"]),
+        status_code=normalize_status(row["StatusCode"]),
+        status_message=row["StatusMessage"],
+        attributes=_as_map(row["SpanAttributes"]),
+        events=tuple(Event(n, int(t), _as_map(a)) for n, t, a in events),
+        links=tuple(Link(t, s, _as_map(a)) for t, s, a in links),
+    )
+
+
+def log_from_row(row: Mapping[str, Any]) -> LogRecord:
+    """A row of LOGS_OF_STORY as a LogRecord."""
+    return LogRecord(
+        time_ns=int(row["TimeNs"]),
+        trace_id=row["TraceId"],
+        span_id=row["SpanId"],
+        service=row["ServiceName"],
+        severity_text=row["SeverityText"],
+        severity_number=int(row["SeverityNumber"]),
+        body=row["Body"],
+        attributes=_as_map(row["LogAttributes"]),
+    )
+
+
+def _as_map(value: Any) -> dict[str, str]:
+    """A Map column as a dict, whether the backend gives a dict or (key, value) pairs."""
+    pairs = value.items() if isinstance(value, Mapping) else value
+    return {str(k): str(v) for k, v in pairs}

@@ -1,0 +1,37 @@
+"""Rule: an error that propagated up the call chain is cascade, not cause.
+
+A failed span with a failed call below it (see Story.calls: a Kafka consumer below a
+producer is not a call) failed because of that call: it is cascade, and its reason names the
+nearest failed call below it. Failures made good by a retry (retry.py) explain nothing.
+"""
+
+from __future__ import annotations
+
+from clew.query_ui.explain.failed import failure_time, is_failed, signals
+from clew.query_ui.explain.finding import Finding
+from clew.query_ui.explain.retry import retried_spans
+from clew.query_ui.explain.story import Span, Story
+
+
+def propagated(story: Story) -> list[Finding]:
+    """Every failed span with a failed call below it, as cascade of that call."""
+    made_good = retried_spans(story)
+    findings: list[Finding] = []
+    for span in story.spans:
+        if span.ref in made_good or not is_failed(story, span):
+            continue
+        below = failed_call_below(story, span, made_good)
+        if below is not None:
+            reason = f"{signals(story, span)[0].text}, after {below.label} failed"
+            findings.append(Finding("cascade", span, reason, related=below))
+    return findings
+
+
+def failed_call_below(story: Story, span: Span, made_good: set[tuple[str, str]]) -> Span | None:
+    """The earliest-failing failed call below `span` that no retry made good, or None."""
+    failures = [s for s in story.called(span) if s.ref not in made_good and is_failed(story, s)]
+    # The nearest failures are checked first so that the reason names the next hop down.
+    for child in story.calls(span):
+        if child in failures:
+            return child
+    return min(failures, key=lambda s: failure_time(story, s), default=None)

@@ -1,0 +1,75 @@
+"""Rule: a call that failed and then succeeded on retry is not the cause of anything.
+
+Two spans are attempts of the same call when they have the same service, name and kind and
+the same parent span (a client's retry loop, an HTTP client's resend). Root spans have no
+parent: two roots of the story (a client retrying a whole request with a new trace, a Kafka
+consumer handling a redelivered message in a new trace) are attempts of the same call when
+they also link to the same spans and carry the same Kafka partition and offset, if any.
+A failed attempt followed by a later attempt that did not fail is "retried": it and every
+failure under it are listed as made good by the retry, neither cause nor cascade.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable
+
+from clew.query_ui.explain.failed import is_failed
+from clew.query_ui.explain.finding import Finding
+from clew.query_ui.explain.story import Span, Story
+
+MESSAGE_IDENTITY = (
+    "messaging.destination.partition.id",
+    "messaging.kafka.message.offset",
+    "messaging.kafka.offset",
+    "messaging.message.id",
+)
+
+
+def retried(story: Story) -> list[Finding]:
+    """The successful retries (recoveries) and the failures they made good (retried)."""
+    findings: list[Finding] = []
+    for attempt, retry in retried_attempts(story):
+        findings.append(
+            Finding("recovery", retry, f"retry of {attempt.label} succeeded", related=attempt)
+        )
+        for span in (attempt, *story.descendants(attempt)):
+            if is_failed(story, span):
+                reason = f"made good by a later successful attempt of {attempt.label}"
+                findings.append(Finding("retried", span, reason, related=retry))
+    return findings
+
+
+def retried_attempts(story: Story) -> list[tuple[Span, Span]]:
+    """(failed attempt, the first later attempt that did not fail)."""
+    groups: dict[Hashable, list[Span]] = defaultdict(list)
+    for span in story.spans:
+        groups[_call_identity(story, span)].append(span)
+    pairs: list[tuple[Span, Span]] = []
+    for attempts in groups.values():
+        for i, attempt in enumerate(attempts):
+            if not is_failed(story, attempt):
+                continue
+            later = (s for s in attempts[i + 1 :] if not is_failed(story, s))
+            retry = next(later, None)
+            if retry is not None:
+                pairs.append((attempt, retry))
+    return pairs
+
+
+def retried_spans(story: Story) -> set[tuple[str, str]]:
+    """Refs of every span inside a failed attempt that a retry made good."""
+    refs: set[tuple[str, str]] = set()
+    for attempt, _ in retried_attempts(story):
+        refs.add(attempt.ref)
+        refs.update(s.ref for s in story.descendants(attempt))
+    return refs
+
+
+def _call_identity(story: Story, span: Span) -> Hashable:
+    call = (span.service, span.name, span.kind)
+    if span.parent_span_id:
+        return (*call, span.trace_id, span.parent_span_id)
+    links = frozenset((link.trace_id, link.span_id) for link in span.links)
+    message = tuple(span.attributes.get(name, "") for name in MESSAGE_IDENTITY)
+    return (*call, links, message)

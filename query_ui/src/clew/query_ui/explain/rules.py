@@ -1,0 +1,46 @@
+"""The explainer's rules, in the order they run; for each span the first finding wins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from clew.query_ui.explain.compensation import compensation
+from clew.query_ui.explain.finding import Finding
+from clew.query_ui.explain.originating import originating
+from clew.query_ui.explain.propagation import propagated
+from clew.query_ui.explain.retry import retried
+from clew.query_ui.explain.story import SpanRef, Story
+from clew.query_ui.explain.timeout import timeout
+
+Rule = Callable[[Story], Sequence[Finding]]
+
+RULES: tuple[Rule, ...] = (
+    # First: a compensating span is a recovery whatever its status (failed.py skips it too).
+    compensation,
+    # Before cascade and cause: a failure that a retry made good explains nothing.
+    retried,
+    # Before cascade: a timeout points at the slow call below it, even one that did not fail,
+    # and must not be taken for a cascade of some quick failure beside it.
+    timeout,
+    # An error with a failed call below it is cascade of that call.
+    propagated,
+    # Last: whatever failure no earlier rule explained is where a failure started.
+    originating,
+)
+
+
+def apply(story: Story, rules: Sequence[Rule] = RULES) -> list[Finding]:
+    """Run `rules` in order and keep, for each span, the first finding about it."""
+    kept: dict[tuple[SpanRef, SpanRef | None], Finding] = {}
+    for rule in rules:
+        for finding in rule(story):
+            kept.setdefault(_subject(finding), finding)
+    return list(kept.values())
+
+
+def _subject(finding: Finding) -> tuple[SpanRef, SpanRef | None]:
+    # A successful retry is noted once per attempt it made good, and that note does not stop
+    # later rules from judging the retry itself.
+    if finding.kind == "recovery" and finding.related is not None:
+        return (finding.span.ref, finding.related.ref)
+    return (finding.span.ref, None)

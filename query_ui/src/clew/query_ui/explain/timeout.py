@@ -1,0 +1,62 @@
+"""Rule: a timeout points at the slow or still-running call below it.
+
+When a failed span gave up waiting (failed.is_timeout), the time went somewhere below it.
+Follow the calls down: at each step take the child that ended last, as long as it was still
+running when its parent gave up or took at least half of its parent's time; the span where
+this stops is the slow call. It is the cause even if it did not fail itself (a database query
+that finally returned after the caller had given up), and the timeout is its cascade.
+A timeout with no such call below it is left to the later rules (it is its own cause), and
+a timeout with another timeout below it is left to propagation.py (it is cascade of that one).
+"""
+
+from __future__ import annotations
+
+from clew.query_ui.explain.failed import failed_spans, is_timeout
+from clew.query_ui.explain.finding import Finding
+from clew.query_ui.explain.story import Span, Story
+
+SLOW_SHARE = 0.5
+"""A call taking at least this share of its caller's time is where the caller's time went."""
+
+
+def timeout(story: Story) -> list[Finding]:
+    """For each timeout with a slow call below it: the call as cause, the timeout as cascade."""
+    findings: list[Finding] = []
+    for span in failed_spans(story):
+        # An outer timeout (a 504 answering for a timed-out call) is cascade of the inner one.
+        if not is_timeout(story, span) or _timeout_below(story, span):
+            continue
+        slow = slow_call(story, span)
+        if slow is None:
+            continue
+        waited = _seconds(span.duration_ns)
+        took = "was still running" if slow.end_ns > span.end_ns else "was slow"
+        cause = (
+            f"{slow.label} {took} ({_seconds(slow.duration_ns)})"
+            f" when {span.label} gave up after {waited}"
+        )
+        findings.append(Finding("cause", slow, cause, related=span))
+        cascade = f"timed out after {waited} waiting for {slow.label}"
+        findings.append(Finding("cascade", span, cascade, related=slow))
+    return findings
+
+
+def slow_call(story: Story, span: Span) -> Span | None:
+    """The deepest call below `span` that its time went into, or None."""
+    current, found = span, None
+    while True:
+        calls = story.calls(current)
+        if not calls:
+            return found
+        last = max(calls, key=lambda c: c.end_ns)
+        if last.end_ns < current.end_ns and last.duration_ns < SLOW_SHARE * current.duration_ns:
+            return found
+        current = found = last
+
+
+def _timeout_below(story: Story, span: Span) -> bool:
+    return any(is_timeout(story, s) for s in story.called(span))
+
+
+def _seconds(duration_ns: int) -> str:
+    return f"{duration_ns / 1e9:.3g} s"

@@ -1,0 +1,133 @@
+"""The assembled diagnosis over each scenario's story, without a store."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from clew.query_ui.explain import Diagnosis, explain
+from clew.query_ui.explain.evidence import rfc3339
+from clew.query_ui.explain.story import Story
+from tests.query_ui.explain import scenarios
+
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
+
+
+def _causes(diagnosis: Diagnosis) -> list[tuple[str, str]]:
+    return [(c.span.service, c.span.name) for c in diagnosis.root_causes]
+
+
+def _kinds(cause: dict[str, Any]) -> list[str]:
+    return [item["kind"] for item in cause["evidence"]]
+
+
+def test_to_dict_has_the_api_shape() -> None:
+    data = explain(scenarios.cascade().story()).to_dict()
+    assert list(data) == [
+        "key", "value", "status", "root_causes", "cascade", "recoveries", "traces", "logs",
+        "summary",
+    ]  # fmt: skip
+    cause = data["root_causes"][0]
+    assert set(cause) == {
+        "service", "span_name", "span_id", "trace_id", "error_type", "message", "timestamp",
+        "evidence",
+    }  # fmt: skip
+    assert RFC3339.match(cause["timestamp"])
+    assert set(data["cascade"][0]) == {"service", "span_name", "span_id", "reason"}
+    assert all(RFC3339.match(log["timestamp"]) for log in data["logs"])
+
+
+def test_cascade_up_a_call_chain_blames_the_deepest_failure() -> None:
+    diagnosis = explain(scenarios.cascade().story())
+    assert diagnosis.status == "failed"
+    assert _causes(diagnosis) == [("payments", "POST /charge")]
+    cause = diagnosis.to_dict()["root_causes"][0]
+    assert (cause["error_type"], cause["message"]) == (
+        "payments.CardDeclined",
+        "card 4242 declined",
+    )
+    exception = next(e for e in cause["evidence"] if e["kind"] == "exception")
+    assert "Traceback" in exception["stacktrace"]
+    logs = [e["body"] for e in cause["evidence"] if e["kind"] == "log"]
+    assert logs == ["card 4242 flagged by fraud check", "charge failed: card declined"]
+    assert "http" in _kinds(cause)
+    assert [c.span.service for c in diagnosis.cascade] == [
+        "orders",
+        "orders",
+        "frontend",
+        "frontend",
+    ]
+    assert "payments 'POST /charge'" in diagnosis.summary
+
+
+def test_timeout_is_blamed_on_the_slow_database_call() -> None:
+    diagnosis = explain(scenarios.timeout_masks_slow_db().story())
+    assert _causes(diagnosis) == [("inventory", "SELECT stock")]
+    cause = diagnosis.to_dict()["root_causes"][0]
+    assert cause["error_type"] == "SlowCall"
+    statement = next(e for e in cause["evidence"] if e["kind"] == "db.statement")
+    assert statement["statement"].startswith("SELECT qty FROM stock")
+    cascade = {(c.span.service, c.span.name): c.reason for c in diagnosis.cascade}
+    assert "timed out after 1 s" in cascade[("checkout", "GET")]
+    assert ("checkout", "POST /checkout") in cascade
+
+
+def test_consumer_failure_after_a_successful_checkout_is_found() -> None:
+    diagnosis = explain(scenarios.consumer_after_checkout().story())
+    assert diagnosis.status == "failed"
+    assert _causes(diagnosis) == [("shipping", "INSERT shipments")]
+    assert [(c.span.service, c.span.name) for c in diagnosis.cascade] == [
+        ("shipping", "orders process")
+    ]
+    assert len(diagnosis.traces) == 2
+
+
+def test_retry_then_success_is_a_success_with_the_retry_as_recovery() -> None:
+    diagnosis = explain(scenarios.retry_then_success().story())
+    assert diagnosis.status == "succeeded"
+    assert diagnosis.root_causes == () and diagnosis.cascade == ()
+    assert [(r.kind, r.span.name) for r in diagnosis.recoveries] == [("retry", "POST")]
+    assert "made good by a successful retry" in diagnosis.summary
+
+
+def test_an_error_swallowed_and_logged_is_the_cause() -> None:
+    diagnosis = explain(scenarios.swallowed_error().story())
+    assert diagnosis.status == "failed"
+    assert _causes(diagnosis) == [("checkout", "send confirmation")]
+    cause = diagnosis.root_causes[0]
+    assert cause.error_type == "smtplib.SMTPConnectError"
+    assert "connection refused" in cause.message
+    logs = [e["severity"] for e in cause.evidence if e["kind"] == "log"]
+    assert logs == ["WARN", "ERROR"]
+
+
+def test_two_independent_failures_are_both_reported_earliest_first() -> None:
+    diagnosis = explain(scenarios.two_independent().story())
+    assert _causes(diagnosis) == [("loyalty", "add points"), ("billing", "invoices process")]
+    times = [c.time_ns for c in diagnosis.root_causes]
+    assert times == sorted(times)
+    assert "2 independent failures" in diagnosis.summary
+
+
+def test_a_saga_refund_is_a_recovery_not_a_failure() -> None:
+    diagnosis = explain(scenarios.saga_refund().story())
+    assert _causes(diagnosis) == [("inventory", "POST /reserve")]
+    assert [(c.span.service, c.span.name) for c in diagnosis.cascade] == [("orders", "POST")]
+    assert [(r.kind, r.span.name) for r in diagnosis.recoveries] == [
+        ("compensation", "refund payment")
+    ]
+    assert "Compensated by orders 'refund payment'" in diagnosis.summary
+
+
+def test_no_spans_is_unknown() -> None:
+    b = scenarios.Builder("o-logs-only")
+    span = b.span(b.trace(), "x", "svc")
+    b.log(span, 1, "INFO", "hello")
+    story = Story(b.key, b.value, [], b.logs)
+    diagnosis = explain(story)
+    assert diagnosis.status == "unknown"
+    assert "unknown" in diagnosis.summary
+
+
+def test_rfc3339_keeps_nanoseconds() -> None:
+    assert rfc3339(1_700_000_000_123_456_789) == "2023-11-14T22:13:20.123456789Z"

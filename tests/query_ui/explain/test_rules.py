@@ -1,0 +1,148 @@
+"""Each rule on its own, over hand-built stories."""
+
+from __future__ import annotations
+
+from clew.query_ui.explain.compensation import compensation, is_compensation
+from clew.query_ui.explain.finding import Finding
+from clew.query_ui.explain.originating import originating
+from clew.query_ui.explain.propagation import propagated
+from clew.query_ui.explain.retry import retried
+from clew.query_ui.explain.rules import RULES, apply
+from clew.query_ui.explain.story import Span
+from clew.query_ui.explain.timeout import slow_call, timeout
+from tests.query_ui.explain import scenarios
+from tests.query_ui.explain.scenarios import Builder
+
+
+def _about(findings: list[Finding], kind: str) -> list[tuple[str, str]]:
+    return [(f.span.service, f.span.name) for f in findings if f.kind == kind]
+
+
+def test_propagated_marks_every_failed_caller_as_cascade_of_the_next_hop_down() -> None:
+    story = scenarios.cascade().story()
+    findings = propagated(story)
+    assert ("payments", "POST /charge") not in _about(findings, "cascade")
+    assert _about(findings, "cascade") == [
+        ("frontend", "POST /checkout"),
+        ("frontend", "POST"),
+        ("orders", "POST /orders"),
+        ("orders", "POST"),
+    ]
+    by_span = {f.span.service + f.span.name: f for f in findings}
+    related = by_span["ordersPOST"].related
+    assert related is not None and related.name == "POST /charge"
+    assert "after payments 'POST /charge' failed" in by_span["ordersPOST"].reason
+
+
+def test_propagated_does_not_cross_from_a_producer_into_its_consumer() -> None:
+    b = Builder("o-async")
+    t = b.trace()
+    srv = b.span(t, "POST /checkout", "checkout", status="Error", message="validation failed")
+    pub = b.span(t, "orders publish", "checkout", parent=srv, kind="Producer")
+    b.span(t, "orders process", "shipping", parent=pub, at=100, kind="Consumer", status="Error")
+    assert propagated(b.story()) == []
+
+
+def test_timeout_points_at_the_slow_query_that_did_not_fail() -> None:
+    story = scenarios.timeout_masks_slow_db().story()
+    findings = timeout(story)
+    assert _about(findings, "cause") == [("inventory", "SELECT stock")]
+    assert _about(findings, "cascade") == [("checkout", "GET")]
+    assert "still running" in findings[0].reason
+
+
+def test_timeout_without_a_slow_call_below_is_left_to_the_later_rules() -> None:
+    b = Builder("o-t")
+    t = b.trace()
+    cli = b.span(t, "GET", "checkout", ms=1_000, kind="Client", exception=("TimeoutError", "x"))
+    b.span(t, "GET /quick", "inventory", parent=cli, at=1, ms=5)
+    story = b.story()
+    assert slow_call(story, cli) is None
+    assert timeout(story) == []
+
+
+def test_retried_lists_the_failed_attempt_and_everything_under_it() -> None:
+    story = scenarios.retry_then_success().story()
+    findings = retried(story)
+    assert _about(findings, "retried") == [("checkout", "POST"), ("payments", "POST /pay")]
+    assert _about(findings, "recovery") == [("checkout", "POST")]
+    recovery = next(f for f in findings if f.kind == "recovery")
+    assert recovery.span.attributes["http.request.resend_count"] == "1"
+
+
+def test_a_redelivered_message_that_succeeds_makes_good_the_failed_delivery() -> None:
+    b = Builder("o-redelivery")
+    pub = b.span(b.trace(), "orders publish", "checkout", kind="Producer")
+    offset = {"messaging.kafka.message.offset": "7"}
+    for at, status in ((10, "Error"), (500, "Unset")):
+        b.span(
+            b.trace(),
+            "orders process",
+            "shipping",
+            at=at,
+            kind="Consumer",
+            status=status,
+            links=[pub],
+            attrs=offset,
+        )
+    other = {"messaging.kafka.message.offset": "8"}
+    b.span(
+        b.trace(),
+        "orders process",
+        "shipping",
+        at=900,
+        kind="Consumer",
+        status="Error",
+        links=[pub],
+        attrs=other,
+    )
+    findings = retried(b.story())
+    assert [f.span.start_ns for f in findings if f.kind == "retried"] == [b.spans[1].start_ns]
+
+
+def test_a_failure_after_the_last_success_is_not_retried() -> None:
+    b = Builder("o-r")
+    t = b.trace()
+    srv = b.span(t, "POST /checkout", "checkout", ms=300)
+    b.span(t, "POST", "checkout", parent=srv, at=5, kind="Client")
+    b.span(t, "POST", "checkout", parent=srv, at=50, kind="Client", status="Error")
+    assert retried(b.story()) == []
+
+
+def test_compensation_by_attribute_or_by_name() -> None:
+    b = Builder("o-c")
+    t = b.trace()
+    by_attr = b.span(t, "undo reservation", "orders", attrs={"clew.compensation": "true"})
+    child = b.span(t, "refund card", "payments", parent=by_attr)
+    by_name = b.span(t, "Compensate shipping", "orders", at=5)
+    plain = b.span(t, "charge", "payments", at=9)
+    assert [is_compensation(s) for s in (by_attr, child, by_name, plain)] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    # A compensation's own steps are part of it, not separate recoveries.
+    assert [f.span for f in compensation(b.story())] == [by_attr, by_name]
+
+
+def test_originating_reports_every_failed_span_with_its_signals() -> None:
+    story = scenarios.swallowed_error().story()
+    findings = originating(story)
+    assert _about(findings, "cause") == [("checkout", "send confirmation")]
+    assert "could not send confirmation" in findings[0].reason
+
+
+def test_rules_order_puts_compensation_first_and_originating_last() -> None:
+    names = [rule.__name__ for rule in RULES]
+    assert names[0] == "compensation" and names[-1] == "originating"
+    assert names.index("retried") < names.index("propagated")
+    assert names.index("timeout") < names.index("propagated")
+
+
+def test_apply_keeps_the_first_finding_for_each_span() -> None:
+    story = scenarios.cascade().story()
+    findings = apply(story)
+    spans: list[Span] = [f.span for f in findings]
+    assert len(spans) == len(set(s.ref for s in spans))
+    assert _about(findings, "cause") == [("payments", "POST /charge")]
