@@ -1,0 +1,69 @@
+"""The query UI's FastAPI application: pages, JSON API and static files over one store."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from clew.query_ui import filters
+from clew.query_ui.errors import QueryUIError
+from clew.query_ui.lookup import StoreLike
+from clew.query_ui.routers import api, pages
+
+PACKAGE = files("clew.query_ui")
+
+
+def create_app(settings: Any, store: StoreLike) -> FastAPI:
+    """The UI and API over `store`; `settings` is clew.collector.settings.Settings."""
+    app = FastAPI(
+        title="clew",
+        summary="Find a trace, read the whole story, say why an order failed.",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.templates = _templates()
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
+    app.add_exception_handler(QueryUIError, _ui_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    return app
+
+
+def _templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(PACKAGE / "templates")),
+        autoescape=True,  # every page shows stored, attacker-controllable strings
+        undefined=jinja2.StrictUndefined,
+    )
+    filters.register(env)
+    return Jinja2Templates(env=env)
+
+
+def error_response(request: Request, status: int, title: str, message: str) -> Response:
+    """The one place errors become responses: JSON under /api, an HTML page elsewhere."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": title, "detail": message}, status_code=status)
+    templates: Jinja2Templates = request.app.state.templates
+    context = {"title": title, "message": message, "status": status}
+    return templates.TemplateResponse(request, "error.html", context, status_code=status)
+
+
+async def _ui_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, QueryUIError)
+    return error_response(request, exc.status_code, exc.title, exc.message)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    title = "Not found" if exc.status_code == 404 else "Error"
+    message = "There is no page at this address." if exc.status_code == 404 else str(exc.detail)
+    return error_response(request, exc.status_code, title, message)

@@ -1,0 +1,54 @@
+"""Errors of the query UI, each mapped to one HTTP status in `app.py`.
+
+QueryUIError                 the root; `status_code` is what the API answers
+├── NotFoundError            404: no trace, no key value, nothing stored for what was asked
+├── InvalidQueryError        400: a search filter or id that cannot be understood
+├── QueryLimitError          504: ClickHouse stopped a query at its time limit (retriable)
+└── StoreError               503: the store failed or is unreachable (retriable)
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class QueryUIError(Exception):
+    """Root of the query UI's errors."""
+
+    status_code: ClassVar[int] = 500
+    retriable: ClassVar[bool] = False
+    title: ClassVar[str] = "Error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFoundError(QueryUIError):
+    """Nothing is stored for what was asked."""
+
+    status_code = 404
+    title = "Not found"
+
+
+class InvalidQueryError(QueryUIError):
+    """A filter, id or option that cannot be understood."""
+
+    status_code = 400
+    title = "Invalid query"
+
+
+class QueryLimitError(QueryUIError):
+    """A query ran into its time limit; a narrower query may succeed."""
+
+    status_code = 504
+    retriable = True
+    title = "Query time limit reached"
+
+
+class StoreError(QueryUIError):
+    """The store failed; retrying later may succeed."""
+
+    status_code = 503
+    retriable = True
+    title = "Store unavailable"

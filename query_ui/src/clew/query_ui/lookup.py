@@ -1,0 +1,186 @@
+"""Reading traces, logs, links and business keys from the store into the model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from clew.collector.store import Store
+from clew.query_ui import queries as q
+from clew.query_ui.errors import NotFoundError, QueryLimitError, QueryUIError, StoreError
+from clew.query_ui.model import Event, Link, LogLine, Span, normalise_kind, normalise_status
+
+NS = 10**9
+
+
+StoreLike = Store  # the collector's store, documented in docs/CONTRACTS.md
+
+
+@dataclass
+class Story:
+    """Spans, logs and links of one trace or of all the traces of a business key."""
+
+    trace_ids: list[str]
+    spans: list[Span]
+    logs: list[LogLine]
+    limits: list[str] = field(default_factory=list)
+
+
+def run(store: StoreLike, sql: str, parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Run one query with the UI's time limit, translating store failures to UI errors."""
+    try:
+        return store.query(sql, parameters, settings=q.QUERY_SETTINGS).named()
+    except QueryUIError:
+        raise
+    except Exception as exc:  # the store's errors differ by backend; they all mean the same
+        text = str(exc)
+        if "TIMEOUT_EXCEEDED" in text or "Code: 159" in text:
+            limit = q.QUERY_SETTINGS["max_execution_time"]
+            raise QueryLimitError(
+                f"the query was stopped at its time limit of {limit} s; narrow the time range "
+                "or add filters"
+            ) from exc
+        raise StoreError(f"the store could not answer: {text.splitlines()[0][:300]}") from exc
+
+
+def limited(rows: list[dict[str, Any]], limit: int, what: str, limits: list[str]) -> list[Any]:
+    """Rows fetched with LIMIT limit+1: cut to `limit` and note that the limit was hit."""
+    if len(rows) > limit:
+        limits.append(f"only the first {limit} {what} are shown (row limit reached)")
+        return rows[:limit]
+    return rows
+
+
+def load_trace(store: StoreLike, trace_id: str) -> Story:
+    """One trace by id, whatever its age: the trace-id lookup table gives its time range."""
+    trace_id = trace_id.strip().lower()
+    story = _load(store, [trace_id], key="", value="")
+    if not story.spans:
+        raise NotFoundError(f"no trace with id {trace_id!r} is stored")
+    return story
+
+
+def trace_exists(store: StoreLike, trace_id: str) -> bool:
+    """Whether the trace-id lookup table knows the trace."""
+    rows = run(store, q.TRACE_TIME_RANGE, {"trace_id": trace_id.strip().lower()})
+    return bool(rows and rows[0]["n"])
+
+
+def key_traces(store: StoreLike, key: str, value: str) -> list[dict[str, Any]]:
+    """The traces of a business key value, from the business-key index."""
+    params = {"key": key, "value": value, "limit": q.MAX_KEY_TRACES + 1}
+    rows = run(store, q.TRACES_OF_KEY, params)
+    if not rows:
+        raise NotFoundError(f"nothing was found for {key} = {value!r}")
+    return rows
+
+
+def load_key(store: StoreLike, key: str, value: str) -> Story:
+    """Every trace of a business key value, the traces linking to them, and their logs."""
+    rows = key_traces(store, key, value)
+    limits: list[str] = []
+    trace_ids = [str(r["TraceId"]) for r in limited(rows, q.MAX_KEY_TRACES, "traces", limits)]
+    trace_ids = [t for t in trace_ids if t]
+    linked = run(store, q.BACK_LINKS, {"trace_ids": trace_ids, "limit": q.MAX_LINKS})
+    trace_ids += sorted({str(r["TraceId"]) for r in linked} - set(trace_ids))
+    story = _load(store, trace_ids, key=key, value=value)
+    story.limits = limits + story.limits
+    return story
+
+
+def _load(store: StoreLike, trace_ids: list[str], *, key: str, value: str) -> Story:
+    limits: list[str] = []
+    spans = _spans(store, trace_ids, limits)
+    if spans:
+        start = min(s.start_ns for s in spans) - q.LOG_MARGIN_NS
+        end = max(s.end_ns for s in spans) + q.LOG_MARGIN_NS
+    else:
+        start, end = 0, 0
+    params: dict[str, Any] = {"trace_ids": trace_ids, "key": key, "value": value}
+    params |= {"start_ns": start, "end_ns": end, "limit": q.MAX_LOGS + 1}
+    rows = run(store, q.LOGS_OF_TRACES, params) if spans else []
+    logs = [_log(r) for r in limited(rows, q.MAX_LOGS, "logs", limits)]
+    _attach_back_links(store, trace_ids, spans)
+    return Story(trace_ids=trace_ids, spans=spans, logs=logs, limits=limits)
+
+
+def _spans(store: StoreLike, trace_ids: list[str], limits: list[str]) -> list[Span]:
+    if not trace_ids:
+        return []
+    bounds = run(store, q.TRACES_TIME_RANGE, {"trace_ids": trace_ids})
+    if not bounds or not bounds[0]["n"]:
+        return []
+    # The lookup table keeps whole seconds; widen to cover the nanoseconds inside them.
+    params = {"trace_ids": trace_ids, "limit": q.MAX_SPANS + 1}
+    params |= {
+        "start_ns": int(bounds[0]["start_s"]) * NS,
+        "end_ns": (int(bounds[0]["end_s"]) + 1) * NS,
+    }
+    rows = run(store, q.SPANS_OF_TRACES, params)
+    return [_span(r) for r in limited(rows, q.MAX_SPANS, "spans", limits)]
+
+
+def _attach_back_links(store: StoreLike, trace_ids: list[str], spans: list[Span]) -> None:
+    if not spans:
+        return
+    rows = run(store, q.BACK_LINKS, {"trace_ids": trace_ids, "limit": q.MAX_LINKS})
+    by_id = {s.span_id: s for s in spans}
+    for row in rows:
+        target = by_id.get(str(row["LinkedSpanId"]))
+        if target is not None:
+            target.back_links.append(
+                Link(
+                    trace_id=str(row["TraceId"]),
+                    span_id=str(row["SpanId"]),
+                    attributes=dict(row["Attributes"]),
+                    service=str(row["ServiceName"]),
+                    name=str(row["SpanName"]),
+                    time_ns=int(row["StartNs"]),
+                )
+            )
+
+
+def _span(row: dict[str, Any]) -> Span:
+    events = [
+        Event(int(t), str(n), dict(a))
+        for t, n, a in zip(
+            row["EventTimes"], row["EventNames"], row["EventAttributes"], strict=False
+        )
+    ]
+    links = [
+        Link(str(t), str(s), dict(a))
+        for t, s, a in zip(
+            row["LinkTraceIds"], row["LinkSpanIds"], row["LinkAttributes"], strict=False
+        )
+    ]
+    return Span(
+        trace_id=str(row["TraceId"]),
+        span_id=str(row["SpanId"]),
+        parent_span_id=str(row["ParentSpanId"]),
+        name=str(row["SpanName"]),
+        kind=normalise_kind(str(row["SpanKind"])),
+        service=str(row["ServiceName"]),
+        start_ns=int(row["StartNs"]),
+        duration_ns=int(row["Duration"]),
+        status=normalise_status(str(row["StatusCode"])),
+        status_message=str(row["StatusMessage"]),
+        attributes=dict(row["SpanAttributes"]),
+        resource=dict(row["ResourceAttributes"]),
+        scope=" ".join(p for p in (str(row["ScopeName"]), str(row["ScopeVersion"])) if p),
+        events=events,
+        links=links,
+    )
+
+
+def _log(row: dict[str, Any]) -> LogLine:
+    return LogLine(
+        time_ns=int(row["TimeNs"]),
+        trace_id=str(row["TraceId"]),
+        span_id=str(row["SpanId"]),
+        severity=str(row["SeverityText"]),
+        severity_number=int(row["SeverityNumber"]),
+        service=str(row["ServiceName"]),
+        body=str(row["Body"]),
+        attributes=dict(row["LogAttributes"]),
+    )

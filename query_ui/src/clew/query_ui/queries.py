@@ -1,0 +1,148 @@
+"""Every query the UI, API and CLI run: named constants with ClickHouse typed parameters.
+
+Values never enter the SQL text; they are bound server-side (`{trace_id:String}`).
+Times go in and come out as Unix nanoseconds (`fromUnixTimestamp64Nano` / `toUnixTimestamp64Nano`)
+so no reader depends on how a backend renders DateTime64. A span "failed" in search terms when
+its status is Error, it carries an exception event, or its HTTP status is 5xx (ERROR logs are in
+another table and count only in the explainer).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Limits: every query runs with a time limit; row limits are LIMIT n+1 so that reaching the
+# limit is visible to the reader, who tells the user.
+QUERY_SETTINGS: Final = {"max_execution_time": 10, "timeout_overflow_mode": "throw"}
+MAX_SPANS: Final = 10_000
+MAX_LOGS: Final = 5_000
+MAX_KEY_TRACES: Final = 200
+MAX_LINKS: Final = 1_000
+MAX_PAGE: Final = 100
+# Logs are written during a span, so they fall inside the spans' time range; the margin is
+# for clocks of different hosts.
+LOG_MARGIN_NS: Final = 60 * 10**9
+
+TRACE_TIME_RANGE: Final = """
+SELECT toInt64(toUnixTimestamp(min(Start))) AS start_s, toInt64(toUnixTimestamp(max(End))) AS end_s,
+       count() AS n
+FROM otel_traces_trace_id_ts
+WHERE TraceId = {trace_id:String}
+"""
+
+TRACES_TIME_RANGE: Final = """
+SELECT toInt64(toUnixTimestamp(min(Start))) AS start_s, toInt64(toUnixTimestamp(max(End))) AS end_s,
+       count() AS n
+FROM otel_traces_trace_id_ts
+WHERE TraceId IN {trace_ids:Array(String)}
+"""
+
+SPANS_OF_TRACES: Final = """
+SELECT TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
+       toUnixTimestamp64Nano(Timestamp) AS StartNs, Duration, StatusCode, StatusMessage,
+       SpanAttributes, ResourceAttributes, ScopeName, ScopeVersion,
+       arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp) AS EventTimes,
+       Events.Name AS EventNames, Events.Attributes AS EventAttributes,
+       Links.TraceId AS LinkTraceIds, Links.SpanId AS LinkSpanIds,
+       Links.Attributes AS LinkAttributes
+FROM otel_traces
+WHERE TraceId IN {trace_ids:Array(String)}
+  AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
+ORDER BY Timestamp, SpanId
+LIMIT {limit:UInt32}
+"""
+
+LOGS_OF_TRACES: Final = """
+SELECT toUnixTimestamp64Nano(Timestamp) AS TimeNs, TraceId, SpanId, SeverityText, SeverityNumber,
+       ServiceName, Body, LogAttributes, ResourceAttributes
+FROM otel_logs
+WHERE (TraceId IN {trace_ids:Array(String)}
+       OR ({key:String} != '' AND LogAttributes[{key:String}] = {value:String}))
+  AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
+ORDER BY Timestamp
+LIMIT {limit:UInt32}
+"""
+
+BACK_LINKS: Final = """
+SELECT LinkedSpanId, TraceId, SpanId, ServiceName, SpanName,
+       toUnixTimestamp64Nano(Timestamp) AS StartNs, Attributes
+FROM clew_span_links
+WHERE LinkedTraceId IN {trace_ids:Array(String)}
+ORDER BY Timestamp
+LIMIT {limit:UInt32}
+"""
+
+TRACES_OF_KEY: Final = """
+SELECT TraceId, toUnixTimestamp64Nano(min(FirstSeen)) AS FirstNs,
+       toUnixTimestamp64Nano(max(LastSeen)) AS LastNs, max(HasError) AS HasError,
+       arraySort(groupUniqArrayArray(Services)) AS Services
+FROM clew_business_keys
+WHERE Key = {key:String} AND Value = {value:String}
+GROUP BY TraceId
+ORDER BY FirstNs
+LIMIT {limit:UInt32}
+"""
+
+BUSINESS_KEYS_OF_VALUE: Final = """
+SELECT DISTINCT Key FROM clew_business_keys
+WHERE Value = {value:String} AND Key IN {keys:Array(String)}
+LIMIT 10
+"""
+
+# Whole-trace search: spans of the time range grouped by trace; every condition is a HAVING
+# over the trace, so "service checkout and any span errored" means any span of the trace.
+# Attribute filters are bits: each span sets the bits of the filters it matches, the trace
+# matches when the OR of its spans' bits has all of them.
+SEARCH_TRACES: Final = """
+WITH {tag_keys:Array(String)} AS tag_keys, {tag_values:Array(String)} AS tag_values
+SELECT TraceId AS trace_id,
+       toUnixTimestamp64Nano(min(Timestamp)) AS start_ns,
+       toInt64(max(toUnixTimestamp64Nano(Timestamp) + Duration)) - start_ns AS duration_ns,
+       argMinIf(ServiceName, Timestamp, ParentSpanId = '') AS root_service_found,
+       argMinIf(SpanName, Timestamp, ParentSpanId = '') AS root_name_found,
+       if(root_service_found = '', argMin(ServiceName, Timestamp), root_service_found)
+           AS root_service,
+       if(root_service_found = '', argMin(SpanName, Timestamp), root_name_found) AS root_name,
+       count() AS span_count,
+       arraySort(groupUniqArray(ServiceName)) AS services,
+       countIf(StatusCode IN ('Error', 'STATUS_CODE_ERROR') OR has(Events.Name, 'exception')
+               OR toUInt16OrZero(SpanAttributes['http.response.status_code']) >= 500
+               OR toUInt16OrZero(SpanAttributes['http.status_code']) >= 500) AS error_count
+FROM otel_traces
+WHERE Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
+  AND ({service:String} = '' OR TraceId IN (
+        SELECT TraceId FROM otel_traces
+        WHERE ServiceName = {service:String}
+          AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
+          AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})))
+  AND ({key_value:String} = '' OR TraceId IN (
+        SELECT TraceId FROM clew_business_keys
+        WHERE Key = {key:String} AND Value = {key_value:String}))
+GROUP BY TraceId
+HAVING ({service:String} = '' OR countIf(ServiceName = {service:String}
+          AND ({operation:String} = '' OR SpanName = {operation:String})) > 0)
+   AND ({service:String} != '' OR {operation:String} = ''
+        OR countIf(SpanName = {operation:String}) > 0)
+   AND groupBitOr(toUInt64(arraySum(arrayMap(
+          i -> toUInt64(if(SpanAttributes[tag_keys[i]] = tag_values[i]
+                           OR ResourceAttributes[tag_keys[i]] = tag_values[i],
+                           bitShiftLeft(toUInt64(1), toUInt8(i - 1)), 0)),
+          arrayEnumerate(tag_keys))))) = {tag_mask:UInt64}
+   AND multiIf({status:String} = 'error', error_count > 0,
+               {status:String} = 'ok', error_count = 0, 1)
+   AND duration_ns >= {min_duration_ns:Int64}
+   AND ({max_duration_ns:Int64} = 0 OR duration_ns <= {max_duration_ns:Int64})
+ORDER BY multiIf({sort:String} = 'duration', toFloat64(duration_ns),
+                 {sort:String} = 'spans', toFloat64(span_count),
+                 {sort:String} = 'errors', toFloat64(error_count),
+                 toFloat64(start_ns)) * if({descending:Bool}, -1, 1), trace_id
+LIMIT {limit:UInt32} OFFSET {offset:UInt32}
+"""
+
+SERVICES: Final = """
+SELECT DISTINCT ServiceName FROM otel_traces
+WHERE Timestamp >= now64(9) - toIntervalDay(7) ORDER BY ServiceName LIMIT 500
+"""

@@ -1,0 +1,1 @@
+"""The HTTP routes: JSON API and HTML pages."""

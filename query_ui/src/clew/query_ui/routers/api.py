@@ -1,0 +1,103 @@
+"""The JSON API, documented in the OpenAPI schema at /docs and /openapi.json."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from clew.query_ui import deps, lookup, search, waterfall
+from clew.query_ui.model import rfc3339
+from clew.query_ui.routers.args import search_args
+
+router = APIRouter(prefix="/api", tags=["api"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a filter or id that cannot be understood"},
+    404: {"description": "nothing is stored for what was asked"},
+    504: {"description": "the query hit its time limit"},
+}
+
+
+@router.get("/traces", responses=ERRORS, summary="Search traces")
+def search_traces(
+    request: Request, args: Annotated[dict[str, Any], Depends(search_args)]
+) -> dict[str, Any]:
+    """Traces matching every filter; attribute and status filters apply to the whole trace."""
+    filters = search.build_filters(args, deps.business_keys(request))
+    page = search.search(deps.store(request), filters)
+    next_offset = filters.offset + filters.limit if page.has_more else None
+    return {"traces": page.traces, "has_more": page.has_more, "next_offset": next_offset}
+
+
+@router.get("/traces/{trace_id}", responses=ERRORS, summary="One trace")
+def get_trace(request: Request, trace_id: str) -> dict[str, Any]:
+    """All spans of a trace, whatever its age, with links, back-links and Kafka hops."""
+    story = lookup.load_trace(deps.store(request), trace_id)
+    view = waterfall.build(story.spans, story.logs)
+    return {
+        "trace_id": story.trace_ids[0],
+        "spans": [row.span.to_dict() for row in view.rows],
+        "critical_path": [row.span.span_id for row in view.rows if row.critical],
+        "missing_parents": view.missing_parents,
+        "hops": [hop_dict(h) for row in view.rows for h in row.hops],
+        "limits": story.limits,
+    }
+
+
+@router.get("/traces/{trace_id}/logs", responses=ERRORS, summary="Logs of a trace")
+def get_trace_logs(request: Request, trace_id: str) -> dict[str, Any]:
+    """Every log record written inside the trace, oldest first."""
+    story = lookup.load_trace(deps.store(request), trace_id)
+    return {
+        "trace_id": story.trace_ids[0],
+        "logs": [log.to_dict() for log in story.logs],
+        "limits": story.limits,
+    }
+
+
+@router.get("/keys/{key}/{value}/traces", responses=ERRORS, summary="Traces of a business key")
+def get_key_traces(request: Request, key: str, value: str) -> dict[str, Any]:
+    """The traces in which a business key (such as order.id) had this value."""
+    rows = lookup.key_traces(deps.store(request), deps.checked_key(request, key), value)
+    return {"key": key, "value": value, "traces": [key_trace_dict(r) for r in rows]}
+
+
+@router.get("/keys/{key}/{value}/diagnosis", responses=ERRORS, summary="Why a key value failed")
+def get_key_diagnosis(request: Request, key: str, value: str) -> dict[str, Any]:
+    """The explainer's diagnosis over every trace and log of the business key value."""
+    result: dict[str, Any] = deps.diagnose(request, deps.checked_key(request, key), value).to_dict()
+    return result
+
+
+@router.get("/orders/{order_id}/diagnosis", responses=ERRORS, summary="Why an order failed")
+def get_order_diagnosis(request: Request, order_id: str) -> dict[str, Any]:
+    """The same as /api/keys/order.id/{order_id}/diagnosis."""
+    result: dict[str, Any] = deps.diagnose(request, "order.id", order_id).to_dict()
+    return result
+
+
+def hop_dict(hop: waterfall.Hop) -> dict[str, Any]:
+    """A Kafka hop as JSON."""
+    producer = hop.producer
+    return {
+        "topic": hop.topic,
+        "producer_trace_id": producer.trace_id if producer else None,
+        "producer_span_id": producer.span_id if producer else None,
+        "producer_service": producer.service if producer else None,
+        "consumer_trace_id": hop.consumer_trace_id,
+        "consumer_span_id": hop.consumer_span_id,
+        "consumer_service": hop.consumer_service,
+        "queue_ns": hop.queue_ns,
+    }
+
+
+def key_trace_dict(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of the business-key index as JSON."""
+    first, last = int(row["FirstNs"]), int(row["LastNs"])
+    return {
+        "trace_id": str(row["TraceId"]),
+        "first_seen": rfc3339(first),
+        "last_seen": rfc3339(last),
+        "has_error": bool(int(row["HasError"])),
+        "services": [str(s) for s in row["Services"]],
+    }

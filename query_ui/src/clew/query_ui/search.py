@@ -1,0 +1,175 @@
+"""Trace search: filters parsed from a query string, run as one whole-trace query."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from clew.query_ui import queries as q
+from clew.query_ui.errors import InvalidQueryError
+from clew.query_ui.lookup import StoreLike, run
+from clew.query_ui.model import human_duration, rfc3339
+
+SORTS = ("start", "duration", "spans", "errors")
+STATUSES = ("any", "error", "ok")
+MAX_TAGS = 32
+_UNITS = {
+    "ns": 1,
+    "us": 10**3,
+    "µs": 10**3,
+    "ms": 10**6,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+    "d": 86400 * 10**9,
+}
+_AMOUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s|m|h|d)?\s*$")
+
+
+def parse_duration(text: str, *, default_unit: str = "ms", what: str = "duration") -> int:
+    """`250ms`, `1.5s`, `2h`, `30` (in `default_unit`) as nanoseconds."""
+    match = _AMOUNT.match(text)
+    if not match:
+        raise InvalidQueryError(f"{what} {text!r} is not a duration such as 250ms, 1.5s or 2h")
+    return int(float(match.group(1)) * _UNITS[match.group(2) or default_unit])
+
+
+def parse_time(text: str, what: str) -> int:
+    """An absolute time (RFC 3339 or `YYYY-MM-DDTHH:MM`, UTC when no offset) as Unix ns."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidQueryError(
+            f"{what} {text!r} is not a time such as 2026-11-21T10:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp()) * 10**9 + moment.microsecond * 1000
+
+
+def parse_tag(text: str) -> tuple[str, str]:
+    """`key=value` as a pair."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise InvalidQueryError(f"attribute filter {text!r} is not of the form key=value")
+    return key.strip(), value.strip()
+
+
+@dataclass
+class SearchFilters:
+    """What a search asks for; every field is a user value bound as a parameter."""
+
+    start_ns: int
+    end_ns: int
+    service: str = ""
+    operation: str = ""
+    tags: list[tuple[str, str]] = field(default_factory=list)
+    status: str = "any"
+    min_duration_ns: int = 0
+    max_duration_ns: int = 0
+    key: str = "order.id"
+    key_value: str = ""
+    sort: str = "start"
+    descending: bool = True
+    limit: int = 20
+    offset: int = 0
+
+    def parameters(self) -> dict[str, Any]:
+        """The typed parameters of SEARCH_TRACES."""
+        keys = [k for k, _ in self.tags]
+        return {
+            "start_ns": self.start_ns,
+            "end_ns": self.end_ns,
+            "service": self.service,
+            "operation": self.operation,
+            "tag_keys": keys,
+            "tag_values": [v for _, v in self.tags],
+            "tag_mask": (1 << len(keys)) - 1,
+            "status": self.status,
+            "min_duration_ns": self.min_duration_ns,
+            "max_duration_ns": self.max_duration_ns,
+            "key": self.key,
+            "key_value": self.key_value,
+            "sort": self.sort,
+            "descending": self.descending,
+            "limit": self.limit + 1,
+            "offset": self.offset,
+        }
+
+
+def build_filters(args: dict[str, Any], business_keys: list[str]) -> SearchFilters:
+    """Filters from query-string arguments (`tag` may repeat); bad input is a 400."""
+
+    def text(name: str, default: str = "") -> str:
+        return str(args.get(name) or default).strip()
+
+    end = parse_time(text("end"), "end") if text("end") else time.time_ns()
+    if text("start"):
+        start = parse_time(text("start"), "start")
+    else:
+        start = end - parse_duration(text("lookback", "1h"), default_unit="h", what="lookback")
+    if start > end:
+        raise InvalidQueryError("the start of the time range is after its end")
+    filters = SearchFilters(start_ns=start, end_ns=end, service=text("service"))
+    filters.operation = text("operation")
+    filters.tags = [parse_tag(t) for t in args.get("tag", []) if str(t).strip()]
+    filters.status = _choice(text("status", "any"), STATUSES, "status")
+    if text("min_duration"):
+        filters.min_duration_ns = parse_duration(text("min_duration"), what="min_duration")
+    if text("max_duration"):
+        filters.max_duration_ns = parse_duration(text("max_duration"), what="max_duration")
+    filters.key = _choice(text("key", business_keys[0]), tuple(business_keys), "key")
+    filters.key_value = text("key_value")
+    filters.sort = _choice(text("sort", "start"), SORTS, "sort")
+    filters.descending = _choice(text("order", "desc"), ("desc", "asc"), "order") == "desc"
+    filters.limit = _bounded(text("limit", "20"), 1, q.MAX_PAGE, "limit")
+    filters.offset = _bounded(text("offset", "0"), 0, 1_000_000, "offset")
+    if len(filters.tags) > MAX_TAGS:
+        raise InvalidQueryError(f"at most {MAX_TAGS} attribute filters are supported")
+    return filters
+
+
+def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise InvalidQueryError(f"{what} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _bounded(value: str, low: int, high: int, what: str) -> int:
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise InvalidQueryError(f"{what} must be a whole number from {low} to {high}")
+    return int(value)
+
+
+@dataclass
+class SearchPage:
+    """One page of search results."""
+
+    traces: list[dict[str, Any]]
+    has_more: bool
+    filters: SearchFilters
+
+
+def search(store: StoreLike, filters: SearchFilters) -> SearchPage:
+    """Run the search; each result is a JSON-ready trace summary."""
+    rows = run(store, q.SEARCH_TRACES, filters.parameters())
+    results = [_summary(r) for r in rows[: filters.limit]]
+    return SearchPage(traces=results, has_more=len(rows) > filters.limit, filters=filters)
+
+
+def _summary(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "trace_id": str(row["trace_id"]),
+        "start": rfc3339(int(row["start_ns"])),
+        "start_unix_nano": int(row["start_ns"]),
+        "duration_ns": int(row["duration_ns"]),
+        "duration": human_duration(int(row["duration_ns"])),
+        "root_service": str(row["root_service"]),
+        "root_name": str(row["root_name"]),
+        "span_count": int(row["span_count"]),
+        "services": [str(s) for s in row["services"]],
+        "error_count": int(row["error_count"]),
+    }

@@ -1,0 +1,84 @@
+"""The waterfall's tree, critical path, missing parents and hops, on hand-made spans."""
+
+from __future__ import annotations
+
+from clew.query_ui.model import Link, LogLine, Span
+from clew.query_ui.waterfall import build
+
+
+def span(
+    span_id: str, parent: str, start: int, end: int, kind: str = "Server", service: str = "a"
+) -> Span:
+    return Span(
+        "t", span_id, parent, span_id, kind, service, start, end - start, "Unset", "", {}, {}, ""
+    )
+
+
+def log(span_id: str, at: int) -> LogLine:
+    return LogLine(at, "t", span_id, "INFO", 9, "a", f"in {span_id}", {})
+
+
+def test_rows_are_depth_first_in_start_order() -> None:
+    view = build([span("c", "a", 20, 30), span("a", "", 0, 100), span("b", "a", 10, 15)], [])
+    assert [(r.span.span_id, r.depth) for r in view.rows] == [("a", 0), ("b", 1), ("c", 1)]
+    assert view.rows[2].ancestors == ["a"]
+    assert view.rows[0].offset_pct == 0 and view.rows[1].offset_pct == 10.0
+
+
+def test_critical_path_skips_a_call_hidden_behind_a_longer_one() -> None:
+    spans = [
+        span("root", "", 0, 100),
+        span("slow", "root", 10, 90),
+        span("fast", "root", 20, 50),
+        span("slow-db", "slow", 15, 85),
+    ]
+    critical = {r.span.span_id for r in build(spans, []).rows if r.critical}
+    assert critical == {"root", "slow", "slow-db"}
+
+
+def test_sequential_calls_are_all_on_the_critical_path() -> None:
+    spans = [span("root", "", 0, 100), span("first", "root", 5, 40), span("second", "root", 45, 95)]
+    assert all(r.critical for r in build(spans, []).rows)
+
+
+def test_missing_parent_makes_a_root_and_a_warning() -> None:
+    view = build([span("a", "", 0, 10), span("orphan", "gone", 2, 4)], [])
+    assert view.missing_parents == ["gone"]
+    assert [r.missing_parent for r in view.rows] == [False, True]
+
+
+def test_logs_of_span_and_of_subtree() -> None:
+    spans = [span("a", "", 0, 100), span("b", "a", 10, 50)]
+    view = build(spans, [log("b", 20), log("a", 5), log("x", 7)])
+    a, b = view.rows
+    assert [x.span_id for x in a.logs] == ["a"]
+    assert [x.span_id for x in a.subtree_logs] == ["a", "b"]
+    assert [x.span_id for x in b.subtree_logs] == ["b"]
+    assert [x.span_id for x in view.orphan_logs] == ["x"]
+
+
+def test_kafka_hops_in_the_trace_and_across_links() -> None:
+    producer = span("p", "", 0, 5, kind="Producer")
+    producer.attributes["messaging.destination.name"] = "orders"
+    producer.back_links.append(
+        Link("t2", "c2", {}, service="billing", name="orders process", time_ns=300)
+    )
+    child = span("c1", "p", 100, 150, kind="Consumer", service="inventory")
+    hops = build([producer, child], []).rows[0].hops
+    assert [(h.topic, h.consumer_service, h.queue_ns) for h in hops] == [
+        ("orders", "inventory", 100),
+        ("orders", "billing", 300),
+    ]
+
+
+def test_one_colour_per_service() -> None:
+    view = build(
+        [
+            span("a", "", 0, 10, service="x"),
+            span("b", "a", 1, 2, service="y"),
+            span("c", "a", 3, 4, service="x"),
+        ],
+        [],
+    )
+    assert view.services == {"x": 0, "y": 1}
+    assert [r.color for r in view.rows] == [0, 1, 0]
