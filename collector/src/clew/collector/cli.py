@@ -1,0 +1,60 @@
+"""The `clew` command: a click group; `serve` here, other parts add theirs by entry point."""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import click
+
+from clew.collector.settings import Settings
+
+
+@click.group()
+def main() -> None:
+    """clew: distributed tracing and log correlation over OpenTelemetry and ClickHouse."""
+
+
+@main.command()
+@click.option("--host", help="Address to listen on [CLEW_HOST, default 127.0.0.1].")
+@click.option("--http-port", type=int, help="OTLP/HTTP port [CLEW_OTLP_HTTP_PORT, 4318].")
+@click.option("--grpc-port", type=int, help="OTLP/gRPC port [CLEW_OTLP_GRPC_PORT, 4317].")
+@click.option("--ui-port", type=int, help="Query UI port [CLEW_UI_PORT, 8080].")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Data folder [CLEW_DATA_DIR].")
+def serve(
+    host: str | None,
+    http_port: int | None,
+    grpc_port: int | None,
+    ui_port: int | None,
+    data_dir: Path | None,
+) -> None:
+    """Receive OTLP on HTTP and gRPC and store it in the embedded ClickHouse."""
+    from clew.collector.app import serve as run  # keeps `clew --help` fast
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    given = {
+        "host": host,
+        "otlp_http_port": http_port,
+        "otlp_grpc_port": grpc_port,
+        "ui_port": ui_port,
+        "data_dir": data_dir,
+    }
+    overrides: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
+    run(Settings(**overrides))
+
+
+def _add_plugin_commands(group: click.Group) -> None:
+    for point in entry_points(group="clew.cli"):
+        if point.name in group.commands:
+            continue
+        try:
+            command = point.load()
+        except Exception as exc:  # a broken plugin must not take `clew serve` down
+            click.echo(f"clew: could not load command {point.name!r}: {exc}", err=True)
+            continue
+        group.add_command(command, name=point.name)
+
+
+_add_plugin_commands(main)

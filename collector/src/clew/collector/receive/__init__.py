@@ -1,0 +1,1 @@
+"""The OTLP receivers: HTTP (FastAPI) and gRPC, both feeding one Pipeline."""

@@ -1,0 +1,107 @@
+"""OTLP/gRPC: TraceService/Export and LogsService/Export; metrics stay UNIMPLEMENTED.
+
+Requests arrive as raw bytes (no generated deserializer) so undecodable data is answered with
+INVALID_ARGUMENT, as OTLP asks, rather than grpc's INTERNAL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent import futures
+from typing import TypeVar
+
+import grpc
+from google.protobuf.message import Message
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+from clew.collector import decode
+from clew.collector.errors import BufferFull, DecodeError
+from clew.collector.pipeline import Pipeline
+
+TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
+LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService"
+
+Handler = Callable[[bytes, grpc.ServicerContext], Message]
+M = TypeVar("M", bound=Message)
+
+
+def _traces(pipeline: Pipeline) -> Handler:
+    def export(body: bytes, context: grpc.ServicerContext) -> Message:
+        decoded = _decode(
+            context, lambda: decode.trace_request(_parse(body, ExportTraceServiceRequest()))
+        )
+        _accept(pipeline, "spans", decoded, context)
+        response = ExportTraceServiceResponse()
+        if decoded.rejected:
+            response.partial_success.rejected_spans = decoded.rejected
+            response.partial_success.error_message = decoded.message
+        return response
+
+    return export
+
+
+def _logs(pipeline: Pipeline) -> Handler:
+    def export(body: bytes, context: grpc.ServicerContext) -> Message:
+        decoded = _decode(
+            context, lambda: decode.logs_request(_parse(body, ExportLogsServiceRequest()))
+        )
+        _accept(pipeline, "logs", decoded, context)
+        response = ExportLogsServiceResponse()
+        if decoded.rejected:
+            response.partial_success.rejected_log_records = decoded.rejected
+            response.partial_success.error_message = decoded.message
+        return response
+
+    return export
+
+
+def _parse(body: bytes, message: M) -> M:
+    return decode.parse(body, decode.PROTOBUF, message)
+
+
+def _decode(context: grpc.ServicerContext, run: Callable[[], decode.Decoded]) -> decode.Decoded:
+    try:
+        return run()
+    except DecodeError as exc:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        raise  # abort raises; this line only satisfies the type checker
+
+
+def _accept(
+    pipeline: Pipeline, signal: str, decoded: decode.Decoded, context: grpc.ServicerContext
+) -> None:
+    try:
+        pipeline.accept(signal, decoded)
+    except BufferFull as exc:
+        # UNAVAILABLE is retryable for OTLP clients; they back off and resend.
+        context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+
+
+def _service(name: str, handler: Handler) -> grpc.GenericRpcHandler:
+    method = grpc.unary_unary_rpc_method_handler(
+        handler, request_deserializer=None, response_serializer=lambda m: m.SerializeToString()
+    )
+    return grpc.method_handlers_generic_handler(name, {"Export": method})
+
+
+def create_server(
+    pipeline: Pipeline, host: str, port: int, max_body_bytes: int
+) -> tuple[grpc.Server, int]:
+    """A started-ready (not yet started) gRPC server and the port it bound."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="otlp-grpc"),
+        handlers=[
+            _service(TRACE_SERVICE, _traces(pipeline)),
+            _service(LOGS_SERVICE, _logs(pipeline)),
+        ],
+        options=[("grpc.max_receive_message_length", max_body_bytes)],
+    )
+    bound = server.add_insecure_port(f"{host}:{port}")
+    return server, bound

@@ -1,0 +1,128 @@
+"""OTLP/HTTP: POST /v1/traces and /v1/logs, protobuf or JSON, gzip or not; /healthz, /metrics."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from google.rpc.status_pb2 import Status
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from clew.collector import decode
+from clew.collector.errors import BodyTooLarge, CollectorError, DecodeError, UnsupportedMediaType
+from clew.collector.pipeline import Pipeline
+
+RETRY_AFTER_SECONDS = "1"
+
+
+def router(pipeline: Pipeline, max_body_bytes: int) -> APIRouter:
+    """The receiver's routes over one pipeline."""
+    routes = APIRouter()
+
+    async def export(
+        request: Request, signal: str, decoder: Callable[[bytes, str], decode.Decoded]
+    ) -> Response:
+        content_type = request.headers.get("content-type", "")
+        try:
+            media = decode.media_type(content_type)
+            body = await _read_body(request, max_body_bytes)
+            decoded = decoder(body, media)
+            pipeline.accept(signal, decoded)
+        except CollectorError as exc:
+            return _error(exc, content_type)
+        return _message(_response(signal, decoded), media)
+
+    @routes.post("/v1/traces")
+    async def traces(request: Request) -> Response:
+        return await export(request, "spans", decode.spans)
+
+    @routes.post("/v1/logs")
+    async def logs(request: Request) -> Response:
+        return await export(request, "logs", decode.logs)
+
+    @routes.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @routes.get("/metrics")
+    async def metrics() -> Response:
+        pipeline.update_gauges()
+        return Response(pipeline.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return routes
+
+
+def create_app(pipeline: Pipeline, max_body_bytes: int) -> FastAPI:
+    """A FastAPI app serving only the receiver (app.py adds the lifespan)."""
+    app = FastAPI(title="clew collector", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(router(pipeline, max_body_bytes))
+    return app
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("gzip", "identity", ""):
+        raise UnsupportedMediaType(f"unsupported content encoding {encoding!r}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"body larger than {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    return _gunzip(body, limit) if encoding == "gzip" else body
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        # One byte past the limit tells "too large" apart from "exactly the limit".
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise DecodeError(f"body is not valid gzip: {exc}") from exc
+    if len(out) > limit:
+        raise BodyTooLarge(f"body larger than {limit} bytes after decompression")
+    if not inflater.eof:
+        raise DecodeError("gzip body is truncated")
+    return out
+
+
+def _response(signal: str, decoded: decode.Decoded) -> Message:
+    if signal == "spans":
+        spans = ExportTraceServiceResponse()
+        if decoded.rejected:
+            spans.partial_success.rejected_spans = decoded.rejected
+            spans.partial_success.error_message = decoded.message
+        return spans
+    logs = ExportLogsServiceResponse()
+    if decoded.rejected:
+        logs.partial_success.rejected_log_records = decoded.rejected
+        logs.partial_success.error_message = decoded.message
+    return logs
+
+
+def _message(message: Message, media: str, status: int = 200) -> Response:
+    if media == decode.JSON:
+        return Response(json_format.MessageToJson(message, indent=None), status, media_type=media)
+    return Response(message.SerializeToString(), status, media_type=decode.PROTOBUF)
+
+
+def _error(exc: CollectorError, content_type: str) -> Response:
+    try:
+        media = decode.media_type(content_type)
+    except UnsupportedMediaType:
+        media = decode.JSON  # the client's encoding is unknown; JSON is readable by anyone
+    status = Status(code=_RPC_CODES.get(exc.http_status, 13), message=str(exc))
+    response = _message(status, media, exc.http_status)
+    if exc.retriable:
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+# google.rpc.Code for each HTTP status the receiver answers with.
+_RPC_CODES = {400: 3, 413: 8, 415: 3, 503: 14}
