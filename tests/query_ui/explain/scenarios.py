@@ -77,7 +77,7 @@ class Builder:
             severity_text=severity,
             severity_number=SEVERITY[severity],
             body=body,
-            attributes=attrs,
+            attributes={self.key: self.value, **attrs},
         )
         self.logs.append(record)
         return record

@@ -131,3 +131,19 @@ def test_no_spans_is_unknown() -> None:
 
 def test_rfc3339_keeps_nanoseconds() -> None:
     assert rfc3339(1_700_000_000_123_456_789) == "2023-11-14T22:13:20.123456789Z"
+
+
+def test_the_same_failure_on_every_attempt_is_one_cause_seen_several_times() -> None:
+    b = scenarios.Builder("o-thrice")
+    t = b.trace()
+    srv = b.span(t, "POST /checkout", "checkout", ms=300, status="Error")
+    for at in (5, 50, 100):
+        cli = b.span(t, "POST", "checkout", parent=srv, at=at, kind="Client", status="Error")
+        b.span(t, "POST /pay", "payments", parent=cli, at=at + 1, ms=5,
+               exception=("PoolTimeout", "pool exhausted"))  # fmt: skip
+    diagnosis = explain(b.story())
+    assert _causes(diagnosis) == [("payments", "POST /pay")]
+    repeated = [e for e in diagnosis.root_causes[0].evidence if e["kind"] == "repeated"]
+    assert repeated[0]["count"] == 3
+    assert "PoolTimeout: pool exhausted, 3 times" in diagnosis.summary
+    assert len(diagnosis.cascade) == 4

@@ -91,9 +91,11 @@ class Diagnosis:
 def explain(story: Story, rules: Sequence[Rule] = RULES) -> Diagnosis:
     """Run the rules over `story` and assemble the diagnosis."""
     findings = apply(story, rules)
-    causes = sorted(
-        (_root_cause(story, f) for f in findings if f.kind == "cause"),
-        key=lambda c: (c.time_ns, c.span.start_ns),
+    causes = _distinct(
+        sorted(
+            (_root_cause(story, f) for f in findings if f.kind == "cause"),
+            key=lambda c: (c.time_ns, c.span.start_ns),
+        )
     )
     cascade = [_consequence(f) for f in _by_time(story, findings, "cascade")]
     recoveries = [_consequence(f) for f in _by_time(story, findings, "recovery")]
@@ -125,6 +127,21 @@ def _root_cause(story: Story, finding: Finding) -> RootCause:
     return RootCause(span, error_type, message, time_ns, finding.reason, found)
 
 
+def _distinct(causes: list[RootCause]) -> list[RootCause]:
+    """The same failure repeated (attempts that all failed) is one cause, at its first time."""
+    groups: dict[tuple[str, str, str], list[RootCause]] = {}
+    for cause in causes:
+        groups.setdefault((cause.span.service, cause.span.name, cause.error_type), []).append(cause)
+    distinct = []
+    for first, *repeats in groups.values():
+        if repeats:
+            ids = [r.span.span_id for r in repeats]
+            note = {"kind": "repeated", "count": len(repeats) + 1, "span_ids": ids}
+            first = dataclasses_replace(first, evidence=(*first.evidence, note))
+        distinct.append(first)
+    return distinct
+
+
 def _consequence(finding: Finding) -> Consequence:
     kind = "cascade"
     if finding.kind == "recovery":
@@ -138,12 +155,11 @@ def _by_time(story: Story, findings: list[Finding], kind: str) -> list[Finding]:
 
 
 def _status(story: Story, causes: list[RootCause]) -> Status:
-    if causes:
-        return "failed"
-    # Without spans, or with part of the story cut off by a limit, "no failure" proves nothing.
+    # With part of the story cut off by a limit, the part not read may hold the failure, or the
+    # retry or compensation that made a failure good: the causes found are only candidates.
     if not story.spans or story.warnings:
         return "unknown"
-    return "succeeded"
+    return "failed" if causes else "succeeded"
 
 
 def _with_summary(story: Story, diagnosis: Diagnosis, findings: list[Finding]) -> Diagnosis:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from clew.query_ui.explain.compensation import is_compensation
-from clew.query_ui.explain.story import Span, Story
+from clew.query_ui.explain.story import Span, SpanRef, Story
 
 HTTP_STATUS_ATTRIBUTES = ("http.response.status_code", "http.status_code")
 TIMEOUT_WORDS = ("timeout", "timed out", "deadline exceeded", "deadline_exceeded")
@@ -35,8 +36,19 @@ class Signal:
     text: str
 
 
+_SIGNALS: WeakKeyDictionary[Story, dict[SpanRef, tuple[Signal, ...]]] = WeakKeyDictionary()
+
+
 def signals(story: Story, span: Span) -> tuple[Signal, ...]:
     """Why `span` failed, in the order of the definition; empty when it did not fail."""
+    # Rules ask about the same spans many times; a story does not change once loaded.
+    known = _SIGNALS.setdefault(story, {})
+    if span.ref not in known:
+        known[span.ref] = _signals(story, span)
+    return known[span.ref]
+
+
+def _signals(story: Story, span: Span) -> tuple[Signal, ...]:
     if is_compensation(span):
         return ()
     found: list[Signal] = []

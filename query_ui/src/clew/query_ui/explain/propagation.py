@@ -22,7 +22,8 @@ def propagated(story: Story) -> list[Finding]:
             continue
         below = failed_call_below(story, span, made_good)
         if below is not None:
-            reason = f"{signals(story, span)[0].text}, after {below.label} failed"
+            own = "; ".join(s.text for s in signals(story, span) if s.kind in ("status", "http"))
+            reason = f"{own or signals(story, span)[0].text}, after {below.label} failed"
             findings.append(Finding("cascade", span, reason, related=below))
     return findings
 

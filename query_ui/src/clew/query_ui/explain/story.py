@@ -118,6 +118,7 @@ class Story:
         self.value = value
         self.spans = tuple(sorted(spans, key=lambda s: (s.start_ns, s.trace_id, s.span_id)))
         self.logs = tuple(sorted(logs, key=lambda r: r.time_ns))
+        # What the loader's limits cut off; a story with warnings is incomplete.
         self.warnings = tuple(warnings)
         self._by_ref = {span.ref: span for span in self.spans}
         self._children: dict[SpanRef, list[Span]] = defaultdict(list)

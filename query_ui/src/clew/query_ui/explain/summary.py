@@ -48,6 +48,9 @@ def _cause_sentence(index: int, cause: RootCause) -> str:
     lead = "It started" if index == 0 else "Independently,"
     where = f"at {rfc3339(cause.time_ns)} in {cause.span.label}"
     what = f"{cause.error_type}: {cause.message}" if cause.message else cause.error_type
+    repeated = [e["count"] for e in cause.evidence if e.get("kind") == "repeated"]
+    if repeated:
+        what += f", {repeated[0]} times"
     details = [_detail(item) for item in cause.evidence]
     extra = "; ".join(d for d in details if d)
     return f"{lead} {where}: {what}" + (f" ({extra})." if extra else ".")

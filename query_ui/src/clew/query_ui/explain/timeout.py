@@ -31,10 +31,7 @@ def timeout(story: Story) -> list[Finding]:
             continue
         waited = _seconds(span.duration_ns)
         took = "was still running" if slow.end_ns > span.end_ns else "was slow"
-        cause = (
-            f"{slow.label} {took} ({_seconds(slow.duration_ns)})"
-            f" when {span.label} gave up after {waited}"
-        )
+        cause = f"{took} ({_seconds(slow.duration_ns)}) when {span.label} gave up after {waited}"
         findings.append(Finding("cause", slow, cause, related=span))
         cascade = f"timed out after {waited} waiting for {slow.label}"
         findings.append(Finding("cascade", span, cascade, related=slow))
