@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from tests.support.kafka import SCRIPT, KafkaBroker, unique_topic_name
+
+
+def launch(*args: str, stderr: Path) -> subprocess.Popen[str]:
+    """scripts/kafka-broker as a child, stdout piped, stderr to a file."""
+    with open(stderr, "w") as err:
+        return subprocess.Popen(
+            [sys.executable, str(SCRIPT), *args], stdout=subprocess.PIPE, stderr=err, text=True
+        )
 
 
 async def produce(bootstrap: str, topic: str, values: list[bytes], partition: int = 0) -> None:
@@ -81,7 +92,7 @@ async def test_create_topic_with_partitions(kafka_broker: KafkaBroker) -> None:
 async def test_restart_keeps_messages(kafka_broker: KafkaBroker, kafka_topic: str) -> None:
     bootstrap = kafka_broker.bootstrap
     await produce(bootstrap, kafka_topic, [b"before restart"])
-    kafka_broker.stop()
+    assert kafka_broker.stop() == 0
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", kafka_broker.port or 0)) != 0, "still listening"
     kafka_broker.start()
@@ -92,10 +103,7 @@ async def test_restart_keeps_messages(kafka_broker: KafkaBroker, kafka_topic: st
 
 def test_sigterm_stops_the_jvm_and_removes_the_temp_dir(tmp_path: Path) -> None:
     stderr = tmp_path / "stderr"
-    with open(stderr, "w") as err:
-        script = subprocess.Popen(
-            [sys.executable, str(SCRIPT)], stdout=subprocess.PIPE, stderr=err, text=True
-        )
+    script = launch(stderr=stderr)
     assert script.stdout is not None
     line = script.stdout.readline()
     assert re.fullmatch(r"ready 127\.0\.0\.1:\d+\n", line), stderr.read_text()
@@ -131,3 +139,54 @@ def test_prefetch_only_resolves_the_jars() -> None:
     assert done.stdout == ""
     lib = Path(re.findall(r"jars ready in (\S+)", done.stderr)[0])
     assert any(jar.name.startswith("kafka_2.13-") for jar in lib.glob("*.jar"))
+
+
+def test_sigterm_while_starting_leaves_nothing_behind(tmp_path: Path) -> None:
+    stderr = tmp_path / "stderr"
+    script = launch("--data-dir", str(tmp_path / "data"), stderr=stderr)
+    deadline = time.monotonic() + 60
+    while not (jvms := java_children(script.pid)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    script.send_signal(signal.SIGTERM)
+    assert script.wait(60) == 0, stderr.read_text()
+    assert script.stdout is not None and script.stdout.read() == ""
+    assert jvms and not any(alive(jvm) for jvm in jvms)
+
+
+def test_sigkill_of_the_script_takes_the_jvm_along(tmp_path: Path) -> None:
+    script = launch("--data-dir", str(tmp_path / "data"), stderr=tmp_path / "stderr")
+    assert script.stdout is not None and script.stdout.readline().startswith("ready ")
+    (jvm,) = java_children(script.pid)
+    script.kill()
+    script.wait()
+    deadline = time.monotonic() + 30
+    while alive(jvm) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(jvm), "the JVM outlived a killed kafka-broker"
+
+
+def test_start_timeout_is_a_clear_error(tmp_path: Path) -> None:
+    broker = KafkaBroker(tmp_path / "data")
+    with pytest.raises(RuntimeError, match=r"kafka-broker failed: no ready line within 0 s"):
+        broker.start(timeout=0.3)
+    assert broker.process is None
+    assert broker.stop() is None
+
+
+async def test_consumer_group_resumes_after_its_commit(
+    kafka_broker: KafkaBroker, kafka_topic: str
+) -> None:
+    bootstrap, group = kafka_broker.bootstrap, unique_topic_name("group")
+    await produce(bootstrap, kafka_topic, [b"first", b"second"])
+    for expected in (b"first", b"second"):
+        consumer = AIOKafkaConsumer(
+            kafka_topic, bootstrap_servers=bootstrap, group_id=group,
+            auto_offset_reset="earliest", enable_auto_commit=False,
+        )  # fmt: skip
+        await consumer.start()
+        try:
+            message = await asyncio.wait_for(consumer.getone(), 30)
+            assert message.value == expected
+            await consumer.commit()
+        finally:
+            await consumer.stop()

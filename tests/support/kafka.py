@@ -48,7 +48,7 @@ class KafkaBroker:
 
     def start(self, timeout: float = START_TIMEOUT) -> None:
         """Start the broker and wait for its ready line."""
-        if self.process is not None:
+        if self.process is not None and self.process.poll() is None:
             raise RuntimeError(f"the Kafka broker at {self.bootstrap} is already running")
         command = [sys.executable, str(SCRIPT), "--data-dir", str(self.data_dir)]
         if self.port is not None:
@@ -78,16 +78,15 @@ class KafkaBroker:
         """A message with the script's stderr and the broker log's tail."""
         parts = [f"scripts/kafka-broker failed: {reason}"]
         for log in (self.stderr_path, self.data_dir / "broker.log"):
-            if log.exists():
-                tail = log.read_text(errors="replace").splitlines()[-30:]
+            if tail := log.read_text(errors="replace").splitlines()[-30:] if log.exists() else []:
                 parts += [f"--- end of {log}:", *tail]
         return "\n".join(parts)
 
-    def stop(self, timeout: float = 60) -> None:
-        """SIGTERM the script (which stops the JVM cleanly) and wait for it to exit."""
+    def stop(self, timeout: float = 60) -> int | None:
+        """SIGTERM the script (which stops the JVM cleanly); its exit code, 0 when clean."""
         process, self.process = self.process, None
         if process is None:
-            return
+            return None
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
@@ -97,6 +96,7 @@ class KafkaBroker:
                 process.wait()
         if process.stdout is not None:
             process.stdout.close()
+        return process.returncode
 
     def create_topic(self, name: str, partitions: int = 1) -> None:
         """Create a topic and wait until every partition has a leader; callable from async tests."""
