@@ -12,6 +12,7 @@ from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui.app import create_app
+from tests.query_ui.server import serve
 from tests.query_ui.shop import Shop, write_shop
 
 
@@ -43,3 +44,11 @@ def client(shop_store: tuple[Settings, ChdbStore, Shop]) -> Iterator[TestClient]
     settings, store, _ = shop_store
     with TestClient(create_app(settings, store)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def ui_url(shop_store: tuple[Settings, ChdbStore, Shop]) -> Iterator[str]:
+    """The shop's UI on a real uvicorn server."""
+    settings, store, _ = shop_store
+    with serve(create_app(settings, store)) as url:
+        yield url

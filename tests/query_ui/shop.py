@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from tests.query_ui.traces import SpanRef, Story
+from tests.query_ui.traces import Inserter, SpanRef, Story
 
 FAILED_ORDER = "ord-1001"
 GOOD_ORDER = "ord-1002"
@@ -26,7 +26,7 @@ class Shop:
     producer_span: SpanRef
 
 
-def write_shop(store: object, now_ns: int | None = None) -> Shop:
+def write_shop(store: Inserter, now_ns: int | None = None) -> Shop:
     """Write the shop's story ending a few minutes before `now_ns`."""
     now_ns = now_ns or time.time_ns()
     story = Story(base_ns=now_ns - 5 * 60 * 10**9)
@@ -38,14 +38,19 @@ def write_shop(store: object, now_ns: int | None = None) -> Shop:
         ms=120,
         attrs={"order.id": GOOD_ORDER, "http.response.status_code": "200"},
     )
-    story.span(
+    paid = story.span(
         "payments", "POST /payments", parent=good, at=30_010, ms=60, attrs={"order.id": GOOD_ORDER}
     )
+    # Stored strings are attacker-controlled: the pages must show them as text.
+    story.span(
+        "payments", HOSTILE, parent=paid, at=30_020, ms=5, kind="Internal", attrs={"x": HOSTILE}
+    )
+    story.log(paid, "payments", "INFO", HOSTILE, at=30_030)
     old = Story(base_ns=now_ns - 3 * 86400 * 10**9)
     old_root = old.span("frontend", "GET /old-report", ms=40)
     broken = story.span("inventory", "reserve", parent_span_id="00000000deadbeef", at=60_000, ms=15)
-    story.write(store)  # type: ignore[arg-type]
-    old.write(store)  # type: ignore[arg-type]
+    story.write(store)
+    old.write(store)
     return Shop(
         failed["root"].trace_id,
         good.trace_id,

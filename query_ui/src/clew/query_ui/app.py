@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from clew.query_ui import filters
+from clew.query_ui import deps, filters
 from clew.query_ui.errors import QueryUIError
 from clew.query_ui.lookup import StoreLike
 from clew.query_ui.routers import api, pages
@@ -45,7 +45,12 @@ def _templates() -> Jinja2Templates:
         undefined=jinja2.StrictUndefined,
     )
     filters.register(env)
-    return Jinja2Templates(env=env)
+    return Jinja2Templates(env=env, context_processors=[_page_context])
+
+
+def _page_context(request: Request) -> dict[str, Any]:
+    """What the header of every page needs."""
+    return {"business_keys": deps.business_keys(request)}
 
 
 def error_response(request: Request, status: int, title: str, message: str) -> Response:

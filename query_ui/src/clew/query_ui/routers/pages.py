@@ -21,7 +21,6 @@ TRACE_ID = re.compile(r"^[0-9a-fA-F]{32}$")
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     """A page, with what every page's header needs."""
     templates: Jinja2Templates = request.app.state.templates
-    context = {"business_keys": deps.business_keys(request), **context}
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
@@ -45,8 +44,17 @@ def search_page(
         return render(request, "search.html", context, status=400)
     context["page"] = search.search(store, filters)
     context["prev_url"], context["next_url"] = _page_urls(args, context["page"])
-    context["sort_url"] = lambda sort: _url({**args, "sort": sort, "offset": "0"})
+    context["sort_url"] = lambda sort: _url(
+        {**args, "sort": sort, "order": _flip(args, sort), "offset": ""}
+    )
     return render(request, "search.html", context)
+
+
+def _flip(args: dict[str, Any], sort: str) -> str:
+    """Clicking the column the results are sorted by reverses the order."""
+    if args.get("sort", "start") == sort:
+        return "asc" if args.get("order", "desc") == "desc" else "desc"
+    return "desc"
 
 
 def _url(args: dict[str, Any]) -> str:

@@ -1,0 +1,60 @@
+"""The HTML pages through TestClient over the real store; tests/e2e drives them in Chromium."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.query_ui.shop import FAILED_ORDER, GOOD_ORDER, HOSTILE, Shop
+
+
+def test_stored_strings_are_escaped(client: TestClient, shop: Shop) -> None:
+    html = client.get(f"/traces/{shop.good_trace}").text
+    assert HOSTILE not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+
+
+def test_unknown_trace_is_a_404_page(client: TestClient) -> None:
+    response = client.get("/traces/ffffffffffffffffffffffffffffffff")
+    assert response.status_code == 404
+    assert "text/html" in response.headers["content-type"]
+    assert "no trace with id" in response.text and "Traceback" not in response.text
+    assert client.get("/no/such/page").status_code == 404
+
+
+def test_trace_page_marks_failure_critical_path_and_missing_parent(
+    client: TestClient, shop: Shop
+) -> None:
+    html = client.get(f"/traces/{shop.failed_trace}").text
+    assert f'class="row failed critical" id="row-{shop.db_span.span_id}"' in html
+    assert "psycopg.errors.DeadlockDetected" in html and "topic orders" in html
+    assert "in the queue" in html
+    broken = client.get(f"/traces/{shop.broken_trace}").text
+    assert "Spans are missing" in broken and "00000000deadbeef" in broken
+
+
+def test_order_and_key_pages(client: TestClient, shop: Shop) -> None:
+    html = client.get(f"/orders/{FAILED_ORDER}").text
+    assert 'id="diagnosis"' in html and "psycopg.errors.DeadlockDetected" in html
+    assert html.count('class="trace-block"') == 2
+    good = client.get(f"/keys/order.id/{GOOD_ORDER}")
+    assert good.status_code == 200 and "succeeded" in good.text
+    missing = client.get("/orders/no-such-order")
+    assert missing.status_code == 404 and "nothing was found" in missing.text
+    assert client.get(f"/keys/customer.id/{GOOD_ORDER}").status_code == 404
+
+
+def test_jump_box(client: TestClient, shop: Shop) -> None:
+    to_trace = client.get("/go", params={"q": shop.old_trace.upper()}, follow_redirects=False)
+    assert to_trace.headers["location"] == f"/traces/{shop.old_trace}"
+    to_order = client.get("/go", params={"q": FAILED_ORDER}, follow_redirects=False)
+    assert to_order.headers["location"] == f"/keys/order.id/{FAILED_ORDER}"
+    nothing = client.get("/go", params={"q": HOSTILE})
+    assert nothing.status_code == 404 and HOSTILE not in nothing.text
+
+
+def test_search_page_pages_and_reports_bad_filters(client: TestClient) -> None:
+    page = client.get("/search", params={"limit": "1", "sort": "duration"})
+    assert page.status_code == 200 and "next page" in page.text
+    assert "order=asc" in page.text  # clicking the sorted column reverses it
+    bad = client.get("/search", params={"min_duration": "soon"})
+    assert bad.status_code == 400 and "not a duration" in bad.text
