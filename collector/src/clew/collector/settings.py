@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=20 * MIB, gt=0)
     # NoDecode: the variable is a plain comma-separated list, not JSON.
     business_keys: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["order.id"])
-    retention_days: int = Field(default=7, gt=0)
+    # DateTime arithmetic ends in 2106: a longer TTL would wrap and expire everything.
+    retention_days: int = Field(default=7, gt=0, le=3650)
     clickhouse_url: str | None = None
     batch_max_rows: int = Field(default=20_000, gt=0)
     batch_max_age: float = Field(default=0.5, gt=0)

@@ -1,0 +1,91 @@
+"""Batcher: flush at max_rows or max_age, bounded buffer, drain on stop."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from clew.collector.batch import Batcher, Row
+from clew.collector.errors import BufferFull
+
+WAIT = 10.0  # generous bound for a flush that is due now; never a speed assertion
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.batches: list[list[Row]] = []
+        self.flushed = threading.Event()
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def __call__(self, rows: list[Row]) -> None:
+        self.gate.wait(WAIT)
+        self.batches.append(rows)
+        self.flushed.set()
+
+
+@pytest.fixture
+def sink() -> Iterator[Recorder]:
+    recorder = Recorder()
+    yield recorder
+    recorder.gate.set()
+
+
+def _rows(count: int, start: int = 0) -> list[Row]:
+    return [{"n": n} for n in range(start, start + count)]
+
+
+def test_flushes_when_max_rows_reached(sink: Recorder) -> None:
+    batcher = Batcher(sink, max_rows=3, max_age=3600, max_buffer=100)
+    batcher.start()
+    batcher.add(_rows(2))
+    assert not sink.flushed.wait(0.2)
+    batcher.add(_rows(2, 2))
+    assert sink.flushed.wait(WAIT)
+    assert sink.batches[0] == _rows(3)
+    batcher.stop()
+    assert [row for batch in sink.batches for row in batch] == _rows(4)
+
+
+def test_flushes_when_oldest_row_is_max_age_old(sink: Recorder) -> None:
+    batcher = Batcher(sink, max_rows=1000, max_age=0.05, max_buffer=10_000)
+    batcher.start()
+    batcher.add(_rows(1))
+    assert sink.flushed.wait(WAIT)
+    assert sink.batches == [_rows(1)]
+    batcher.stop()
+
+
+def test_buffer_is_bounded_while_a_write_is_slow(sink: Recorder) -> None:
+    sink.gate.clear()  # the sink blocks, as a slow insert would
+    batcher = Batcher(sink, max_rows=2, max_age=3600, max_buffer=5)
+    batcher.start()
+    batcher.add(_rows(2))  # taken by the (blocked) sink but still counted
+    batcher.add(_rows(3, 2))
+    assert batcher.depth == 5
+    with pytest.raises(BufferFull):
+        batcher.add(_rows(1, 5))
+    sink.gate.set()
+    batcher.stop()
+    assert sum(len(batch) for batch in sink.batches) == 5
+
+
+def test_stop_drains_everything_and_then_refuses(sink: Recorder) -> None:
+    batcher = Batcher(sink, max_rows=4, max_age=3600, max_buffer=100)
+    batcher.start()
+    batcher.add(_rows(10))
+    batcher.stop()
+    assert [row for batch in sink.batches for row in batch] == _rows(10)
+    assert all(len(batch) <= 4 for batch in sink.batches)
+    with pytest.raises(BufferFull, match="shutting down"):
+        batcher.add(_rows(1))
+
+
+def test_empty_add_is_a_no_op(sink: Recorder) -> None:
+    batcher = Batcher(sink, max_rows=1, max_age=0.01, max_buffer=1)
+    batcher.start()
+    batcher.add([])
+    batcher.stop()
+    assert sink.batches == []

@@ -1,0 +1,71 @@
+"""Writer: batches into the ingest tables of a real chDB store; retries; counts drops."""
+
+from __future__ import annotations
+
+import time
+
+from clew.collector.errors import StoreError
+from clew.collector.metrics import Metrics
+from clew.collector.store import ChdbStore
+from clew.collector.write import RETRY_DELAYS, Writer
+
+NOW = time.time_ns()
+
+
+def _span(n: int) -> dict[str, object]:
+    return {
+        "TimestampNs": NOW + n,
+        "EndNs": NOW + n + 10,
+        "TraceId": f"{n:032x}",
+        "SpanId": f"{n:016x}",
+        "SpanName": "op",
+        "ServiceName": "svc",
+    }
+
+
+def _value(metrics: Metrics, name: str, signal: str) -> float:
+    sample = metrics.registry.get_sample_value(name, {"signal": signal})
+    return sample or 0.0
+
+
+def test_writes_spans_and_counts(store: ChdbStore) -> None:
+    metrics = Metrics()
+    Writer(store, "spans", metrics)([_span(n) for n in range(5)])
+    assert store.query("SELECT count(), sum(Duration) FROM otel_traces").rows == [(5, 50)]
+    assert _value(metrics, "clew_written_total", "spans") == 5
+    assert _value(metrics, "clew_batch_rows_count", "spans") == 1
+
+
+def test_writes_logs(store: ChdbStore) -> None:
+    Writer(store, "logs", Metrics())([{"TimestampNs": NOW, "Body": "hello", "ServiceName": "s"}])
+    assert store.query("SELECT Body, ServiceName FROM otel_logs").rows == [("hello", "s")]
+
+
+class FlakyStore:
+    """A store whose inserts fail `failures` times, then reach the real one."""
+
+    def __init__(self, real: ChdbStore, failures: int) -> None:
+        self.real, self.failures, self.calls = real, failures, 0
+
+    def insert(self, table: str, data: str, fmt: str = "JSONEachRow") -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise StoreError("simulated failure")
+        self.real.insert(table, data, fmt)
+
+
+def test_retries_then_succeeds(store: ChdbStore) -> None:
+    metrics, slept = Metrics(), []
+    flaky = FlakyStore(store, failures=2)
+    Writer(flaky, "spans", metrics, sleep=slept.append)([_span(1)])  # type: ignore[arg-type]
+    assert slept == list(RETRY_DELAYS[:2])
+    assert store.query("SELECT count() FROM otel_traces").rows == [(1,)]
+
+
+def test_counts_drops_after_every_retry_failed(store: ChdbStore) -> None:
+    metrics = Metrics()
+    flaky = FlakyStore(store, failures=100)
+    Writer(flaky, "spans", metrics, sleep=lambda _: None)([_span(1), _span(2)])  # type: ignore[arg-type]
+    assert flaky.calls == len(RETRY_DELAYS) + 1
+    assert _value(metrics, "clew_dropped_total", "spans") == 2
+    assert _value(metrics, "clew_written_total", "spans") == 0
