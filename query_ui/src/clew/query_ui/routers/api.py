@@ -36,7 +36,7 @@ def get_trace(request: Request, trace_id: str) -> dict[str, Any]:
     view = waterfall.build(story.spans, story.logs)
     return {
         "trace_id": story.trace_ids[0],
-        "spans": [row.span.to_dict() for row in view.rows],
+        "spans": [row.span.to_dict() | {"depth": row.depth} for row in view.rows],
         "critical_path": [row.span.span_id for row in view.rows if row.critical],
         "missing_parents": view.missing_parents,
         "hops": [hop_dict(h) for row in view.rows for h in row.hops],

@@ -1,0 +1,140 @@
+"""`clew ui`, `clew why`, `clew trace`, `clew search`: added to the `clew` group by entry point.
+
+`why`, `trace` and `search` are clients of a running clew's JSON API (`--url`); `ui` serves the
+UI alone over a ClickHouse server.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import click
+import httpx
+
+from clew.query_ui import text
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+url_option = click.option(
+    "--url",
+    default=DEFAULT_URL,
+    show_default=True,
+    envvar="CLEW_URL",
+    help="Base URL of a running clew (its UI port) [CLEW_URL].",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+
+
+def fetch(url: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """GET a JSON API path; any failure becomes a one-line error and exit status 1."""
+    try:
+        response = httpx.get(url.rstrip("/") + path, params=params, timeout=60)
+    except httpx.HTTPError as exc:
+        raise click.ClickException(
+            f"could not reach clew at {url} ({exc}); is it running?"
+        ) from exc
+    try:
+        body: dict[str, Any] = response.json()
+    except ValueError:
+        raise click.ClickException(
+            f"{url} answered {response.status_code}, not clew's JSON"
+        ) from None
+    if response.status_code >= 400:
+        raise click.ClickException(
+            f"{body.get('error', response.status_code)}: {body.get('detail', '')}"
+        )
+    return body
+
+
+def emit(body: dict[str, Any], as_json: bool, render: Any) -> None:
+    """Print JSON or the text rendering."""
+    click.echo(
+        json.dumps(body, indent=2, ensure_ascii=False) if as_json else render(body), nl=as_json
+    )
+
+
+@click.command()
+@click.argument("order_id")
+@click.option("--key", default="order.id", show_default=True, help="The business key of the value.")
+@url_option
+@json_option
+def why(order_id: str, key: str, url: str, as_json: bool) -> None:
+    """Say why an order (or any business key value) failed."""
+    path = f"/api/keys/{quote(key, safe='')}/{quote(order_id, safe='')}/diagnosis"
+    emit(fetch(url, path), as_json, text.diagnosis)
+
+
+@click.command()
+@click.argument("trace_id")
+@url_option
+@json_option
+def trace(trace_id: str, url: str, as_json: bool) -> None:
+    """Print a trace as a text waterfall with its logs."""
+    tid = quote(trace_id.strip(), safe="")
+    body = fetch(url, f"/api/traces/{tid}")
+    logs = fetch(url, f"/api/traces/{tid}/logs")["logs"]
+    if as_json:
+        emit(body | {"logs": logs}, True, None)
+    else:
+        click.echo(text.waterfall(body, logs), nl=False)
+
+
+@click.command()
+@click.option("--lookback", default="1h", show_default=True, help="Relative range: 15m, 1h, 2d.")
+@click.option("--start", default="", help="Absolute start (RFC 3339).")
+@click.option("--end", default="", help="Absolute end (RFC 3339); default now.")
+@click.option("--service", default="", help="A service with a span in the trace.")
+@click.option("--operation", default="", help="A span name.")
+@click.option("--tag", multiple=True, help="key=value on any span of the trace; repeat.")
+@click.option("--status", type=click.Choice(["any", "error", "ok"]), default="any")
+@click.option("--min-duration", default="", help="Trace duration at least: 250ms, 1.5s.")
+@click.option("--max-duration", default="", help="Trace duration at most.")
+@click.option("--key", default="", help="Business key of --key-value (default: the first).")
+@click.option("--key-value", default="", help="Only traces of this business key value.")
+@click.option(
+    "--sort", type=click.Choice(["start", "duration", "spans", "errors"]), default="start"
+)
+@click.option("--order", type=click.Choice(["desc", "asc"]), default="desc")
+@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0)
+@url_option
+@json_option
+def search(url: str, as_json: bool, tag: tuple[str, ...], **filters: Any) -> None:
+    """List traces like the search page; conditions apply to the whole trace."""
+    params = {name: value for name, value in filters.items() if value not in ("", None)}
+    emit(fetch(url, "/api/traces", params | {"tag": list(tag)}), as_json, text.search_results)
+
+
+@click.command()
+@click.option("--host", help="Address to listen on [CLEW_HOST, default 127.0.0.1].")
+@click.option("--ui-port", type=int, help="UI port [CLEW_UI_PORT, 8080].")
+@click.option("--clickhouse-url", help="The ClickHouse server [CLEW_CLICKHOUSE_URL].")
+def ui(host: str | None, ui_port: int | None, clickhouse_url: str | None) -> None:
+    """Serve the UI alone, over a ClickHouse server (the embedded store: use `clew serve`)."""
+    from clew.collector.settings import Settings  # imported here to keep `clew --help` fast
+
+    given: dict[str, Any] = {"host": host, "ui_port": ui_port, "clickhouse_url": clickhouse_url}
+    settings = Settings(**{k: v for k, v in given.items() if v is not None})
+    if not settings.clickhouse_url:
+        raise click.UsageError(
+            "`clew ui` alone needs a ClickHouse server: set CLEW_CLICKHOUSE_URL "
+            "(or --clickhouse-url), e.g. http://default:@127.0.0.1:8123/default. "
+            "The embedded store belongs to one process: run `clew serve`, which serves "
+            "the UI on --ui-port too."
+        )
+    _serve(settings)
+
+
+def _serve(settings: Any) -> None:
+    import uvicorn
+
+    from clew.collector.store import open_store
+    from clew.query_ui.app import create_app
+
+    store = open_store(settings)
+    try:
+        app = create_app(settings, store)
+        uvicorn.run(app, host=settings.host, port=settings.ui_port, log_level="info")
+    finally:
+        store.close()
