@@ -43,13 +43,15 @@ class Builder:
         message: str = "",
         attrs: Mapping[str, str] | None = None,
         exception: tuple[str, str] | None = None,
+        raised_at: float | None = None,
         links: Sequence[Span] = (),
         keyed: bool = True,
     ) -> Span:
         start, duration = T0 + int(at * MS), int(ms * MS)
         attributes = {self.key: self.value} if keyed else {}
         attributes.update(attrs or {})
-        events = () if exception is None else (_exception(start + duration, *exception),)
+        raised = start + duration if raised_at is None else T0 + int(raised_at * MS)
+        events = () if exception is None else (_exception(raised, *exception),)
         span = Span(
             trace_id=trace,
             span_id=f"{next(_ids):016x}",
@@ -308,7 +310,7 @@ def retry_then_success(value: str = "o-retry") -> Builder:
         at=130,
         ms=20,
         kind="Client",
-        attrs={"http.response.status_code": "201", "http.request.resend_count": "1"},
+        attrs={**http(201), "http.request.resend_count": "1"},
     )
     b.span(
         t,

@@ -147,3 +147,18 @@ def test_the_same_failure_on_every_attempt_is_one_cause_seen_several_times() -> 
     assert repeated[0]["count"] == 3
     assert "PoolTimeout: pool exhausted, 3 times" in diagnosis.summary
     assert len(diagnosis.cascade) == 4
+
+
+def test_evidence_has_the_logs_of_the_code_around_a_failed_database_call() -> None:
+    b = scenarios.Builder("o-around")
+    t = b.trace()
+    srv = b.span(t, "POST /pay", "payments", ms=50, status="Error", attrs=scenarios.http(500))
+    b.log(srv, 1, "WARN", "before the call: not about it")
+    insert = b.span(t, "INSERT", "payments", parent=srv, at=10, ms=5, kind="Client",
+                    exception=("IntegrityError", "duplicate"))  # fmt: skip
+    b.log(srv, 16, "ERROR", "could not record the payment")
+    b.log(srv, 17, "INFO", "not a warning")
+    diagnosis = explain(b.story())
+    assert [c.span for c in diagnosis.root_causes] == [insert]
+    logs = [e["body"] for e in diagnosis.root_causes[0].evidence if e["kind"] == "log"]
+    assert logs == ["could not record the payment"]

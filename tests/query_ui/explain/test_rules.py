@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from clew.query_ui.explain.compensation import compensation, is_compensation
+from clew.query_ui.explain.echo import echo
 from clew.query_ui.explain.finding import Finding
 from clew.query_ui.explain.originating import originating
 from clew.query_ui.explain.propagation import propagated
@@ -11,7 +12,7 @@ from clew.query_ui.explain.rules import RULES, apply
 from clew.query_ui.explain.story import Span
 from clew.query_ui.explain.timeout import slow_call, timeout
 from tests.query_ui.explain import scenarios
-from tests.query_ui.explain.scenarios import Builder
+from tests.query_ui.explain.scenarios import Builder, http
 
 
 def _about(findings: list[Finding], kind: str) -> list[tuple[str, str]]:
@@ -146,3 +147,41 @@ def test_apply_keeps_the_first_finding_for_each_span() -> None:
     spans: list[Span] = [f.span for f in findings]
     assert len(spans) == len(set(s.ref for s in spans))
     assert _about(findings, "cause") == [("payments", "POST /charge")]
+
+
+def test_echo_marks_a_span_that_only_reports_its_parents_failed_response() -> None:
+    b = Builder("o-echo")
+    t = b.trace()
+    srv = b.span(t, "POST /pay", "payments", ms=20, status="Error", attrs=http(500),
+                 exception=("ValueError", "bad"))  # fmt: skip
+    start = b.span(t, "POST /pay http send", "payments", parent=srv, at=19, ms=1,
+                   kind="Internal", status="Error", attrs=http(500))  # fmt: skip
+    body = b.span(t, "POST /pay http send", "payments", parent=srv, at=19.5, ms=0.2,
+                  kind="Internal")  # fmt: skip
+    cli = b.span(t, "GET", "payments", parent=srv, at=2, ms=3, kind="Client", attrs=http(500))
+    story = b.story()
+    assert [(f.span, f.related) for f in echo(story)] == [(start, srv)]
+    # Neither the echo nor its sibling is a retry pair, and the echo explains nothing.
+    assert retried(story) == []
+    assert [f.span for f in propagated(story)] == [srv]
+    assert next(f for f in propagated(story)).related == cli
+    assert body not in [f.span for f in apply(story)]
+
+
+def test_a_failure_after_the_spans_own_in_the_same_service_does_not_explain_it() -> None:
+    b = Builder("o-late")
+    t = b.trace()
+    srv = b.span(t, "POST /pay", "payments", ms=20, exception=("ValueError", "bad"), raised_at=15)
+    b.span(t, "audit", "payments", parent=srv, at=16, ms=1, kind="Internal", status="Error")
+    assert propagated(b.story()) == []
+    assert len([f for f in apply(b.story()) if f.kind == "cause"]) == 2
+
+
+def test_timeout_follows_what_was_running_when_the_caller_gave_up() -> None:
+    b = Builder("o-running")
+    t = b.trace()
+    cli = b.span(t, "GET", "checkout", ms=300, kind="Client", exception=("ReadTimeout", "x"))
+    srv = b.span(t, "GET /stock", "inventory", parent=cli, at=1, ms=900)
+    query = b.span(t, "SELECT", "inventory", parent=srv, at=2, ms=880, kind="Client")
+    b.span(t, "http send", "inventory", parent=srv, at=895, ms=5, kind="Internal")
+    assert slow_call(b.story(), cli) == query

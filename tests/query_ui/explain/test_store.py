@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from clew.collector.schema.apply import apply_schema
-from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui.explain import Limits, NotFound, diagnose
 from clew.query_ui.explain.load import load_story
 from clew.query_ui.explain.story import LogRecord, Span
 from tests.query_ui.explain import scenarios
 from tests.query_ui.explain.scenarios import Builder
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbStore]:
-    data_dir: Path = tmp_path_factory.mktemp("explain") / "data"
-    opened = ChdbStore(data_dir)
-    apply_schema(opened, Settings(data_dir=data_dir, business_keys=["order.id"]))
-    yield opened
-    opened.close()
 
 
 def _time(ns: int) -> str:

@@ -48,6 +48,7 @@ class Consequence:
     reason: str
     related: Span | None
     kind: str = "cascade"
+    quiet: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         entry = {**_span_dict(self.span), "reason": self.reason}
@@ -146,7 +147,7 @@ def _consequence(finding: Finding) -> Consequence:
     kind = "cascade"
     if finding.kind == "recovery":
         kind = "compensation" if is_compensation(finding.span) else "retry"
-    return Consequence(finding.span, finding.reason, finding.related, kind)
+    return Consequence(finding.span, finding.reason, finding.related, kind, finding.quiet)
 
 
 def _by_time(story: Story, findings: list[Finding], kind: str) -> list[Finding]:

@@ -12,6 +12,8 @@ DB_STATEMENT_ATTRIBUTES = ("db.query.text", "db.statement")
 DB_SYSTEM_ATTRIBUTES = ("db.system.name", "db.system")
 TOPIC_ATTRIBUTES = ("messaging.destination.name", "messaging.destination")
 
+ENTRY_KINDS = frozenset({"Server", "Consumer"})
+
 Evidence = dict[str, Any]
 
 
@@ -26,10 +28,32 @@ def evidence(story: Story, span: Span) -> list[Evidence]:
     found: list[Evidence] = [_exception(e.time_ns, e.attributes) for e in _exceptions(span)]
     if span.status_code == "Error":
         found.append({"kind": "status", "code": "Error", "message": span.status_message})
-    found.extend(log_dict(r) for r in story.logs_of(span) if r.is_error or r.is_warning)
+    found.extend(log_dict(r) for r in logs_around(story, span))
     found.extend(_attribute_evidence(span))
     found.append({"kind": "duration", "duration_ms": span.duration_ns / 1e6})
     return found
+
+
+def logs_around(story: Story, span: Span) -> list[LogRecord]:
+    """ERROR and WARN logs of `span`, and of its callers in the same service from its start.
+
+    A database client span cannot log; the code around it logs what went wrong, in the
+    enclosing span, up to the service's entry span (Server or Consumer).
+    """
+    around = [span]
+    for ancestor in story.ancestors(span):
+        if ancestor.service != span.service:
+            break
+        around.append(ancestor)
+        if ancestor.kind in ENTRY_KINDS:
+            break
+    found = [
+        record
+        for s in around
+        for record in story.logs_of(s)
+        if (record.is_error or record.is_warning) and (s is span or record.time_ns >= span.start_ns)
+    ]
+    return sorted(found, key=lambda r: r.time_ns)
 
 
 def log_dict(record: LogRecord) -> Evidence:

@@ -22,3 +22,5 @@ class Finding:
     related: Span | None = None
     """cascade: the failure below that caused it; cause: the caller whose timeout it explains;
     recovery and retried: the other attempt."""
+    quiet: bool = False
+    """Not worth a sentence in the summary (still listed in the diagnosis)."""

@@ -2,11 +2,16 @@
 
 A failed span with a failed call below it (see Story.calls: a Kafka consumer below a
 producer is not a call) failed because of that call: it is cascade, and its reason names the
-nearest failed call below it. Failures made good by a retry (retry.py) explain nothing.
+nearest failed call below it. Failures made good by a retry (retry.py) explain nothing, nor
+does a span that only reports its parent's response (echo.py), and
+neither does a failure that came after the span's own in the same service (one clock, so the
+order is known): a cause comes before its effect. Across services clocks may be skewed, so
+there the call tree alone decides.
 """
 
 from __future__ import annotations
 
+from clew.query_ui.explain.echo import echoes
 from clew.query_ui.explain.failed import failure_time, is_failed, signals
 from clew.query_ui.explain.finding import Finding
 from clew.query_ui.explain.retry import retried_spans
@@ -28,9 +33,22 @@ def propagated(story: Story) -> list[Finding]:
     return findings
 
 
+def _in_time(story: Story, below: Span, span: Span) -> bool:
+    if below.service != span.service:
+        return True
+    return failure_time(story, below) <= failure_time(story, span)
+
+
 def failed_call_below(story: Story, span: Span, made_good: set[tuple[str, str]]) -> Span | None:
     """The earliest-failing failed call below `span` that no retry made good, or None."""
-    failures = [s for s in story.called(span) if s.ref not in made_good and is_failed(story, s)]
+    failures = [
+        s
+        for s in story.called(span)
+        if s.ref not in made_good
+        and is_failed(story, s)
+        and _in_time(story, s, span)
+        and not echoes(story, s)
+    ]
     # The nearest failures are checked first so that the reason names the next hop down.
     for child in story.calls(span):
         if child in failures:

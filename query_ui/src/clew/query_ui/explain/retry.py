@@ -1,7 +1,9 @@
 """Rule: a call that failed and then succeeded on retry is not the cause of anything.
 
-Two spans are attempts of the same call when they have the same service, name and kind and
-the same parent span (a client's retry loop, an HTTP client's resend). Root spans have no
+Two spans are attempts of the same call when they have the same service, name and kind, the
+same parent span (a client's retry loop, an HTTP client's resend) and the same request
+attributes (REQUEST_IDENTITY: method, URL, route, statement, topic, ASGI event type; the ASGI
+instrumentation's two "http send" spans of one response are not two attempts). Root spans have no
 parent: two roots of the story (a client retrying a whole request with a new trace, a Kafka
 consumer handling a redelivered message in a new trace) are attempts of the same call when
 they also link to the same spans and carry the same Kafka partition and offset, if any.
@@ -18,6 +20,18 @@ from clew.query_ui.explain.failed import is_failed
 from clew.query_ui.explain.finding import Finding
 from clew.query_ui.explain.story import Span, Story
 
+REQUEST_IDENTITY = (
+    "http.request.method",
+    "http.method",
+    "url.full",
+    "http.url",
+    "http.route",
+    "db.query.text",
+    "db.statement",
+    "messaging.destination.name",
+    "rpc.method",
+    "asgi.event.type",
+)
 MESSAGE_IDENTITY = (
     "messaging.destination.partition.id",
     "messaging.kafka.message.offset",
@@ -67,7 +81,8 @@ def retried_spans(story: Story) -> set[tuple[str, str]]:
 
 
 def _call_identity(story: Story, span: Span) -> Hashable:
-    call = (span.service, span.name, span.kind)
+    request = tuple(span.attributes.get(name, "") for name in REQUEST_IDENTITY)
+    call = (span.service, span.name, span.kind, request)
     if span.parent_span_id:
         return (*call, span.trace_id, span.parent_span_id)
     links = frozenset((link.trace_id, link.span_id) for link in span.links)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from clew.query_ui.explain.compensation import compensation
+from clew.query_ui.explain.echo import echo
 from clew.query_ui.explain.finding import Finding
 from clew.query_ui.explain.originating import originating
 from clew.query_ui.explain.propagation import propagated
@@ -22,6 +23,8 @@ RULES: tuple[Rule, ...] = (
     # Before cascade: a timeout points at the slow call below it, even one that did not fail,
     # and must not be taken for a cascade of some quick failure beside it.
     timeout,
+    # Before originating: a span reporting its parent's failed response is not where it began.
+    echo,
     # An error with a failed call below it is cascade of that call.
     propagated,
     # Last: whatever failure no earlier rule explained is where a failure started.

@@ -22,9 +22,10 @@ def summarize(diagnosis: Diagnosis, *, span_count: int, retried_failures: int) -
     )
     parts = [_outcome(diagnosis, subject, scope)]
     parts.extend(_cause_sentence(i, cause) for i, cause in enumerate(diagnosis.root_causes))
-    if diagnosis.cascade:
-        taken = _listing(f"{c.span.label} ({c.reason})" for c in diagnosis.cascade)
-        parts.append(f"It took down {len(diagnosis.cascade)} span(s): {taken}.")
+    cascade = [c for c in diagnosis.cascade if not c.quiet]
+    if cascade:
+        taken = _listing(f"{c.span.label} ({c.reason})" for c in cascade)
+        parts.append(f"It took down {len(cascade)} span(s): {taken}.")
     if retried_failures:
         parts.append(f"{retried_failures} failure(s) were made good by a successful retry.")
     compensations = [r for r in diagnosis.recoveries if r.kind == "compensation"]

@@ -1,13 +1,13 @@
 """Rule: a timeout points at the slow or still-running call below it.
 
 When a failed span gave up waiting (failed.is_timeout), the time went somewhere below it.
-Follow the calls down: at each step take the child that ended last, as long as it was still
-running when its parent gave up or took at least half of its parent's time; the span where
-this stops is the slow call. It is the cause even if it did not fail itself (a database query
-that finally returned after the caller had given up), and the timeout is its cascade.
-A timeout with no such call below it is left to the later rules (it is its own cause), and
-a timeout with another timeout below it is left to propagation.py (it is cascade of that one).
-"""
+Follow the calls down: at each step take the longest call that was still running when the
+timed-out span gave up, or else the longest call if it took at least half of its caller's
+time; the span where this stops is the slow call. It is the cause even if it did not fail
+itself (a database query that finally returned after the caller had given up), and the
+timeout is its cascade. A timeout with no such call below it is left to the later rules (it
+is its own cause), and a timeout with another timeout below it is left to propagation.py
+(it is cascade of that one)."""
 
 from __future__ import annotations
 
@@ -42,13 +42,20 @@ def slow_call(story: Story, span: Span) -> Span | None:
     """The deepest call below `span` that its time went into, or None."""
     current, found = span, None
     while True:
-        calls = story.calls(current)
-        if not calls:
+        slowest = _slowest(story.calls(current), current, gave_up_ns=span.end_ns)
+        if slowest is None:
             return found
-        last = max(calls, key=lambda c: c.end_ns)
-        if last.end_ns < current.end_ns and last.duration_ns < SLOW_SHARE * current.duration_ns:
-            return found
-        current = found = last
+        current = found = slowest
+
+
+def _slowest(calls: tuple[Span, ...], caller: Span, gave_up_ns: int) -> Span | None:
+    running = [c for c in calls if c.start_ns <= gave_up_ns <= c.end_ns]
+    if running:
+        return max(running, key=lambda c: c.duration_ns)
+    longest = max(calls, key=lambda c: c.duration_ns, default=None)
+    if longest is not None and longest.duration_ns >= SLOW_SHARE * caller.duration_ns:
+        return longest
+    return None
 
 
 def _timeout_below(story: Story, span: Span) -> bool:
