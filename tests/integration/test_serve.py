@@ -1,0 +1,112 @@
+"""`clew serve` as a real process: encodings, error statuses, bad input, drain, restart."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+from tests.collector.fixtures import FIXTURES, logs_request, trace_request
+from tests.support.clew_server import ClewServer
+
+PB = {"Content-Type": "application/x-protobuf"}
+JS = {"Content-Type": "application/json"}
+SPANS_PER_REQUEST = 7  # valid spans in the trace fixture (3 more are rejected)
+# The fixtures are dated 2023: keep them past the default 7-day TTL.
+LONG_RETENTION = {"CLEW_RETENTION_DAYS": "3650"}
+
+
+def _post(server: ClewServer, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(f"{server.http_url}{path}", content=body, headers=headers, timeout=30)
+
+
+def test_encodings_and_statuses(clew_server_factory: Callable[..., ClewServer]) -> None:
+    server = clew_server_factory({**LONG_RETENTION, "CLEW_MAX_BODY_BYTES": str(256 * 1024)})
+    server.start()
+    traces = trace_request().SerializeToString()
+    plain = _post(server, "/v1/traces", traces, PB)
+    assert plain.status_code == 200
+    assert ExportTraceServiceResponse.FromString(plain.content).partial_success.rejected_spans == 3
+    zipped = _post(server, "/v1/traces", gzip.compress(traces), {**PB, "Content-Encoding": "gzip"})
+    assert zipped.status_code == 200
+    as_json = _post(server, "/v1/logs", (FIXTURES / "logs.json").read_bytes(), JS)
+    assert as_json.status_code == 200
+    assert as_json.json()["partialSuccess"]["rejectedLogRecords"] == "1"
+    assert _post(server, "/v1/traces", b"\xff\xff", PB).status_code == 400
+    assert _post(server, "/v1/traces", b"{", JS).json()["code"] == 3
+    assert _post(server, "/v1/traces", traces, {"Content-Type": "text/csv"}).status_code == 415
+    bomb = gzip.compress(b"\x00" * (256 * 1024 + 1))
+    assert _post(server, "/v1/traces", bomb, {**PB, "Content-Encoding": "gzip"}).status_code == 413
+    assert _post(server, "/v1/metrics", b"", PB).status_code == 404
+    metrics = httpx.get(f"{server.http_url}/metrics", timeout=10).text
+    assert 'clew_rejected_total{signal="spans"} 6.0' in metrics
+    assert server.stop() == 0
+    assert server.query("SELECT count() AS n FROM otel_traces") == [{"n": 2 * SPANS_PER_REQUEST}]
+    assert server.query("SELECT count() AS n FROM otel_logs") == [{"n": 2}]
+
+
+def test_bad_input_never_loses_good_data(clew_server_factory: Callable[..., ClewServer]) -> None:
+    server = clew_server_factory(LONG_RETENTION)
+    server.start()
+    good = trace_request().SerializeToString()
+    bad = [
+        (b"\x0a\x05\xff", PB),
+        (b"\x00" * 1000, PB),
+        (b'{"resourceSpans": 7}', JS),
+        (b"\x1f\x8b garbage", {**PB, "Content-Encoding": "gzip"}),
+        (json.dumps([1]).encode(), JS),
+    ]
+    statuses: list[int] = []
+
+    def client(worker: int) -> None:
+        with httpx.Client(base_url=server.http_url, timeout=30) as http:
+            for round_ in range(10):
+                body, headers = bad[(worker + round_) % len(bad)]
+                statuses.append(http.post("/v1/traces", content=body, headers=headers).status_code)
+                statuses.append(http.post("/v1/traces", content=good, headers=PB).status_code)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses.count(200) == 40 and statuses.count(400) == 40
+    assert httpx.get(f"{server.http_url}/healthz", timeout=10).status_code == 200
+    assert server.stop() == 0
+    assert server.query("SELECT count() AS n FROM otel_traces") == [{"n": 40 * SPANS_PER_REQUEST}]
+
+
+def test_stop_drains_the_buffer_and_restart_keeps_data(
+    clew_server_factory: Callable[..., ClewServer],
+) -> None:
+    # Nothing flushes by age or size during the test: only the drain on shutdown can write.
+    server = clew_server_factory({**LONG_RETENTION, "CLEW_BATCH_MAX_AGE": "3600"})
+    server.start()
+    assert _post(server, "/v1/traces", trace_request().SerializeToString(), PB).status_code == 200
+    assert server.stop(signal.SIGINT) == 0
+    assert server.query("SELECT count() AS n FROM otel_traces") == [{"n": SPANS_PER_REQUEST}]
+    server.start()
+    assert _post(server, "/v1/logs", logs_request().SerializeToString(), PB).status_code == 200
+    assert server.stop(signal.SIGTERM) == 0
+    assert server.query("SELECT count() AS n FROM otel_traces") == [{"n": SPANS_PER_REQUEST}]
+    assert server.query("SELECT count() AS n FROM otel_logs") == [{"n": 2}]
+    assert "buffer drained" in server.log()
+
+
+def test_settings_from_environment(clew_server_factory: Callable[..., ClewServer]) -> None:
+    server = clew_server_factory(
+        {"CLEW_BUSINESS_KEYS": "tenant.id, order.id", "CLEW_RETENTION_DAYS": "30"}
+    )
+    server.start()
+    assert server.stop() == 0
+    keys = server.query("SELECT Key FROM clew_business_key_names ORDER BY Key")
+    assert keys == [{"Key": "order.id"}, {"Key": "tenant.id"}]
+    engine = server.query("SELECT engine_full FROM system.tables WHERE name = 'otel_traces'")
+    assert "toIntervalDay(30)" in engine[0]["engine_full"]
+    assert Path(server.data_dir).is_dir()
