@@ -190,3 +190,17 @@ async def test_consumer_group_resumes_after_its_commit(
             await consumer.commit()
         finally:
             await consumer.stop()
+
+
+def test_a_test_may_leave_the_session_broker_stopped(kafka_broker: KafkaBroker) -> None:
+    assert kafka_broker.stop() == 0
+    assert not kafka_broker.running
+
+
+async def test_the_next_test_finds_it_running_again(
+    kafka_broker: KafkaBroker, kafka_topic: str
+) -> None:
+    # Runs after the test above (file order): the autouse fixture restarted the broker.
+    assert kafka_broker.running
+    await produce(kafka_broker.bootstrap, kafka_topic, [b"back"])
+    assert await consume(kafka_broker.bootstrap, kafka_topic, 1) == [b"back"]

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "kafka-broker"
 # The first start may download the jars (about a minute); later starts take seconds.
 START_TIMEOUT = float(os.environ.get("CLEW_KAFKA_START_TIMEOUT", "300"))
 READY = re.compile(r"ready 127\.0\.0\.1:(\d+)")
+_SESSION_BROKERS: list[KafkaBroker] = []  # started by the kafka_broker fixture
 
 
 class KafkaBroker:
@@ -46,9 +46,14 @@ class KafkaBroker:
             raise RuntimeError("the Kafka broker has not been started yet")
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def running(self) -> bool:
+        """Whether the script (and so the broker) is up."""
+        return self.process is not None and self.process.poll() is None
+
     def start(self, timeout: float = START_TIMEOUT) -> None:
         """Start the broker and wait for its ready line."""
-        if self.process is not None and self.process.poll() is None:
+        if self.running:
             raise RuntimeError(f"the Kafka broker at {self.bootstrap} is already running")
         command = [sys.executable, str(SCRIPT), "--data-dir", str(self.data_dir)]
         if self.port is not None:
@@ -118,6 +123,9 @@ class KafkaBroker:
 
 async def _create_topic(bootstrap: str, name: str, partitions: int) -> None:
     """Create the topic with the admin client and poll its metadata until it is led."""
+    # Imported here: this plugin loads for every test, and some check what is imported.
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -150,10 +158,22 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBrok
     """The session's broker on a free loopback port; stopped at the end of the session."""
     broker = KafkaBroker(tmp_path_factory.mktemp("kafka") / "data")
     broker.start()
+    _SESSION_BROKERS.append(broker)
     try:
         yield broker
     finally:
+        _SESSION_BROKERS.remove(broker)
         broker.stop()
+
+
+@pytest.fixture(autouse=True)
+def _kafka_broker_restarted() -> Iterator[None]:
+    """A test that stopped the session broker (and failed before restarting it) spoils no other."""
+    yield
+    for broker in _SESSION_BROKERS:
+        if not broker.running:
+            broker.stop()  # reaps a crashed script
+            broker.start()
 
 
 @pytest.fixture
