@@ -219,10 +219,17 @@ def timeout_masks_slow_db(value: str = "o-timeout") -> Builder:
     return b
 
 
-def consumer_after_checkout(value: str = "o-consumer", keyed_consumer: bool = False) -> Builder:
-    """checkout answers 200 and publishes; the shipping consumer (own trace, linked) fails."""
+def consumer_after_checkout(
+    value: str = "o-consumer", keyed_consumer: bool = False, same_trace: bool = False
+) -> Builder:
+    """checkout answers 200 and publishes; the shipping consumer fails.
+
+    The consumer starts its own trace linked to the producer span, or with `same_trace`
+    continues the producer's trace as its child (what clew's aiokafka instrumentation does).
+    """
     b = Builder(value)
-    t1, t2 = b.trace(), b.trace()
+    t1 = b.trace()
+    t2 = t1 if same_trace else b.trace()
     srv = b.span(
         t1, "POST /checkout", "checkout", ms=30, attrs={"http.response.status_code": "200"}
     )
@@ -244,7 +251,8 @@ def consumer_after_checkout(value: str = "o-consumer", keyed_consumer: bool = Fa
         ms=40,
         kind="Consumer",
         status="Error",
-        links=[pub],
+        parent=pub if same_trace else None,
+        links=[] if same_trace else [pub],
         keyed=keyed_consumer,
         exception=("sqlalchemy.exc.IntegrityError", "duplicate key"),
         attrs={"messaging.system": "kafka", "messaging.destination.name": "orders"},

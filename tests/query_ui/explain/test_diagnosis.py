@@ -82,6 +82,15 @@ def test_consumer_failure_after_a_successful_checkout_is_found() -> None:
     assert len(diagnosis.traces) == 2
 
 
+def test_consumer_failure_in_the_producers_trace_does_not_fail_the_checkout() -> None:
+    diagnosis = explain(scenarios.consumer_after_checkout(same_trace=True).story())
+    assert _causes(diagnosis) == [("shipping", "INSERT shipments")]
+    assert [(c.span.service, c.span.name) for c in diagnosis.cascade] == [
+        ("shipping", "orders process")
+    ]
+    assert len(diagnosis.traces) == 1
+
+
 def test_retry_then_success_is_a_success_with_the_retry_as_recovery() -> None:
     diagnosis = explain(scenarios.retry_then_success().story())
     assert diagnosis.status == "succeeded"
