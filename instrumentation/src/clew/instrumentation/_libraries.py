@@ -99,6 +99,22 @@ def _logging() -> None:
     handler = LoggingInstrumentor._logging_handler
     if handler is not None and _skip_sdk_records not in handler.filters:
         handler.addFilter(_skip_sdk_records)
+    _show_sdk_warnings(handler)
+
+
+def _show_sdk_warnings(otel_handler: logging.Handler | None) -> None:
+    """Keep the exporters' warnings (collector down, batch dropped) visible on stderr.
+
+    Without clew's handler on the root logger, Python's last-resort handler would print them;
+    with it, and no other handler, they would vanish.
+    """
+    root_handlers = [h for h in logging.getLogger().handlers if h is not otel_handler]
+    sdk_logger = logging.getLogger("opentelemetry")
+    if not root_handlers and not sdk_logger.handlers:
+        stderr = logging.StreamHandler()
+        stderr.setLevel(logging.WARNING)
+        stderr.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        sdk_logger.addHandler(stderr)
 
 
 def _skip_sdk_records(record: logging.LogRecord) -> bool:

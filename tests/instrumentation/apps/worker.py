@@ -1,0 +1,39 @@
+"""A traced service for the process tests: reports its pid in spans, logs and answers."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from opentelemetry import trace
+
+import clew.instrumentation.auto  # noqa: F401 (the first import, before FastAPI)
+
+log = logging.getLogger("worker")
+log.setLevel(logging.INFO)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Each worker exports one span when it starts serving."""
+    with trace.get_tracer(__name__).start_as_current_span("worker started") as span:
+        span.set_attribute("worker.pid", os.getpid())
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/health")
+def health() -> dict[str, bool]:
+    return {"ok": True}
+
+
+@app.get("/pid")
+def pid() -> dict[str, int]:
+    trace.get_current_span().set_attribute("worker.pid", os.getpid())
+    log.info("served by %s", os.getpid())
+    return {"pid": os.getpid()}
