@@ -64,7 +64,8 @@ def _log_row(record: LogRecord) -> dict[str, Any]:
 def write(store: ChdbStore, built: Builder, *, old_spellings: bool = False) -> Builder:
     """Insert a scenario's spans and logs the way the exporter stores them."""
     spans = [_span_row(span, old_spellings) for span in built.spans]
-    store.insert("otel_traces", "\n".join(json.dumps(row) for row in spans))
+    if spans:
+        store.insert("otel_traces", "\n".join(json.dumps(row) for row in spans))
     if built.logs:
         logs = [_log_row(r) for r in built.logs]
         store.insert("otel_logs", "\n".join(json.dumps(row) for row in logs))
@@ -179,3 +180,12 @@ def test_hitting_a_row_limit_is_said_and_makes_the_outcome_unknown(store: ChdbSt
     diagnosis = diagnose(store, "order.id", "s-limited", limits=Limits(max_spans=2))
     assert "Only the first 2 spans were read" in diagnosis.summary
     assert diagnosis.status == "unknown"
+
+
+def test_a_trace_known_only_from_its_logs_is_an_unknown_outcome(store: ChdbStore) -> None:
+    built = scenarios.swallowed_error("s-logs-only")
+    built.spans.clear()
+    write(store, built)
+    diagnosis = diagnose(store, "order.id", "s-logs-only")
+    assert diagnosis.status == "unknown"
+    assert [r.body for r in diagnosis.logs] == [r.body for r in built.logs]

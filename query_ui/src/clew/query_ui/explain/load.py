@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -50,11 +50,18 @@ class _Loader:
 
     def load(self, key: str, value: str) -> Story:
         params = {"key": key, "value": value, "limit": self.limits.max_traces + 1}
-        rows = self._query(queries.TRACES_OF_KEY, params)
-        keyed = self._cut([r["TraceId"] for r in rows], self.limits.max_traces, "traces")
-        spans = self._follow_links(keyed) if keyed else []
-        logs = self._logs(key, value, spans) if spans else []
-        return Story(key, value, spans, logs, warnings=self.warnings)
+        rows = self._cut(
+            self._query(queries.TRACES_OF_KEY, params), self.limits.max_traces, "traces"
+        )
+        if not rows:
+            return Story(key, value, [])
+        spans = self._follow_links([r["TraceId"] for r in rows])
+        # A trace known only from its logs has no spans: its logs still tell part of the story.
+        seen = [int(r["FirstNs"]) for r in rows] + [int(r["LastNs"]) for r in rows]
+        seen += [s.start_ns for s in spans] + [s.end_ns for s in spans]
+        trace_ids = {r["TraceId"] for r in rows} | {s.trace_id for s in spans}
+        logs = self._logs(key, value, sorted(trace_ids), min(seen), max(seen))
+        return Story(key, value, spans, logs, warnings=dict.fromkeys(self.warnings))
 
     def _follow_links(self, keyed: list[str]) -> list[Span]:
         """Spans of the keyed traces, then of traces linked to or from them, hop by hop."""
@@ -81,7 +88,7 @@ class _Loader:
 
     def _spans(self, trace_ids: list[str], room: int) -> list[Span]:
         if room <= 0:
-            self.warnings.append(f"Only the first {self.limits.max_spans} spans were read.")
+            self._limit_hit("spans")
             return []
         ranges = self._query(queries.TRACE_TIME_RANGES, {"trace_ids": trace_ids})
         if not ranges:
@@ -95,13 +102,15 @@ class _Loader:
         rows = self._cut(self._query(queries.SPANS_OF_TRACES, params), room, "spans")
         return [span_from_row(row) for row in rows]
 
-    def _logs(self, key: str, value: str, spans: Sequence[Span]) -> list[LogRecord]:
+    def _logs(
+        self, key: str, value: str, trace_ids: list[str], start_ns: int, end_ns: int
+    ) -> list[LogRecord]:
         params = {
             "key": key,
             "value": value,
-            "trace_ids": sorted({s.trace_id for s in spans}),
-            "start_ns": min(s.start_ns for s in spans) - LOG_MARGIN_NS,
-            "end_ns": max(s.end_ns for s in spans) + LOG_MARGIN_NS,
+            "trace_ids": trace_ids,
+            "start_ns": start_ns - LOG_MARGIN_NS,
+            "end_ns": end_ns + LOG_MARGIN_NS,
             "limit": self.limits.max_logs + 1,
         }
         rows = self._cut(self._query(queries.LOGS_OF_STORY, params), self.limits.max_logs, "logs")
@@ -111,11 +120,17 @@ class _Loader:
         settings = {"max_execution_time": self.limits.max_execution_seconds}
         return self.store.query(sql, parameters, settings=settings).named()
 
-    def _cut(self, items: list[T], limit: int, what: str) -> list[T]:
-        if len(items) > limit:
-            self.warnings.append(f"Only the first {max(limit, 0)} {what} were read (limit).")
-            return items[: max(limit, 0)]
+    def _cut(self, items: list[T], room: int, what: str) -> list[T]:
+        """`items` cut to `room`, saying so when something was left out."""
+        if len(items) > room:
+            self._limit_hit(what)
+            return items[: max(room, 0)]
         return items
+
+    def _limit_hit(self, what: str) -> None:
+        limit = {"traces": self.limits.max_traces, "spans": self.limits.max_spans}
+        limit["logs"] = self.limits.max_logs
+        self.warnings.append(f"Only the first {limit[what]} {what} were read (limit).")
 
 
 def span_from_row(row: Mapping[str, Any]) -> Span:

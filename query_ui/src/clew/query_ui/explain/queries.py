@@ -8,7 +8,10 @@ from __future__ import annotations
 
 # The traces a business key was seen in (spans or logs), the earliest first.
 TRACES_OF_KEY = """
-SELECT TraceId, toUnixTimestamp64Nano(min(FirstSeen)) AS FirstNs
+SELECT
+    TraceId,
+    toUnixTimestamp64Nano(min(FirstSeen)) AS FirstNs,
+    toUnixTimestamp64Nano(max(LastSeen)) AS LastNs
 FROM clew_business_keys
 WHERE Key = {key:String} AND Value = {value:String}
 GROUP BY TraceId
