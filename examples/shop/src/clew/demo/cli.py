@@ -1,0 +1,108 @@
+"""`clew demo`: the embedded stack, a Kafka broker, the shop and its traffic, in one command."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from clew.collector.settings import Settings
+from clew.demo import services
+from clew.demo.scenarios import plan
+from clew.demo.stack import Stack, StartError
+from clew.demo.traffic import Outcome, Shop, place_all
+
+EXPORT_SECONDS = 3.0
+"""Time for the services' last spans to reach the collector before failures are listed."""
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM: stop everything that was started."""
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+@click.command()
+@click.option("--orders", "order_count", type=click.IntRange(min=1), default=24, show_default=True,
+              help="How many orders the traffic generator places.")  # fmt: skip
+@click.option("--seed", type=int, default=7, show_default=True,
+              help="Seed of which orders fail how (the same seed, the same failures).")  # fmt: skip
+@click.option("--host", help="Address clew listens on [CLEW_HOST, default 127.0.0.1].")
+@click.option("--http-port", type=int, help="OTLP/HTTP port [CLEW_OTLP_HTTP_PORT, 4318].")
+@click.option("--grpc-port", type=int, help="OTLP/gRPC port [CLEW_OTLP_GRPC_PORT, 4317].")
+@click.option("--ui-port", type=int, help="Query UI port [CLEW_UI_PORT, 8080].")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Data folder [CLEW_DATA_DIR].")
+def demo(order_count: int, seed: int, **options: Any) -> None:
+    """Run clew, a Kafka broker and a small shop whose orders fail; Ctrl-C stops it all.
+
+    Starts `clew serve`, the broker (unless KAFKA_BOOTSTRAP_SERVERS is set), the shop's
+    services, and places orders; then prints each failed order as the command that explains it.
+    """
+    settings = _settings(options)
+    stack = Stack(settings.data_dir / "demo-logs")
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _run(stack, settings, order_count, seed)
+        click.echo("The stack keeps running for the UI; press Ctrl-C to stop it.")
+        while True:
+            time.sleep(3600)
+    except Interrupted:
+        click.echo("\nstopping ...", err=True)
+    except StartError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        # A second Ctrl-C must not cut the shutdown short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+        click.echo("stopped.", err=True)
+
+
+def _settings(options: dict[str, Any]) -> Settings:
+    names = {"http_port": "otlp_http_port", "grpc_port": "otlp_grpc_port"}
+    given = {names.get(k, k): v for k, v in options.items() if v is not None}
+    return Settings(**given)
+
+
+def _run(stack: Stack, settings: Settings, order_count: int, seed: int) -> None:
+    host = services.client_host(settings.host)
+    click.echo(f"starting clew (data in {settings.data_dir}, logs in {stack.log_dir}) ...")
+    services.start_clew(stack, settings)
+    click.echo("starting Kafka ...")
+    kafka = services.start_kafka(stack, settings.data_dir)
+    services.create_topic(kafka)
+    click.echo(f"starting the shop (Kafka at {kafka}) ...")
+    telemetry = services.Telemetry(f"http://{host}:{settings.otlp_http_port}", kafka,
+                                   settings.data_dir)  # fmt: skip
+    urls = services.start_shop(stack, telemetry)
+    click.echo(f"clew UI: http://{host}:{settings.ui_port}/")
+    shop = Shop(urls["gateway"], urls["orders"], urls["inventory"])
+    orders = plan(seed, order_count, secrets.token_hex(3))
+    outcomes = place_all(shop, orders, _progress)
+    sys.stderr.write("\n")
+    time.sleep(EXPORT_SECONDS)
+    _report(outcomes)
+
+
+def _progress(outcomes: list[Outcome]) -> None:
+    failed = sum(1 for o in outcomes if o.http_status != 200 or o.status == "fulfilment_failed")
+    # One line, rewritten in place on a terminal.
+    end = "\r" if sys.stderr.isatty() else "\n"
+    sys.stderr.write(f"orders placed: {len(outcomes)}, failed: {failed}{end}")
+    sys.stderr.flush()
+
+
+def _report(outcomes: list[Outcome]) -> None:
+    failed = [outcome for outcome in outcomes if outcome.failed]
+    click.echo(f"{len(outcomes)} orders, {len(failed)} failed; ask clew why:")
+    for outcome in failed:
+        click.echo(f"clew why {outcome.order.order_id}")

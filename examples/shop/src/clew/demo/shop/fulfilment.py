@@ -1,0 +1,78 @@
+"""fulfilment: consumes orders.placed and ships, or fails on a message it cannot handle."""
+
+from __future__ import annotations
+
+import clew.instrumentation.auto  # noqa: F401  (first, so it sees the libraries load)
+
+# isort: split
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from fastapi import FastAPI
+
+from clew.demo.shop.common import (
+    KAFKA_BOOTSTRAP,
+    ORDERS_TOPIC,
+    ORDERS_URL,
+    configure_logging,
+    env,
+    health,
+)
+from clew.instrumentation import business_context
+
+GROUP = "fulfilment"
+
+configure_logging()
+log = structlog.get_logger("fulfilment")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Consume beside /healthz; stop the consumer with the server."""
+    consumer = AIOKafkaConsumer(ORDERS_TOPIC, bootstrap_servers=env(KAFKA_BOOTSTRAP),
+                                group_id=GROUP, auto_offset_reset="earliest")  # fmt: skip
+    await consumer.start()
+    task = asyncio.create_task(_consume(consumer), name="fulfilment")
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await consumer.stop()
+
+
+app = FastAPI(title="fulfilment", lifespan=lifespan)
+app.include_router(health)
+
+
+async def _consume(consumer: AIOKafkaConsumer) -> None:
+    async with httpx.AsyncClient(base_url=env(ORDERS_URL), timeout=5.0) as orders:
+        async for record in consumer:  # the record's consumer span is current in the body
+            await handle(record, orders)
+
+
+async def handle(record: ConsumerRecord[bytes, bytes], orders: httpx.AsyncClient) -> None:
+    """Ship one order; a message that breaks the handler is logged and the order marked failed."""
+    message = json.loads(record.value or b"{}")
+    business_context(order_id=message["order_id"])
+    try:
+        label = print_label(message)
+    except Exception:
+        log.exception("cannot handle orders.placed message; order not shipped")
+        status = "fulfilment_failed"
+    else:
+        log.info("order shipped", label_bytes=len(label))
+        status = "shipped"
+    changed = await orders.put(f"/orders/{message['order_id']}/status", json={"status": status})
+    changed.raise_for_status()
+
+
+def print_label(message: dict[str, object]) -> bytes:
+    """The shipping label, for a label printer that speaks latin-1 (the poison-message bug)."""
+    text = f"ORDER {message['order_id']}\n{message['quantity']} x {message['sku']}\n"
+    return (text + str(message["address"])).encode("latin-1")

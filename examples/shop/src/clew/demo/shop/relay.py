@@ -1,0 +1,80 @@
+"""The outbox relay of orders: publishes committed outbox rows to Kafka, in their own context."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from types import TracebackType
+
+import structlog
+from aiokafka import AIOKafkaProducer
+
+from clew.demo.shop.common import KAFKA_BOOTSTRAP, connect, env
+from clew.demo.shop.common import run as sql
+from clew.instrumentation import outbox
+
+OUTBOX_TABLE = (
+    "CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT,"
+    " key TEXT, payload TEXT, context TEXT, sent INTEGER NOT NULL DEFAULT 0)"
+)
+POLL_SECONDS = 1.0
+"""Rows are published when orders wakes the relay, or at the latest after this long."""
+
+log = structlog.get_logger("orders.relay")
+
+
+class Relay:
+    """A background task publishing the outbox; ``async with Relay() as relay: relay.wake()``."""
+
+    def __init__(self) -> None:
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._producer = AIOKafkaProducer(bootstrap_servers=env(KAFKA_BOOTSTRAP))
+
+    async def __aenter__(self) -> Relay:
+        await self._producer.start()
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._producer.stop()
+
+    def wake(self) -> None:
+        """A row was committed: publish now rather than at the next poll."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.publish_pending()
+            except Exception:
+                # The rows stay in the outbox and are tried again at the next poll.
+                log.exception("outbox relay failed, retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish every unsent row, oldest first; a row is marked sent after the broker acked."""
+        db = connect("orders")
+        try:
+            with outbox.polling():
+                rows = sql(db, "SELECT id, topic, key, payload, context FROM outbox"
+                               " WHERE sent = 0 ORDER BY id")  # fmt: skip
+            for row_id, topic, key, payload, stored in rows:
+                with outbox.restored(stored):
+                    await self._producer.send_and_wait(topic, payload.encode(), key=key.encode())
+                    sql(db, "UPDATE outbox SET sent = 1 WHERE id = ?", row_id)
+                    db.commit()
+                    log.info("outbox message published", topic=topic, outbox_id=row_id)
+        finally:
+            db.close()
+        return len(rows)

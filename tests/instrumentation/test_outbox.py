@@ -1,0 +1,69 @@
+"""clew.instrumentation.outbox: the context stored with an outbox row comes back at publish time."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from opentelemetry import baggage, trace
+
+from clew.instrumentation import business_context, outbox
+from tests.instrumentation.conftest import Telemetry
+
+TRACER = trace.get_tracer(__name__)
+
+
+def _store_row(db: sqlite3.Connection) -> None:
+    """A request handler: writes an outbox row in its span, with an order id in baggage."""
+    with TRACER.start_as_current_span("POST /orders/confirm"):
+        business_context(order_id="o-7")
+        db.cursor().execute(
+            "INSERT INTO outbox (payload, context) VALUES (?, ?)",
+            ("{}", outbox.capture("orders.placed")),
+        )
+
+
+def test_publish_joins_the_trace_that_wrote_the_row(telemetry: Telemetry) -> None:
+    db = sqlite3.connect(":memory:")
+    db.cursor().execute("CREATE TABLE outbox (payload TEXT, context TEXT)")
+    _store_row(db)
+    with outbox.polling():  # a relay's own reads are not traced
+        rows = db.cursor().execute("SELECT payload, context FROM outbox").fetchall()
+    (_, stored), = rows
+    with outbox.restored(stored):
+        assert baggage.get_baggage("order.id") == "o-7"
+        with TRACER.start_as_current_span("orders.placed send", kind=trace.SpanKind.PRODUCER):
+            pass
+    writer = telemetry.span("POST /orders/confirm")
+    send = telemetry.span("orders.placed send")
+    assert send.context.trace_id == writer.context.trace_id
+    assert send.parent is not None and send.parent.span_id == writer.context.span_id
+    assert send.attributes["order.id"] == "o-7"  # the baggage's key, stamped on the span
+    assert [e.name for e in writer.events] == [outbox.STORED_EVENT]
+    statements = [s.attributes.get("db.statement", "") for s in telemetry.spans()]
+    assert not any(str(s).startswith("SELECT") for s in statements)
+    assert any(str(s).startswith("INSERT") for s in statements)
+
+
+def test_restored_replaces_the_relays_context(telemetry: Telemetry) -> None:
+    with TRACER.start_as_current_span("relay loop"), outbox.restored(None):
+        assert not trace.get_current_span().get_span_context().is_valid
+        assert baggage.get_all() == {}
+    with outbox.restored({}):
+        with TRACER.start_as_current_span("new trace") as span:
+            assert span.parent is None
+
+
+def test_captured_context_is_plain_json_headers(telemetry: Telemetry) -> None:
+    with TRACER.start_as_current_span("handler") as span, business_context(order_id="o-8"):
+        stored = json.loads(outbox.capture())
+    trace_id = format(span.get_span_context().trace_id, "032x")
+    assert stored["traceparent"].split("-")[1] == trace_id
+    assert "order.id=o-8" in stored["baggage"]
+
+
+@pytest.mark.parametrize("bad", ["[1, 2]", "not json"])
+def test_a_corrupt_stored_context_is_a_clear_error(bad: str) -> None:
+    with pytest.raises(ValueError), outbox.restored(bad):
+        pass
