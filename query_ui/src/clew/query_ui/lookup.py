@@ -91,7 +91,7 @@ def load_key(store: StoreLike, key: str, value: str) -> Story:
 
 def _load(store: StoreLike, trace_ids: list[str], *, key: str, value: str) -> Story:
     limits: list[str] = []
-    spans = _spans(store, trace_ids, limits)
+    spans = spans_of(store, trace_ids, limits)
     if spans:
         start = min(s.start_ns for s in spans) - q.LOG_MARGIN_NS
         end = max(s.end_ns for s in spans) + q.LOG_MARGIN_NS
@@ -105,7 +105,8 @@ def _load(store: StoreLike, trace_ids: list[str], *, key: str, value: str) -> St
     return Story(trace_ids=trace_ids, spans=spans, logs=logs, limits=limits)
 
 
-def _spans(store: StoreLike, trace_ids: list[str], limits: list[str]) -> list[Span]:
+def spans_of(store: StoreLike, trace_ids: list[str], limits: list[str]) -> list[Span]:
+    """The spans of some traces, read in the time range the trace-id lookup table gives."""
     if not trace_ids:
         return []
     bounds = run(store, q.TRACES_TIME_RANGE, {"trace_ids": trace_ids})

@@ -1,0 +1,127 @@
+"""Query benchmark: 10 million spans in the embedded store; p50/p99 of the UI's reads.
+
+    uv run python bench/query.py [--spans 10000000] [--data-dir DIR] [--reuse]
+
+Generates the data inside ClickHouse (bench/query_data.py), then times, each on its own:
+trace by id (what GET /api/traces/{id} reads: id lookup, spans, back-links, logs), the same
+spans-only, whole-trace searches over the last hour, and the order diagnosis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from clew.collector.schema.apply import apply_schema
+from clew.collector.settings import Settings
+from clew.collector.store import ChdbStore
+from clew.query_ui import explain, lookup, search
+from query_data import LOGS, LOGS_PER_ORDER, SPANS, SPANS_PER_ORDER, trace_id
+
+DAY_NS = 86_400 * 10**9
+CHUNK_ORDERS = 100_000
+
+
+def generate(store: ChdbStore, orders: int, now_ns: int) -> None:
+    """Orders spread evenly over the last 24 hours, inserted in chunks."""
+    step = DAY_NS // orders
+    start = now_ns - DAY_NS
+    began = time.perf_counter()
+    for first in range(0, orders, CHUNK_ORDERS):
+        params = {"first": first, "count": min(CHUNK_ORDERS, orders - first)}
+        params |= {"start_ns": start, "step_ns": step}
+        store.command(SPANS, params)
+        store.command(LOGS, params)
+        done = first + params["count"]
+        print(
+            f"  {done * SPANS_PER_ORDER:>11,} spans  {time.perf_counter() - began:6.1f}s",
+            flush=True,
+        )
+
+
+def timed(name: str, runs: int, call: Callable[[int], object]) -> tuple[str, list[float]]:
+    """Run `call(i)` `runs` times after two warm-up calls; milliseconds per call."""
+    call(-1)
+    call(-2)
+    samples = []
+    for i in range(runs):
+        began = time.perf_counter()
+        call(i)
+        samples.append((time.perf_counter() - began) * 1000)
+    return name, samples
+
+
+def report(name: str, samples: list[float]) -> None:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    print(f"{name:<58} p50 {cuts[49]:8.1f} ms   p99 {cuts[98]:8.1f} ms   (n={len(samples)})")
+
+
+def benchmarks(store: ChdbStore, orders: int, runs: int) -> list[tuple[str, list[float]]]:
+    rng = random.Random(7)
+    picks = [rng.randrange(orders) for _ in range(runs + 2)]
+    failing = [o - o % 100 + 42 for o in picks if o - o % 100 + 42 < orders]
+    now = time.time_ns()
+    settings = {"business_keys": ["order.id"]}
+
+    def spans_only(i: int) -> object:
+        return lookup.spans_of(store, [trace_id(picks[i])], [])
+
+    def find(**args: object) -> Callable[[int], object]:
+        filters = search.build_filters({"end": "", **args}, settings["business_keys"])
+        filters.end_ns = now
+        return lambda _i: search.search(store, filters)
+
+    return [
+        timed("trace by id (API: lookup + spans + back-links + logs)", runs,
+              lambda i: lookup.load_trace(store, trace_id(picks[i]))),
+        timed("trace by id (spans only)", runs, spans_only),
+        timed("search: last 1h, no filter, 20 newest", runs // 4, find(lookback="1h")),
+        timed("search: last 1h, service=payments status=error", runs // 4,
+              find(lookback="1h", service="payments", status="error")),
+        timed("search: last 1h, tag db.system=postgresql + http.route", runs // 4,
+              find(lookback="1h", tag=["db.system=postgresql", "http.route=POST /checkout"])),
+        timed("search: last 24h, service=checkout status=error", runs // 10,
+              find(lookback="1d", service="checkout", status="error")),
+        timed("order diagnosis (explain.diagnose, failing order)", runs,
+              lambda i: explain.diagnose(store, "order.id", f"ord-{failing[i % len(failing)]}")),
+        timed("order page data (lookup.load_key, failing order)", runs,
+              lambda i: lookup.load_key(store, "order.id", f"ord-{failing[i % len(failing)]}")),
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=10_000_000)
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/clew-bench-query"))
+    parser.add_argument("--reuse", action="store_true", help="keep data generated before")
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    orders = args.spans // SPANS_PER_ORDER
+    settings = Settings(data_dir=args.data_dir, retention_days=7)
+    store = ChdbStore(args.data_dir)
+    apply_schema(store, settings)
+    stored = store.query("SELECT count() FROM otel_traces").rows[0][0]
+    if not (args.reuse and stored == orders * SPANS_PER_ORDER):
+        for table in ("otel_traces", "otel_logs", "otel_traces_trace_id_ts", "clew_business_keys",
+                      "clew_span_links"):  # fmt: skip
+            store.command(f"TRUNCATE TABLE {table}")
+        print(f"generating {orders * SPANS_PER_ORDER:,} spans, {orders * LOGS_PER_ORDER:,} logs")
+        generate(store, orders, time.time_ns())
+    parts = store.query("SELECT count() FROM system.parts WHERE active AND table = 'otel_traces'")
+    total = store.query("SELECT count() FROM otel_traces").rows[0][0]
+    cores = Path("/proc/cpuinfo").read_text().count("processor")
+    print(f"otel_traces: {total:,} spans in {parts.rows[0][0]} parts; chDB, {cores} cores")
+    for name, samples in benchmarks(store, orders, args.runs):
+        report(name, samples)
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
