@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
 
 from clew.query_ui.explain.compensation import is_compensation
 from clew.query_ui.explain.story import Span, SpanRef, Story
@@ -36,16 +35,14 @@ class Signal:
     text: str
 
 
-_SIGNALS: WeakKeyDictionary[Story, dict[SpanRef, tuple[Signal, ...]]] = WeakKeyDictionary()
-
-
 def signals(story: Story, span: Span) -> tuple[Signal, ...]:
     """Why `span` failed, in the order of the definition; empty when it did not fail."""
     # Rules ask about the same spans many times; a story does not change once loaded.
-    known = _SIGNALS.setdefault(story, {})
-    if span.ref not in known:
-        known[span.ref] = _signals(story, span)
-    return known[span.ref]
+    known: dict[SpanRef, tuple[Signal, ...]] = story.memo["signals"]
+    found = known.get(span.ref)
+    if found is None:
+        found = known[span.ref] = _signals(story, span)
+    return found
 
 
 def _signals(story: Story, span: Span) -> tuple[Signal, ...]:

@@ -56,6 +56,14 @@ def retried(story: Story) -> list[Finding]:
 
 def retried_attempts(story: Story) -> list[tuple[Span, Span]]:
     """(failed attempt, the first later attempt that did not fail)."""
+    memo = story.memo["retried_attempts"]
+    if "pairs" not in memo:
+        memo["pairs"] = _retried_attempts(story)
+    pairs: list[tuple[Span, Span]] = memo["pairs"]
+    return pairs
+
+
+def _retried_attempts(story: Story) -> list[tuple[Span, Span]]:
     groups: dict[Hashable, list[Span]] = defaultdict(list)
     for span in story.spans:
         groups[_call_identity(story, span)].append(span)

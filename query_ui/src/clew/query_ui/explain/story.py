@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 SpanRef = tuple[str, str]
 """(trace id, span id): span ids are only unique within a trace."""
@@ -120,6 +121,8 @@ class Story:
         self.logs = tuple(sorted(logs, key=lambda r: r.time_ns))
         # What the loader's limits cut off; a story with warnings is incomplete.
         self.warnings = tuple(warnings)
+        # Per-story caches for the rules' helpers: a story does not change once built.
+        self.memo: dict[str, dict[Any, Any]] = defaultdict(dict)
         self._by_ref = {span.ref: span for span in self.spans}
         self._children: dict[SpanRef, list[Span]] = defaultdict(list)
         self._linked_from: dict[SpanRef, list[Span]] = defaultdict(list)
