@@ -1,8 +1,8 @@
-"""The explainer over spans and logs that real instrumentation made.
+"""The explainer over spans and logs that real instrumentation made and a real collector stored.
 
 Two FastAPI services on real uvicorn servers, instrumented by the contrib FastAPI, httpx and
-sqlite3 instrumentations and the SDK's logging handler; their spans and logs go through the
-collector's OTLP decoding into chDB, and diagnose() reads them back from there.
+sqlite3 instrumentations and the contrib logging handler, export with the SDK's OTLP/HTTP
+exporters to a real `clew serve`; once it has stopped, diagnose() reads its chDB folder.
 """
 
 from __future__ import annotations
@@ -20,56 +20,61 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.logging.handler import LoggingHandler
 from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
 from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from clew.collector import decode
 from clew.collector.store import ChdbStore
 from clew.query_ui.explain import diagnose
 from tests.query_ui.server import serve
+from tests.support.clew_server import ClewServer
 
 
 @dataclass
 class Telemetry:
-    """One service's providers and the in-memory exporters behind them."""
+    """One service's providers, exporting to clew serve and remembering finished spans."""
 
     tracer_provider: TracerProvider
-    spans: InMemorySpanExporter
-    logs: InMemoryLogRecordExporter
+    logger_provider: LoggerProvider
+    finished: InMemorySpanExporter
     logger: logging.Logger
 
     @classmethod
-    def of(cls, service: str) -> Telemetry:
+    def of(cls, service: str, server: ClewServer) -> Telemetry:
         resource = Resource.create({"service.name": service})
-        spans, logs = InMemorySpanExporter(), InMemoryLogRecordExporter()
+        finished = InMemorySpanExporter()
         tracer_provider = TracerProvider(resource=resource)
+        # The OTLP export runs first, so a span in `finished` has reached clew serve.
+        spans = OTLPSpanExporter(endpoint=f"{server.http_url}/v1/traces")
         tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+        tracer_provider.add_span_processor(SimpleSpanProcessor(finished))
         logger_provider = LoggerProvider(resource=resource)
+        logs = OTLPLogExporter(endpoint=f"{server.http_url}/v1/logs")
         logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
         logger = logging.getLogger(f"tests.explain.{service}")
         logger.propagate = False
         logger.addHandler(LoggingHandler(logger_provider=logger_provider))
-        return cls(tracer_provider, spans, logs, logger)
+        return cls(tracer_provider, logger_provider, finished, logger)
 
-    def flush_into(self, store: ChdbStore) -> None:
-        """Encode as OTLP, decode with the collector, insert into its ingest tables."""
-        span_rows = decode.trace_request(encode_spans(self.spans.get_finished_spans())).rows
-        store.insert("clew_ingest_spans", orjson.dumps(span_rows).decode())
-        log_rows = decode.logs_request(encode_logs(self.logs.get_finished_logs())).rows
-        if log_rows:
-            store.insert("clew_ingest_logs", orjson.dumps(log_rows).decode())
-        self.spans.clear()
-        self.logs.clear()
+    def wait_for_span(self, name: str) -> None:
+        for _ in range(500):
+            if any(s.name == name for s in self.finished.get_finished_spans()):
+                return
+            threading.Event().wait(0.02)
+        raise AssertionError(f"span {name!r} never ended")
+
+    def shutdown(self) -> None:
+        self.tracer_provider.shutdown()
+        self.logger_provider.shutdown()
 
 
 def _tag(order_id: str) -> None:
@@ -111,12 +116,12 @@ def payments_app(telemetry: Telemetry, release: threading.Event) -> FastAPI:
     return app
 
 
-def checkout_app(telemetry: Telemetry, payments_url: list[str]) -> FastAPI:
+def checkout_app(telemetry: Telemetry, payments_url: str) -> FastAPI:
     """Calls payments for the charge and for the stock, with a short timeout."""
     app = FastAPI()
 
     async def call(method: str, path: str) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=payments_url[0], timeout=0.3) as client:
+        async with httpx.AsyncClient(base_url=payments_url, timeout=0.3) as client:
             HTTPXClientInstrumentor.instrument_client(client, telemetry.tracer_provider)
             return await client.request(method, path)
 
@@ -136,42 +141,50 @@ def checkout_app(telemetry: Telemetry, payments_url: list[str]) -> FastAPI:
 
 
 @dataclass
-class Shop:
-    checkout_url: str
-    release: threading.Event
-    services: tuple[Telemetry, Telemetry]
+class Stored:
+    """What the two services answered, and the stopped collector's store."""
 
-    def flush_into(self, store: ChdbStore) -> None:
-        for telemetry in self.services:
-            telemetry.flush_into(store)
+    responses: dict[str, int]
+    store: ChdbStore
+
+
+def _run_orders(checkout_url: str, release: threading.Event, payments: Telemetry) -> dict[str, int]:
+    # real-1: the stock query is quick, the payment breaks the primary key.
+    release.set()
+    first = httpx.post(f"{checkout_url}/checkout/real-1", timeout=10).status_code
+    # real-2: the stock query holds its lock until checkout has given up.
+    release.clear()
+    second = httpx.post(f"{checkout_url}/checkout/real-2", timeout=10).status_code
+    release.set()
+    payments.wait_for_span("GET /stock/{order_id}")
+    return {"real-1": first, "real-2": second}
 
 
 @pytest.fixture(scope="module")
-def shop() -> Iterator[Shop]:
-    payments, checkout = Telemetry.of("payments"), Telemetry.of("checkout")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stored]:
+    server = ClewServer(tmp_path_factory.mktemp("serve") / "clew-data")
+    server.start()
+    payments, checkout = Telemetry.of("payments", server), Telemetry.of("checkout", server)
     release = threading.Event()
-    payments_url: list[str] = []
-    with serve(payments_app(payments, release)) as url:
-        payments_url.append(url)
-        with serve(checkout_app(checkout, payments_url)) as checkout_url:
-            yield Shop(checkout_url, release, (payments, checkout))
+    try:
+        with (
+            serve(payments_app(payments, release)) as payments_url,
+            serve(checkout_app(checkout, payments_url)) as checkout_url,
+        ):
+            responses = _run_orders(checkout_url, release, payments)
+    finally:
         release.set()
+        payments.shutdown()
+        checkout.shutdown()
+        server.stop()
+    store = ChdbStore(server.data_dir)
+    yield Stored(responses, store)
+    store.close()
 
 
-def _wait_for_span(telemetry: Telemetry, name: str) -> None:
-    for _ in range(500):
-        if any(s.name == name for s in telemetry.spans.get_finished_spans()):
-            return
-        threading.Event().wait(0.02)
-    raise AssertionError(f"span {name!r} never ended")
-
-
-def test_a_database_error_two_services_down(shop: Shop, store: ChdbStore) -> None:
-    shop.release.set()
-    response = httpx.post(f"{shop.checkout_url}/checkout/real-1", timeout=10)
-    assert response.status_code == 500
-    shop.flush_into(store)
-    data = diagnose(store, "order.id", "real-1").to_dict()
+def test_a_database_error_two_services_down(stored: Stored) -> None:
+    assert stored.responses["real-1"] == 500
+    data = diagnose(stored.store, "order.id", "real-1").to_dict()
     assert data["status"] == "failed"
     cause = data["root_causes"][0]
     assert (cause["service"], cause["error_type"]) == ("payments", "sqlite3.IntegrityError")
@@ -182,16 +195,12 @@ def test_a_database_error_two_services_down(shop: Shop, store: ChdbStore) -> Non
     assert {c["service"] for c in data["cascade"]} == {"payments", "checkout"}
 
 
-def test_a_timeout_masking_a_slow_real_query(shop: Shop, store: ChdbStore) -> None:
-    shop.release.clear()
-    response = httpx.post(f"{shop.checkout_url}/checkout/real-2", timeout=10)
-    assert response.status_code == 504
-    shop.release.set()
-    _wait_for_span(shop.services[0], "GET /stock/{order_id}")
-    shop.flush_into(store)
-    data = diagnose(store, "order.id", "real-2").to_dict()
+def test_a_timeout_masking_a_slow_real_query(stored: Stored) -> None:
+    assert stored.responses["real-2"] == 504
+    data = diagnose(stored.store, "order.id", "real-2").to_dict()
     cause = data["root_causes"][0]
     assert (cause["service"], cause["error_type"]) == ("payments", "SlowCall")
     kinds = {e["kind"]: e for e in cause["evidence"]}
     assert kinds["db.statement"]["statement"] == "SELECT qty FROM stock WHERE wait_for_lock()"
     assert len(data["root_causes"]) == 1
+    assert [c["span_name"] for c in data["cascade"] if "timed out" in c["reason"]] == ["GET"]
