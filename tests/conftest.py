@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.support.ports",
     "tests.support.kafka",
     "tests.support.clew_server",
+    "tests.support.clickhouse_http",
 ]
 
 

@@ -1,12 +1,230 @@
-"""The ClickHouse-server backend (clickhouse-connect). Not built yet: a later issue fills it in."""
+"""The server backend: a ClickHouse server (or cluster) over HTTP(S) through clickhouse-connect.
+
+Queries come back as JSONCompact, the format the embedded backend reads, so both backends
+hand the UI identical rows. Inserts travel compressed (LZ4 frames) and carry an
+`insert_deduplication_token`, so a retried insert is stored once where the table deduplicates.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import clickhouse_connect
+import lz4.frame
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
+
 from clew.collector.errors import StoreError
+from clew.collector.store.base import QueryResult
+from clew.collector.store.params import encode
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DEFAULT_PORTS = {"http": 8123, "https": 8443}
+# Same result conventions as the embedded store: 64-bit integers as JSON numbers, times in UTC.
+_QUERY_SETTINGS = {"output_format_json_quote_64bit_integers": 0, "session_timezone": "UTC"}
+# A retried insert into the Null ingest tables must also be recognised in the views' targets.
+_INSERT_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1}
 
 
-def open_server_store(url: str) -> None:
-    """Refuse clearly until the server backend exists."""
-    raise StoreError(
-        f"the ClickHouse server backend is not available yet (CLEW_CLICKHOUSE_URL={url})"
+@dataclass(frozen=True)
+class ServerAddress:
+    """Where the server is and how to log in, parsed from `CLEW_CLICKHOUSE_URL`."""
+
+    interface: str
+    host: str
+    port: int
+    username: str
+    password: str
+    database: str
+    cluster: str | None = None
+    verify: bool = True
+
+    def __repr__(self) -> str:
+        # Never print the password (settings and errors end up in logs).
+        return (
+            f"ServerAddress({self.interface}://{self.username}@{self.host}:{self.port}"
+            f"/{self.database}, cluster={self.cluster!r})"
+        )
+
+
+def parse_url(url: str) -> ServerAddress:
+    """`http[s]://user:password@host:port/database[?cluster=name&verify=false]` → address."""
+    parts = urlsplit(url)
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise StoreError(
+            f"CLEW_CLICKHOUSE_URL must be http(s)://user:password@host:port/db: {url!r}"
+        )
+    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    unknown = set(options) - {"cluster", "verify"}
+    if unknown:
+        raise StoreError(f"unknown option(s) in CLEW_CLICKHOUSE_URL: {sorted(unknown)}")
+    database = unquote(parts.path.strip("/")) or "default"
+    cluster = options.get("cluster") or None
+    for label, name in (("database", database), ("cluster", cluster)):
+        if name is not None and not _NAME.match(name):
+            raise StoreError(f"bad {label} name in CLEW_CLICKHOUSE_URL: {name!r}")
+    try:
+        port = parts.port or _DEFAULT_PORTS[parts.scheme]
+    except ValueError as exc:
+        raise StoreError(f"bad port in CLEW_CLICKHOUSE_URL: {exc}") from exc
+    return ServerAddress(
+        interface=parts.scheme,
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username or "default"),
+        password=unquote(parts.password or ""),
+        database=database,
+        cluster=cluster,
+        verify=options.get("verify", "true").lower() not in ("0", "false", "no"),
     )
+
+
+class _Bound:
+    """A parameter already in ClickHouse's escaped text form; clickhouse-connect sends str()."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _bind(parameters: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    # The embedded store's encoder, so both backends read a value the same way (the
+    # library's own binding would, for one, drop the microseconds of a top-level datetime).
+    encoded = encode(parameters)
+    return {name: _Bound(text) for name, text in encoded.items()} or None
+
+
+def dedup_token(table: str, fmt: str, data: bytes) -> str:
+    """The token of an insert: the same rows into the same table give the same token."""
+    digest = hashlib.sha256(f"{table}\0{fmt}\0".encode() + data).hexdigest()
+    return f"clew-{digest[:40]}"
+
+
+class ServerStore:
+    """A clickhouse-connect HTTP client; thread-safe because it holds no server session."""
+
+    def __init__(self, address: ServerAddress, client: Client) -> None:
+        self.address = address
+        self._client: Client | None = client
+
+    def query(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        settings: Mapping[str, Any] | None = None,
+    ) -> QueryResult:
+        """Run a SELECT; results as documented on `Store`."""
+        merged = {**_QUERY_SETTINGS, **(settings or {})}
+        raw = self._call(
+            lambda client: client.raw_query(
+                sql.rstrip().rstrip(";"), _bind(parameters), settings=merged, fmt="JSONCompact"
+            )
+        )
+        if not raw:
+            return QueryResult(column_names=())
+        doc = json.loads(raw)
+        names = tuple(column["name"] for column in doc["meta"])
+        return QueryResult(column_names=names, rows=[tuple(row) for row in doc["data"]])
+
+    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
+        """Run a statement that returns no rows."""
+        self._call(
+            lambda client: client.command(sql, _bind(parameters), settings=dict(_QUERY_SETTINGS))
+        )
+
+    def insert(
+        self, table: str, data: str | bytes, fmt: str = "JSONEachRow", *, token: str | None = None
+    ) -> None:
+        """Insert rows encoded in `fmt`, LZ4-compressed, with a deduplication token.
+
+        Without `token` the token is the rows' digest, so retrying the same call is safe.
+        """
+        if not _NAME.match(table) or not _NAME.match(fmt):
+            raise StoreError(f"bad table or format name: {table!r} {fmt!r}")
+        body = data.encode("utf-8") if isinstance(data, str) else data
+        settings = {
+            **_INSERT_SETTINGS,
+            "insert_deduplication_token": token or dedup_token(table, fmt, body),
+        }
+        self._call(
+            lambda client: client.raw_insert(
+                table,
+                insert_block=lz4.frame.compress(body),
+                settings=settings,
+                fmt=fmt,
+                compression="lz4",
+            )
+        )
+
+    def insert_columns(
+        self,
+        table: str,
+        column_names: Sequence[str],
+        columns: Sequence[Sequence[Any]],
+        *,
+        token: str | None = None,
+    ) -> None:
+        """Insert column-oriented Python values as compressed Native blocks."""
+        if not _NAME.match(table) or not columns or not columns[0]:
+            raise StoreError(f"bad table name or no rows: {table!r}")
+        settings: dict[str, Any] = dict(_INSERT_SETTINGS)
+        if token:
+            settings["insert_deduplication_token"] = token
+        self._call(
+            lambda client: client.insert(
+                table,
+                columns,
+                column_names=list(column_names),
+                column_oriented=True,
+                settings=settings,
+            )
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connections; the store refuses work afterwards."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def _call(self, action: Any) -> Any:
+        client = self._client
+        if client is None:
+            raise StoreError("store is closed")
+        try:
+            return action(client)
+        except ClickHouseError as exc:  # the root of every clickhouse-connect error
+            raise StoreError(str(exc)) from exc
+
+
+def open_server_store(url: str) -> ServerStore:
+    """Connect to the server at `url` (it answers a version probe before this returns)."""
+    address = parse_url(url)
+    try:
+        client = clickhouse_connect.get_client(
+            interface=address.interface,
+            host=address.host,
+            port=address.port,
+            username=address.username,
+            password=address.password,
+            database=address.database,
+            verify=address.verify,
+            compress="lz4",
+            # No session: sessions serialise queries, and the store is shared between threads.
+            autogenerate_session_id=False,
+            connect_timeout=10,
+            send_receive_timeout=300,
+        )
+    except ClickHouseError as exc:
+        raise StoreError(f"cannot connect to ClickHouse at {address!r}: {exc}") from exc
+    return ServerStore(address, client)

@@ -1,0 +1,188 @@
+"""Test fixture: chDB sessions behind the fake ClickHouse HTTP server (see clickhouse_http.py).
+
+One shared chDB session answers session-less requests; each HTTP `session_id` gets its own
+chDB session on the same data folder, so `SET` and temporary tables live as long as the HTTP
+session does, as on a real server. Per-request settings are applied with `SET` and restored.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chdb import session as chdb_session
+
+SESSION_NOT_FOUND, SESSION_IS_LOCKED = 372, 373
+_CODE = re.compile(r"Code: (\d+)\. (DB::Exception: .*)", re.DOTALL)
+_NAME = re.compile(r"\(([A-Z][A-Z0-9_]+)\)\s*$")
+
+
+class EngineError(Exception):
+    """An error in ClickHouse's terms: numeric code, name and message."""
+
+    def __init__(self, code: int, message: str, name: str = "") -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+        found = _NAME.search(message)
+        self.name = name or (found.group(1) if found else "")
+
+    @classmethod
+    def from_chdb(cls, exc: Exception) -> EngineError:
+        """chDB's 'Code: N. DB::Exception: ... (NAME)' text, wherever it sits in the message."""
+        text = str(exc)
+        found = _CODE.search(text)
+        if not found:
+            return cls(1001, f"DB::Exception: {text} (STD_EXCEPTION)", "STD_EXCEPTION")
+        # chDB sometimes nests the same text: keep the innermost statement of it.
+        inner = _CODE.search(found.group(2)) or found
+        return cls(int(inner.group(1)), inner.group(2).strip())
+
+
+@dataclass
+class Outcome:
+    """What a statement produced."""
+
+    body: bytes
+    rows_read: int = 0
+    bytes_read: int = 0
+    rows_written: int = 0
+    elapsed: float = 0.0
+
+
+@dataclass
+class _Slot:
+    session: Any
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    expires: float = float("inf")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _ident(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+class Engine:
+    """chDB behind the HTTP handler: sessions, databases, settings, inserts with data."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._default = _Slot(chdb_session.Session(path))  # type: ignore[no-untyped-call]
+        self._sessions: dict[str, _Slot] = {}
+        self._registry = threading.Lock()
+
+    def slot(self, session_id: str | None, *, check: bool, timeout: float) -> _Slot:
+        """The chDB session for an HTTP session id (created unless `check`), or the shared one."""
+        if not session_id:
+            return self._default
+        with self._registry:
+            now = time.monotonic()
+            for stale in [key for key, slot in self._sessions.items() if slot.expires < now]:
+                self._sessions.pop(stale).session.close()
+            slot = self._sessions.get(session_id)
+            if slot is None:
+                if check:
+                    raise EngineError(
+                        SESSION_NOT_FOUND,
+                        f"DB::Exception: Session {session_id} not found. (SESSION_NOT_FOUND)",
+                    )
+                slot = self._sessions[session_id] = _Slot(
+                    chdb_session.Session(self._path)  # type: ignore[no-untyped-call]
+                )
+            slot.expires = now + timeout
+            return slot
+
+    def close_session(self, session_id: str) -> None:
+        """Drop an HTTP session (close_session=1)."""
+        with self._registry:
+            slot = self._sessions.pop(session_id, None)
+        if slot is not None:
+            slot.session.close()
+
+    def close(self) -> None:
+        """Close every chDB session, releasing the data folder."""
+        with self._registry:
+            for slot in self._sessions.values():
+                slot.session.close()
+            self._sessions.clear()
+            self._default.session.close()
+
+    def run(
+        self,
+        slot: _Slot,
+        *,
+        database: str,
+        settings: Mapping[str, str],
+        params: Mapping[str, str],
+        text: bytes,
+        default_format: str,
+    ) -> Outcome:
+        """Run one statement (with any inline INSERT data) in `slot`, `settings` for it alone."""
+        if slot is not self._default and not slot.lock.acquire(blocking=False):
+            raise EngineError(
+                SESSION_IS_LOCKED,
+                "DB::Exception: Session is locked by a concurrent client. (SESSION_IS_LOCKED)",
+            )
+        if slot is self._default:
+            slot.lock.acquire()
+        try:
+            self._query(slot, f"USE {_ident(database)}")
+            restore = self._apply(slot, settings)
+            try:
+                return self._statement(slot, text, default_format, params)
+            finally:
+                for undo in restore:
+                    self._query(slot, undo)
+        finally:
+            slot.lock.release()
+
+    def _apply(self, slot: _Slot, settings: Mapping[str, str]) -> list[str]:
+        if not settings:
+            return []
+        found = self._query(
+            slot,
+            "SELECT name, value, changed FROM system.settings WHERE name IN {names:Array(String)}",
+            {"names": "[" + ",".join(_quote(name) for name in settings) + "]"},
+            "TabSeparated",
+        )
+        before = {}
+        for line in found.decode().splitlines():
+            name, value, changed = line.split("\t")
+            before[name] = value if changed == "1" else None
+        # Unknown names reach SET and fail there with UNKNOWN_SETTING, as on a server.
+        assignments = ", ".join(f"{name} = {_quote(value)}" for name, value in settings.items())
+        self._query(slot, f"SET {assignments}")
+        return [
+            f"SET {name} = {_quote(value)}" if value is not None else f"SET {name} = DEFAULT"
+            for name, value in before.items()
+        ]
+
+    def _statement(self, slot: _Slot, text: bytes, fmt: str, params: Mapping[str, str]) -> Outcome:
+        # The whole text as bytes, INSERT data included: chDB's streaming-insert API skips the
+        # scalar subqueries of dependent materialized views, a plain query runs them.
+        try:
+            result = slot.session.query(text, fmt, params=dict(params) or None)
+        except Exception as exc:
+            raise EngineError.from_chdb(exc) from exc
+        return Outcome(
+            body=bytes(result.bytes()),
+            rows_read=int(result.rows_read()),
+            bytes_read=int(result.bytes_read()),
+            rows_written=int(result.rows_written()),
+            elapsed=float(result.elapsed()),
+        )
+
+    @staticmethod
+    def _query(
+        slot: _Slot, sql: str, params: Mapping[str, str] | None = None, fmt: str = "TabSeparated"
+    ) -> bytes:
+        try:
+            return bytes(slot.session.query(sql, fmt, params=params).bytes())
+        except Exception as exc:
+            raise EngineError.from_chdb(exc) from exc
