@@ -22,19 +22,26 @@ class Delivery:
     ctx: context.Context
     token: Token[context.Context] | None = None
     task: asyncio.Task[Any] | None = None
+    ended: bool = False
 
     def attach(self) -> None:
         """Make this record's context current in the calling task until finish()."""
         self.token = context.attach(self.ctx)
         self.task = _current_task()
 
+    def end(self) -> None:
+        """End the span (once); its context stays current until finish()."""
+        if not self.ended:
+            self.ended = True
+            self.span.end()
+        _OPEN.pop(id(self.record), None)
+
     def finish(self) -> None:
         """End the span; restore the caller's context if this task attached it."""
         if self.token is not None and self.task is _current_task():
             context.detach(self.token)
         self.token = None
-        self.span.end()
-        _OPEN.pop(id(self.record), None)
+        self.end()
 
 
 _OPEN: dict[int, Delivery] = {}
@@ -87,4 +94,6 @@ def message_context(record: Any) -> Iterator[Span]:
         raise
     finally:
         context.detach(token)
-        delivery.finish()
+        # The span ends here; after getone()/async for its context stays current until the
+        # next poll, so an ``except`` around this block still logs inside the trace.
+        delivery.end()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -68,8 +70,29 @@ def setup(
         _STATE.tracer_provider = _tracer_provider(service_name, endpoint, span_exporter)
         _STATE.logger_provider = _logger_provider(service_name, endpoint, log_exporter)
         _libraries.instrument_installed()
+        _flush_on_sigterm()
         _STATE.configured = True
         return True
+
+
+def _flush_on_sigterm() -> None:
+    """Export what is buffered when SIGTERM ends the process, then die of it as before.
+
+    uvicorn handles SIGTERM, shuts down, restores the previous handler and re-raises the
+    signal, so the process dies without running atexit, and the last spans with it. clew
+    installs a handler only where none is (the default action, main thread).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def flush_then_die(signum: int, frame: object) -> None:
+        shutdown()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, flush_then_die)
 
 
 def _resource(service_name: str | None) -> Resource:
