@@ -117,6 +117,11 @@ class ServerStore:
         self.address = address
         self._client: Client | None = client
 
+    @property
+    def cluster(self) -> str | None:
+        """The cluster named in the URL (`?cluster=`): the schema goes ON CLUSTER when set."""
+        return self.address.cluster
+
     def query(
         self,
         sql: str,
@@ -178,9 +183,7 @@ class ServerStore:
         """Insert column-oriented Python values as compressed Native blocks."""
         if not _NAME.match(table) or not columns or not columns[0]:
             raise StoreError(f"bad table name or no rows: {table!r}")
-        settings: dict[str, Any] = dict(_INSERT_SETTINGS)
-        if token:
-            settings["insert_deduplication_token"] = token
+        settings = self._insert_settings(token)
         self._call(
             lambda client: client.insert(
                 table,
@@ -190,6 +193,16 @@ class ServerStore:
                 settings=settings,
             )
         )
+
+    def _insert_settings(self, token: str | None) -> dict[str, Any]:
+        settings: dict[str, Any] = dict(_INSERT_SETTINGS)
+        if token:
+            settings["insert_deduplication_token"] = token
+        if self.cluster:
+            # Return only once the shards hold the rows, so an acknowledged insert is stored
+            # and the token reaches the replicated tables that deduplicate by it.
+            settings["distributed_foreground_insert"] = 1
+        return settings
 
     def close(self) -> None:
         """Close the HTTP connections; the store refuses work afterwards."""
