@@ -44,9 +44,8 @@ def test_flushes_when_max_rows_reached(sink: Recorder) -> None:
     assert not sink.flushed.wait(0.2)
     batcher.add(_rows(2, 2))
     assert sink.flushed.wait(WAIT)
-    assert sink.batches[0] == _rows(3)
+    assert sink.batches == [_rows(4)]  # the whole buffer goes once max_rows is reached
     batcher.stop()
-    assert [row for batch in sink.batches for row in batch] == _rows(4)
 
 
 def test_flushes_when_oldest_row_is_max_age_old(sink: Recorder) -> None:
@@ -73,14 +72,26 @@ def test_buffer_is_bounded_while_a_write_is_slow(sink: Recorder) -> None:
 
 
 def test_stop_drains_everything_and_then_refuses(sink: Recorder) -> None:
-    batcher = Batcher(sink, max_rows=4, max_age=3600, max_buffer=100)
+    batcher = Batcher(sink, max_rows=100, max_age=3600, max_buffer=100)
     batcher.start()
     batcher.add(_rows(10))
     batcher.stop()
     assert [row for batch in sink.batches for row in batch] == _rows(10)
-    assert all(len(batch) <= 4 for batch in sink.batches)
     with pytest.raises(BufferFull, match="shutting down"):
         batcher.add(_rows(1))
+
+
+def test_weighted_items_count_as_their_rows(sink: Recorder) -> None:
+    batcher = Batcher(sink, max_rows=300, max_age=3600, max_buffer=500)
+    batcher.start()
+    batcher.add(["request-a"], 200)
+    assert batcher.depth == 200
+    with pytest.raises(BufferFull):
+        batcher.add(["request-b"], 301)
+    batcher.add(["request-c"], 100)  # reaches max_rows: flushed now
+    assert sink.flushed.wait(WAIT)
+    batcher.stop()
+    assert sink.batches == [["request-a", "request-c"]]
 
 
 def test_empty_add_is_a_no_op(sink: Recorder) -> None:

@@ -127,7 +127,9 @@ def test_json_accepts_enum_names_and_numeric_strings() -> None:
         b'"spanId":"eee19b7ec3c1b174","kind":"SPAN_KIND_CLIENT","startTimeUnixNano":1,'
         b'"endTimeUnixNano":"3","status":{"code":"STATUS_CODE_ERROR"}}]}]}]}'
     )
-    row = decode.spans(body, decode.JSON).rows[0]
+    [raw] = decode.spans(body, decode.JSON).rows
+    assert isinstance(raw, decode.RawSpans) and raw.spans == 1
+    [row] = decode.spans_as_rows(raw.body)
     assert (row["SpanKind"], row["StatusCode"], row["EndNs"] - row["TimestampNs"]) == (
         "Client",
         "Error",
@@ -142,6 +144,15 @@ def test_unknown_enum_numbers_become_empty() -> None:
     span.status.code = 7  # type: ignore[assignment]
     row = decode.spans(request.SerializeToString(), decode.PROTOBUF).rows[1]
     assert (row["SpanKind"], row["StatusCode"]) == ("", "")
+
+
+def test_valid_trace_requests_stay_whole() -> None:
+    request = trace_request()
+    del request.resource_spans[0].scope_spans[0].spans[6:]  # drop the invalid spans
+    body = request.SerializeToString()
+    decoded = decode.spans(body, decode.PROTOBUF)
+    assert decoded.rows == [decode.RawSpans(body, 7)]
+    assert (decoded.accepted, decoded.rejected) == (7, 0)
 
 
 @pytest.mark.parametrize(

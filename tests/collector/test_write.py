@@ -69,3 +69,15 @@ def test_counts_drops_after_every_retry_failed(store: ChdbStore) -> None:
     assert flaky.calls == len(RETRY_DELAYS) + 1
     assert _value(metrics, "clew_dropped_total", "spans") == 2
     assert _value(metrics, "clew_written_total", "spans") == 0
+
+
+def test_store_without_fast_path_gets_rows(store: ChdbStore) -> None:
+    from clew.collector.decode import RawSpans
+
+    from .fixtures import trace_request
+
+    request = trace_request()
+    del request.resource_spans[0].scope_spans[0].spans[6:]
+    plain = FlakyStore(store, failures=0)  # only insert(): no insert_otlp_traces
+    Writer(plain, "spans", Metrics())([RawSpans(request.SerializeToString(), 7)])  # type: ignore[arg-type]
+    assert store.query("SELECT count() FROM otel_traces").rows == [(7,)]

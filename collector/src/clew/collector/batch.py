@@ -15,18 +15,23 @@ from typing import Any
 from clew.collector.errors import BufferFull
 
 Row = dict[str, Any]
-Sink = Callable[[list[Row]], None]
+Sink = Callable[[list[Any]], None]
 
 
 class Batcher:
-    """Collects rows from any thread; one background thread flushes them to `sink`."""
+    """Collects items from any thread; one background thread flushes them to `sink`.
+
+    An item is a row, or a whole request that stands for `weight` rows; the bounds and the
+    max_rows trigger count rows.
+    """
 
     def __init__(
         self, sink: Sink, *, max_rows: int, max_age: float, max_buffer: int, name: str = "batcher"
     ) -> None:
         self._sink = sink
         self.max_rows, self.max_age, self.max_buffer = max_rows, max_age, max_buffer
-        self._rows: list[Row] = []
+        self._items: list[Any] = []
+        self._weight = 0
         self._oldest = 0.0
         self._in_flight = 0
         self._cond = threading.Condition()
@@ -36,26 +41,28 @@ class Batcher:
     @property
     def depth(self) -> int:
         """Rows buffered or being written right now."""
-        return len(self._rows) + self._in_flight
+        return self._weight + self._in_flight
 
     def start(self) -> None:
         """Start the flushing thread."""
         self._thread.start()
 
-    def add(self, rows: list[Row]) -> None:
-        """Buffer rows; BufferFull when they do not fit under max_buffer."""
-        if not rows:
+    def add(self, items: list[Any], weight: int | None = None) -> None:
+        """Buffer items worth `weight` rows (default: one each); BufferFull past max_buffer."""
+        weight = len(items) if weight is None else weight
+        if not items:
             return
         with self._cond:
             if self._stopping:
                 raise BufferFull("the collector is shutting down")
-            if self.depth + len(rows) > self.max_buffer:
+            if self.depth + weight > self.max_buffer:
                 raise BufferFull(f"write buffer full ({self.depth} rows buffered)")
-            was_empty = not self._rows
+            was_empty = not self._items
             if was_empty:
                 self._oldest = time.monotonic()
-            self._rows.extend(rows)
-            if was_empty or len(self._rows) >= self.max_rows:
+            self._items.extend(items)
+            self._weight += weight
+            if was_empty or self._weight >= self.max_rows:
                 self._cond.notify()  # start the age clock, or flush now
 
     def stop(self, timeout: float = 60.0) -> None:
@@ -77,25 +84,24 @@ class Batcher:
                 with self._cond:
                     self._in_flight = 0
 
-    def _next_batch(self) -> list[Row] | None:
+    def _next_batch(self) -> list[Any] | None:
         with self._cond:
             while not self._due():
-                if self._stopping and not self._rows:
+                if self._stopping and not self._items:
                     return None
                 self._cond.wait(self._wait_time())
             # Swap the buffer: adders keep going while this batch is written.
-            batch, self._rows = self._rows[: self.max_rows], self._rows[self.max_rows :]
-            self._oldest = time.monotonic()
-            self._in_flight = len(batch)
+            batch, self._items = self._items, []
+            self._in_flight, self._weight = self._weight, 0
             return batch
 
     def _due(self) -> bool:
-        if not self._rows:
+        if not self._items:
             return False
         aged = time.monotonic() - self._oldest >= self.max_age
-        return self._stopping or aged or len(self._rows) >= self.max_rows
+        return self._stopping or aged or self._weight >= self.max_rows
 
     def _wait_time(self) -> float | None:
-        if not self._rows:
+        if not self._items:
             return None if not self._stopping else 0.0
         return max(0.0, self.max_age - (time.monotonic() - self._oldest))

@@ -1,7 +1,9 @@
-"""OTLP request bodies → rows for the ingest tables, following the ClickHouse exporter's mapping.
+"""OTLP request bodies → what the writer stores, following the ClickHouse exporter's mapping.
 
-Pure: no I/O. Items that cannot be stored (ids of the wrong length) are counted as rejected,
-for the OTLP partial-success response; the rest of the request is kept.
+Pure: no I/O. A trace request whose spans are all valid stays whole (RawSpans): ClickHouse
+reads its protobuf bytes itself, which is what makes the span path fast (docs/adr/0001).
+Otherwise, and for logs, the request becomes rows here. Items that cannot be stored (ids of the
+wrong length) are counted as rejected, for the OTLP partial-success response; the rest is kept.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from clew.collector.errors import DecodeError, UnsupportedMediaType
 from clew.collector.otlp_json import parse_json
-from clew.collector.rows import log_rows, span_rows
+from clew.collector.rows import count_spans, log_rows, span_rows
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -25,13 +27,26 @@ _PROTOBUF_TYPES = frozenset({PROTOBUF, "application/protobuf"})
 M = TypeVar("M", bound=Message)
 
 
+@dataclass(frozen=True)
+class RawSpans:
+    """A whole, valid ExportTraceServiceRequest in protobuf bytes, holding `spans` spans."""
+
+    body: bytes
+    spans: int
+
+
 @dataclass
 class Decoded:
-    """The rows of one request, and how many items were rejected and why."""
+    """What to store from one request (rows, or one RawSpans), and what was rejected and why."""
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)
     rejected: int = 0
     message: str = ""
+    accepted: int = -1  # items the rows stand for; -1: one per row
+
+    def __post_init__(self) -> None:
+        if self.accepted < 0:
+            self.accepted = len(self.rows)
 
 
 def media_type(content_type: str | None) -> str:
@@ -56,8 +71,20 @@ def parse(body: bytes, content_type: str, message: M) -> M:
 
 
 def spans(body: bytes, content_type: str) -> Decoded:
-    """An ExportTraceServiceRequest body → one row per span."""
-    return trace_request(parse(body, content_type, ExportTraceServiceRequest()))
+    """An ExportTraceServiceRequest body → the request kept whole, or one row per span."""
+    request = parse(body, content_type, ExportTraceServiceRequest())
+    count, valid = count_spans(request)
+    if not valid:
+        return trace_request(request)
+    if not count:
+        return Decoded()
+    raw = body if content_type == PROTOBUF else request.SerializeToString()
+    return Decoded([RawSpans(raw, count)], accepted=count)
+
+
+def spans_as_rows(body: bytes) -> list[dict[str, Any]]:
+    """Rows of a protobuf trace request that the ClickHouse fast path could not take."""
+    return trace_request(parse(body, PROTOBUF, ExportTraceServiceRequest())).rows
 
 
 def logs(body: bytes, content_type: str) -> Decoded:
@@ -66,12 +93,12 @@ def logs(body: bytes, content_type: str) -> Decoded:
 
 
 def trace_request(request: ExportTraceServiceRequest) -> Decoded:
-    """A parsed trace request → rows (used directly by the gRPC receiver)."""
+    """A parsed trace request → one row per valid span."""
     rows, rejected, reason = span_rows(request)
     return Decoded(rows, rejected, f"{rejected} spans rejected: {reason}" if rejected else "")
 
 
 def logs_request(request: ExportLogsServiceRequest) -> Decoded:
-    """A parsed logs request → rows (used directly by the gRPC receiver)."""
+    """A parsed logs request → one row per valid log record."""
     rows, rejected, reason = log_rows(request)
     return Decoded(rows, rejected, f"{rejected} log records rejected: {reason}" if rejected else "")

@@ -17,12 +17,12 @@ class Pipeline:
     def accept(self, signal: str, decoded: Decoded) -> None:
         """Buffer the rows; BufferFull (after counting them refused) when there is no room."""
         metrics = self.metrics
-        metrics.received.labels(signal).inc(len(decoded.rows) + decoded.rejected)
+        metrics.received.labels(signal).inc(decoded.accepted + decoded.rejected)
         metrics.rejected.labels(signal).inc(decoded.rejected)
         try:
-            self.batchers[signal].add(decoded.rows)
+            self.batchers[signal].add(decoded.rows, decoded.accepted)
         except BufferFull:
-            metrics.refused.labels(signal).inc(len(decoded.rows))
+            metrics.refused.labels(signal).inc(decoded.accepted)
             raise
 
     def update_gauges(self) -> None:

@@ -49,6 +49,18 @@ def span_rows(request: ExportTraceServiceRequest) -> Rows:
     return rows, rejected, reason
 
 
+def count_spans(request: ExportTraceServiceRequest) -> tuple[int, bool]:
+    """How many spans the request holds, and whether every one of them can be stored."""
+    count, valid = 0, True
+    for resource_spans in request.resource_spans:
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                count += 1
+                if valid and _span_problem(span):
+                    valid = False
+    return count, valid
+
+
 def _span_problem(span: Span) -> str:
     if len(span.trace_id) != 16:
         return f"trace_id must be 16 bytes, got {len(span.trace_id)}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -45,3 +45,15 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release the backend; the store is unusable afterwards."""
+
+
+@runtime_checkable
+class ProtobufTraces(Protocol):
+    """A store that can read raw OTLP trace requests itself (the fast span path, ADR 0001)."""
+
+    def insert_otlp_traces(self, messages: list[bytes]) -> list[int]:
+        """Insert raw ExportTraceServiceRequest messages through ClickHouse's Protobuf format.
+
+        Returns the positions of the messages the fast path left out (nested AnyValue arrays
+        or maps, invalid ids); the caller writes those as rows.
+        """

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 from chdb import session as chdb_session
 
 from clew.collector.errors import StoreError
+from clew.collector.store import otlp
 from clew.collector.store.base import QueryResult
 from clew.collector.store.params import encode
 
@@ -28,6 +31,7 @@ class ChdbStore:
         self.data_dir = data_dir
         self._lock = threading.Lock()
         self._session: chdb_session.Session | None = chdb_session.Session(str(data_dir))  # type: ignore[no-untyped-call]
+        self._otlp_source = ""
 
     def query(
         self,
@@ -55,6 +59,31 @@ class ChdbStore:
             raise StoreError(f"bad table or format name: {table!r} {fmt!r}")
         self._run(f"INSERT INTO {table} FORMAT {fmt}\n{data}", "CSV", None)
 
+    def insert_otlp_traces(self, messages: list[bytes]) -> list[int]:
+        """Insert raw ExportTraceServiceRequest messages; the positions of those it skipped.
+
+        ClickHouse reads the bytes from a temporary file; skipped requests (nested AnyValue
+        arrays or maps, invalid ids) are left for the caller's Python path.
+        """
+        fd, path = tempfile.mkstemp(prefix="clew-otlp-", suffix=".bin", dir=_scratch_dir())
+        try:
+            with os.fdopen(fd, "wb") as scratch:
+                scratch.write(otlp.length_delimited(messages))
+            source = self._protobuf_source(path)
+            settings = {**otlp.SETTINGS, "format_schema": f"{otlp.schema_file()}:{otlp.MESSAGE}"}
+            slow = self.query(otlp.SLOW_REQUESTS.format(source=source), settings=settings)
+            self.command(otlp.INSERT.format(source=source) + _settings_clause(settings))
+        finally:
+            os.unlink(path)
+        return [int(row[0]) for row in slow.rows]
+
+    def _protobuf_source(self, path: str) -> str:
+        if not self._otlp_source:
+            columns = self.query(otlp.STRUCTURE, {"table": otlp.TABLE}).rows
+            self._otlp_source = ", ".join(f"{name} {kind}" for name, kind in columns)
+        # Both parts are ours (a mkstemp name, the staging table's structure), not input.
+        return f"file({_quote(path)}, 'Protobuf', {_quote(self._otlp_source)})"
+
     def close(self) -> None:
         """Close the chDB session, releasing the data folder for another process."""
         with self._lock:
@@ -71,6 +100,11 @@ class ChdbStore:
             except Exception as exc:  # chDB raises bare RuntimeError/ChdbError subclasses
                 raise StoreError(str(exc)) from exc
             return bytes(result.bytes())
+
+
+def _scratch_dir() -> str | None:
+    # Memory-backed where the system has it: the file lives for one insert.
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 def _settings_clause(settings: Mapping[str, Any]) -> str:

@@ -1,0 +1,200 @@
+"""Ingest benchmark: a real `clew serve`, a load generator in its own process, fixed duration.
+
+    uv run python bench/ingest.py --seconds 20 --spans-per-request 300 --connections 4
+
+Prints spans/s accepted (200 responses), spans/s written (the server's clew_written_total over
+the same window), and send→visible latency p50/p99: a request is visible once the server's
+written counter covers every span accepted up to and including it (rows are written in arrival
+order; the counter is sampled every 10 ms, which bounds the error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ingest_payload import trace_request
+
+WRITTEN = re.compile(r'^clew_written_total\{signal="spans"\} (\S+)$', re.MULTILINE)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(data_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "clew.collector",
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--http-port",
+        str(port),
+        "--grpc-port",
+        str(free_port()),
+        "--ui-port",
+        str(free_port()),
+    ]
+    process = subprocess.Popen(command, env={**os.environ, **env}, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).close()
+            return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("clew serve did not start")
+
+
+def written(port: int) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        match = WRITTEN.search(response.read().decode())
+    return float(match.group(1)) if match else 0.0
+
+
+def sender(
+    port: int, bodies: list[bytes], spans: int, until: float, out: multiprocessing.Queue
+) -> None:  # type: ignore[type-arg]
+    """One keep-alive connection posting bodies until `until`; reports (send time, ok) pairs."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    sent: list[tuple[float, float, bool]] = []
+    index = 0
+    while time.time() < until:
+        began = time.time()
+        connection.request(
+            "POST",
+            "/v1/traces",
+            bodies[index % len(bodies)],
+            {"Content-Type": "application/x-protobuf"},
+        )
+        response = connection.getresponse()
+        response.read()
+        sent.append((began, time.time(), response.status == 200))
+        index += 1
+    out.put(sent)
+
+
+def generator(
+    port: int, args: argparse.Namespace, until: float, out: multiprocessing.Queue
+) -> None:  # type: ignore[type-arg]
+    """The load-generator process: builds distinct bodies, then runs one thread per connection."""
+    bodies = [trace_request(args.spans_per_request, seed).SerializeToString() for seed in range(40)]
+    threads = [
+        threading.Thread(target=sender, args=(port, bodies, args.spans_per_request, until, out))
+        for _ in range(args.connections)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def sample_written(port: int, stop: threading.Event, samples: list[tuple[float, float]]) -> None:
+    while not stop.is_set():
+        samples.append((time.time(), written(port)))
+        time.sleep(0.01)
+
+
+def latencies(
+    requests: list[tuple[float, float, bool]], spans: int, samples: list[tuple[float, float]]
+) -> list[float]:
+    """send→visible per accepted request, from the written-counter samples."""
+    out, cumulative, cursor = [], 0, 0
+    for began, answered, ok in sorted(requests, key=lambda item: item[1]):
+        if not ok:
+            continue
+        cumulative += spans
+        while cursor < len(samples) and samples[cursor][1] < cumulative:
+            cursor += 1
+        if cursor == len(samples):
+            break
+        out.append(max(samples[cursor][0], answered) - began)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--spans-per-request", type=int, default=300)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--batch-max-rows", default="20000")
+    parser.add_argument("--batch-max-age", default="0.5")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="clew-bench-") as tmp:
+        env = {"CLEW_BATCH_MAX_ROWS": args.batch_max_rows, "CLEW_BATCH_MAX_AGE": args.batch_max_age}
+        server, port = start_server(Path(tmp) / "data", env)
+        try:
+            run(port, args)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(120)
+
+
+def run(port: int, args: argparse.Namespace) -> None:
+    out: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    samples: list[tuple[float, float]] = []
+    stop = threading.Event()
+    monitor = threading.Thread(target=sample_written, args=(port, stop, samples))
+    start = time.time() + 2.0  # the generator builds its bodies first
+    until = start + args.seconds
+    process = multiprocessing.Process(target=generator, args=(port, args, until, out))
+    process.start()
+    monitor.start()
+    requests = [item for _ in range(args.connections) for item in out.get()]
+    process.join()
+    time.sleep(3.0)  # let the last batches land before the sampler stops
+    stop.set()
+    monitor.join()
+    report(requests, samples, start, until, args)
+
+
+def report(
+    requests: list[tuple[float, float, bool]],
+    samples: list[tuple[float, float]],
+    start: float,
+    until: float,
+    args: argparse.Namespace,
+) -> None:
+    spans = args.spans_per_request
+    accepted = sum(spans for _, _, ok in requests if ok)
+    first = min(began for began, _, _ in requests)
+    window = until - first
+    before = max((w for t, w in samples if t <= first), default=0.0)
+    at_end = max((w for t, w in samples if t <= until), default=0.0)
+    lat = sorted(latencies(requests, spans, samples))
+    print(
+        f"requests {len(requests)} ({sum(not ok for *_, ok in requests)} refused), "
+        f"{spans} spans each, {args.connections} connections, {window:.1f}s window"
+    )
+    print(f"accepted: {accepted / window:,.0f} spans/s")
+    print(
+        f"written:  {(at_end - before) / window:,.0f} spans/s (all {samples[-1][1]:,.0f} written "
+        f"by {samples[-1][0] - first:.1f}s)"
+    )
+    if lat:
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+        print(f"send→visible: p50 {statistics.median(lat) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""The ClickHouse Protobuf path writes exactly the rows the Python path writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from clew.collector import decode
+from clew.collector.metrics import Metrics
+from clew.collector.store import ChdbStore
+from clew.collector.write import Writer
+
+from .fixtures import trace_request
+
+COLUMNS = "* EXCEPT (Timestamp), toUnixTimestamp64Nano(Timestamp) AS ns"
+
+
+def _scalar_request() -> ExportTraceServiceRequest:
+    """The trace fixture without invalid spans and without nested (array/map) values."""
+    request = trace_request()
+    spans = request.resource_spans[0].scope_spans[0].spans
+    del spans[6:]
+    keep = [kv for kv in spans[0].attributes if kv.key not in ("list", "map")]
+    del spans[0].attributes[:]
+    spans[0].attributes.extend(keep)
+    spans[0].attributes.extend(
+        [
+            KeyValue(key="big", value=AnyValue(double_value=1.5e21)),
+            KeyValue(key="nan", value=AnyValue(double_value=float("nan"))),
+            KeyValue(key="zero", value=AnyValue(int_value=0)),
+            KeyValue(key="empty", value=AnyValue(string_value="")),
+            KeyValue(key="false", value=AnyValue(bool_value=False)),
+        ]
+    )
+    spans[0].flags = 0x301  # a field otel_traces does not store must not disturb the reader
+    return request
+
+
+def _table(store: ChdbStore) -> list[dict[str, Any]]:
+    return store.query(f"SELECT {COLUMNS} FROM otel_traces ORDER BY SpanId, ServiceName").named()  # noqa: S608
+
+
+def test_fast_path_matches_python_rows_field_by_field(store: ChdbStore) -> None:
+    body = _scalar_request().SerializeToString()
+    assert store.insert_otlp_traces([body]) == []
+    fast = _table(store)
+    store.command("TRUNCATE TABLE otel_traces")
+    store.insert("clew_ingest_spans", orjson.dumps(decode.spans_as_rows(body)).decode())
+    slow = _table(store)
+    assert len(fast) == 7
+    assert fast == slow
+    [main] = [row for row in fast if row["SpanName"] == "GET /orders/{id}"]
+    attributes = main["SpanAttributes"]
+    assert (attributes["big"], attributes["nan"], attributes["zero"]) == (
+        "1.5e+21",
+        "json: unsupported value: NaN",
+        "0",
+    )
+    assert (attributes["empty"], attributes["false"], attributes["blob"]) == (
+        "",
+        "false",
+        "aGVsbG8=",
+    )
+
+
+def test_requests_with_nested_values_are_left_to_python(store: ChdbStore) -> None:
+    scalar = _scalar_request().SerializeToString()
+    nested_request = trace_request()
+    del nested_request.resource_spans[0].scope_spans[0].spans[6:]
+    nested = nested_request.SerializeToString()
+    assert store.insert_otlp_traces([scalar, nested, scalar]) == [1]
+    assert store.query("SELECT count() FROM otel_traces").rows == [(14,)]
+
+
+def test_writer_sends_skipped_requests_through_python(store: ChdbStore) -> None:
+    metrics = Metrics()
+    nested_request = trace_request()
+    del nested_request.resource_spans[0].scope_spans[0].spans[6:]
+    nested_request.resource_spans.pop()  # one resource: 6 spans
+    scalar = _scalar_request().SerializeToString()
+    batch = [decode.RawSpans(scalar, 7), decode.RawSpans(nested_request.SerializeToString(), 6)]
+    Writer(store, "spans", metrics)(batch)
+    assert store.query("SELECT count() FROM otel_traces").rows == [(13,)]
+    lists = store.query(
+        "SELECT SpanAttributes['list'] FROM otel_traces WHERE SpanAttributes['list'] != ''"
+    )
+    assert lists.rows == [('["a",1,1.5,false]',)]
+    assert metrics.registry.get_sample_value("clew_written_total", {"signal": "spans"}) == 13
+
+
+def test_side_tables_fill_from_the_fast_path(store: ChdbStore) -> None:
+    store.insert_otlp_traces([_scalar_request().SerializeToString()])
+    keys = store.query("SELECT Key, Value, HasError FROM clew_business_keys").rows
+    assert keys == [("order.id", "A-1", 1)]
+    links = store.query("SELECT LinkedTraceId, SpanId FROM clew_span_links").rows
+    assert links == [("0af7651916cd43dd8448eb211c80319c", "eee19b7ec3c1b174")]
