@@ -91,25 +91,20 @@ WHERE Value = {value:String} AND Key IN {keys:Array(String)}
 LIMIT 10
 """
 
-# Whole-trace search: spans of the time range grouped by trace; every condition is a HAVING
-# over the trace, so "service checkout and any span errored" means any span of the trace.
-# Attribute filters are bits: each span sets the bits of the filters it matches, the trace
-# matches when the OR of its spans' bits has all of them.
-SEARCH_TRACES: Final = """
+# Whole-trace search, in two steps. First the matching traces of the time range, grouped by
+# trace, every condition a HAVING over the whole trace ("service checkout and any span errored"
+# means any span of the trace), reading only the columns the conditions need; then the summary
+# of the page of traces found. In search, a span errored when its status is Error or it has an
+# exception event (instrumentations set Error on HTTP 5xx; the explainer's fuller definition
+# also reads HTTP status attributes and ERROR logs).
+_SEARCH_TEMPLATE: Final = """
 WITH {tag_keys:Array(String)} AS tag_keys, {tag_values:Array(String)} AS tag_values
 SELECT TraceId AS trace_id,
        toUnixTimestamp64Nano(min(Timestamp)) AS start_ns,
        toInt64(max(toUnixTimestamp64Nano(Timestamp) + Duration)) - start_ns AS duration_ns,
-       argMinIf(ServiceName, Timestamp, ParentSpanId = '') AS root_service_found,
-       argMinIf(SpanName, Timestamp, ParentSpanId = '') AS root_name_found,
-       if(root_service_found = '', argMin(ServiceName, Timestamp), root_service_found)
-           AS root_service,
-       if(root_service_found = '', argMin(SpanName, Timestamp), root_name_found) AS root_name,
        count() AS span_count,
-       arraySort(groupUniqArray(ServiceName)) AS services,
-       countIf(StatusCode IN ('Error', 'STATUS_CODE_ERROR') OR has(Events.Name, 'exception')
-               OR toUInt16OrZero(SpanAttributes['http.response.status_code']) >= 500
-               OR toUInt16OrZero(SpanAttributes['http.status_code']) >= 500) AS error_count
+       countIf(StatusCode IN ('Error', 'STATUS_CODE_ERROR') OR has(Events.Name, 'exception'))
+           AS error_count
 FROM otel_traces
 WHERE Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
   AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
@@ -121,25 +116,59 @@ WHERE Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
   AND ({key_value:String} = '' OR TraceId IN (
         SELECT TraceId FROM clew_business_keys
         WHERE Key = {key:String} AND Value = {key_value:String}))
+  ATTRIBUTE_PREFILTER
 GROUP BY TraceId
 HAVING ({service:String} = '' OR countIf(ServiceName = {service:String}
           AND ({operation:String} = '' OR SpanName = {operation:String})) > 0)
    AND ({service:String} != '' OR {operation:String} = ''
         OR countIf(SpanName = {operation:String}) > 0)
-   AND groupBitOr(toUInt64(arraySum(arrayMap(
-          i -> toUInt64(if(SpanAttributes[tag_keys[i]] = tag_values[i]
-                           OR ResourceAttributes[tag_keys[i]] = tag_values[i],
-                           bitShiftLeft(toUInt64(1), toUInt8(i - 1)), 0)),
-          arrayEnumerate(tag_keys))))) = {tag_mask:UInt64}
    AND multiIf({status:String} = 'error', error_count > 0,
                {status:String} = 'ok', error_count = 0, 1)
    AND duration_ns >= {min_duration_ns:Int64}
    AND ({max_duration_ns:Int64} = 0 OR duration_ns <= {max_duration_ns:Int64})
+   ATTRIBUTE_CONDITION
 ORDER BY multiIf({sort:String} = 'duration', toFloat64(duration_ns),
                  {sort:String} = 'spans', toFloat64(span_count),
                  {sort:String} = 'errors', toFloat64(error_count),
                  toFloat64(start_ns)) * if({descending:Bool}, -1, 1), trace_id
 LIMIT {limit:UInt32} OFFSET {offset:UInt32}
+"""
+# Attribute filters are bits: each span sets the bits of the filters it matches; the trace
+# matches when the OR over its spans has them all. A separate query, because reading the two
+# attribute maps of every span in the range is most of the cost of a search.
+_ATTRIBUTE_CONDITION: Final = """AND groupBitOr(toUInt64(arraySum(arrayMap(
+          i -> toUInt64(if(SpanAttributes[tag_keys[i]] = tag_values[i]
+                           OR ResourceAttributes[tag_keys[i]] = tag_values[i],
+                           bitShiftLeft(toUInt64(1), toUInt8(i - 1)), 0)),
+          arrayEnumerate(tag_keys))))) = {tag_mask:UInt64}"""
+# A matching trace has a span with the first attribute: the attribute-value bloom filters
+# find those spans without reading every map when the value is rare (an id, a customer).
+_ATTRIBUTE_PREFILTER: Final = """AND TraceId IN (
+        SELECT TraceId FROM otel_traces
+        WHERE Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
+          AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
+          AND (SpanAttributes[tag_keys[1]] = tag_values[1]
+               OR ResourceAttributes[tag_keys[1]] = tag_values[1]))"""
+SEARCH_TRACES: Final = _SEARCH_TEMPLATE.replace("ATTRIBUTE_CONDITION", "").replace(
+    "  ATTRIBUTE_PREFILTER\n", ""
+)
+SEARCH_TRACES_BY_ATTRIBUTES: Final = _SEARCH_TEMPLATE.replace(
+    "ATTRIBUTE_CONDITION", _ATTRIBUTE_CONDITION
+).replace("ATTRIBUTE_PREFILTER", _ATTRIBUTE_PREFILTER)
+
+TRACE_SUMMARIES: Final = """
+SELECT TraceId AS trace_id,
+       argMinIf(ServiceName, Timestamp, ParentSpanId = '') AS root_service_found,
+       argMinIf(SpanName, Timestamp, ParentSpanId = '') AS root_name_found,
+       if(root_service_found = '', argMin(ServiceName, Timestamp), root_service_found)
+           AS root_service,
+       if(root_service_found = '', argMin(SpanName, Timestamp), root_name_found) AS root_name,
+       arraySort(groupUniqArray(ServiceName)) AS services
+FROM otel_traces
+WHERE TraceId IN {trace_ids:Array(String)}
+  AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
+GROUP BY TraceId
 """
 
 SERVICES: Final = """

@@ -155,9 +155,17 @@ class SearchPage:
 
 def search(store: StoreLike, filters: SearchFilters) -> SearchPage:
     """Run the search; each result is a JSON-ready trace summary."""
-    rows = run(store, q.SEARCH_TRACES, filters.parameters())
-    results = [_summary(r) for r in rows[: filters.limit]]
+    sql = q.SEARCH_TRACES_BY_ATTRIBUTES if filters.tags else q.SEARCH_TRACES
+    rows = run(store, sql, filters.parameters())
+    page = rows[: filters.limit]
+    params: dict[str, Any] = {"trace_ids": [r["trace_id"] for r in page]}
+    params |= {"start_ns": filters.start_ns, "end_ns": filters.end_ns}
+    summaries = {r["trace_id"]: r for r in run(store, q.TRACE_SUMMARIES, params)} if page else {}
+    results = [_summary(r | summaries.get(r["trace_id"], _NO_SUMMARY)) for r in page]
     return SearchPage(traces=results, has_more=len(rows) > filters.limit, filters=filters)
+
+
+_NO_SUMMARY: dict[str, Any] = {"root_service": "", "root_name": "", "services": []}
 
 
 def _summary(row: dict[str, Any]) -> dict[str, Any]:
