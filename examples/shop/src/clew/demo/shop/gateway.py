@@ -5,9 +5,6 @@ from __future__ import annotations
 import clew.instrumentation.auto  # noqa: F401  (first, so it sees the libraries load)
 
 # isort: split
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import httpx
 import structlog
 from fastapi import FastAPI
@@ -33,15 +30,7 @@ configure_logging()
 log = structlog.get_logger("gateway")
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """One connection pool for the whole process."""
-    async with httpx.AsyncClient() as client:
-        app.state.http = client
-        yield
-
-
-app = FastAPI(title="gateway", lifespan=lifespan)
+app = FastAPI(title="gateway")
 app.include_router(health)
 
 
@@ -64,7 +53,13 @@ def _answer(order_id: str, status: int, outcome: str) -> JSONResponse:
 async def checkout(body: Checkout) -> JSONResponse:
     """Create the order, charge the card, reserve the stock, confirm; undo what a failure left."""
     business_context(order_id=body.order_id)
-    http: httpx.AsyncClient = app.state.http
+    # A client per checkout: a pooled connection that a crashing service closed would fail
+    # the next order with a ReadError that has nothing to do with it.
+    async with httpx.AsyncClient() as http:
+        return await _checkout(http, body)
+
+
+async def _checkout(http: httpx.AsyncClient, body: Checkout) -> JSONResponse:
     order = body.model_dump(exclude={"card"})
     created = await http.post(f"{env(ORDERS_URL)}/orders", json=order, timeout=ORDERS_TIMEOUT)
     if created.status_code >= 500:

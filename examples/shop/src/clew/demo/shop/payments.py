@@ -93,7 +93,8 @@ async def _charge_with_retries(body: ChargeRequest) -> dict[str, Any]:
                     raise
                 delay = BACKOFF * 2 ** (attempt - 1)
                 delay += random.uniform(0, delay)  # jitter: retries of many calls spread out
-                log.warning("provider timed out, retrying", attempt=attempt, delay_s=delay)
+                log.warning("provider timed out, retrying", order_id=body.order_id, attempt=attempt,
+                            delay_s=delay)  # fmt: skip
                 await asyncio.sleep(delay)
     raise AssertionError("unreachable")
 
