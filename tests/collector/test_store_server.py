@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,7 +116,7 @@ def test_native_column_inserts(server: ServerStore) -> None:
         " At DateTime64(9), Xs Array(String)) ENGINE = MergeTree ORDER BY Id"
     )
     at = [datetime(2023, 11, 14, 22, 13, 20, 5, tzinfo=UTC), datetime(2023, 11, 14, 22, 13, 21)]
-    columns = [[1, 2], ["a", "b'"], [{"k": "v"}, {}], at, [["x"], []]]
+    columns: list[list[Any]] = [[1, 2], ["a", "b'"], [{"k": "v"}, {}], list(at), [["x"], []]]
     server.insert_columns("native", ["Id", "Name", "Tags", "At", "Xs"], columns, token="t-1")
     assert server.query("SELECT * FROM native ORDER BY Id").rows == [
         (1, "a", {"k": "v"}, "2023-11-14 22:13:20.000005000", ["x"]),
