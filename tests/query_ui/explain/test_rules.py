@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from clew.query_ui.explain.compensation import compensation, is_compensation
 from clew.query_ui.explain.echo import echo
+from clew.query_ui.explain.failed import is_timeout
 from clew.query_ui.explain.finding import Finding
 from clew.query_ui.explain.originating import originating
 from clew.query_ui.explain.propagation import propagated
@@ -50,6 +51,22 @@ def test_timeout_points_at_the_slow_query_that_did_not_fail() -> None:
     assert _about(findings, "cause") == [("inventory", "SELECT stock")]
     assert _about(findings, "cascade") == [("checkout", "GET")]
     assert "still running" in findings[0].reason
+
+
+def test_a_timeout_with_nothing_below_says_the_call_left_no_span() -> None:
+    b = Builder("o-unseen")
+    cli = b.span(b.trace(), "GET", "checkout", ms=1_000, kind="Client",
+                 exception=("httpx.ReadTimeout", "timed out"))  # fmt: skip
+    findings = timeout(b.story())
+    assert [(f.kind, f.span) for f in findings] == [("cause", cli)]
+    assert "no span of what it waited for has arrived" in findings[0].reason
+
+
+def test_grpc_deadline_exceeded_is_a_timeout() -> None:
+    b = Builder("o-grpc")
+    span = b.span(b.trace(), "Stock/Get", "checkout", kind="Client", status="Error",
+                  attrs={"rpc.grpc.status_code": "4"})  # fmt: skip
+    assert is_timeout(b.story(), span)
 
 
 def test_timeout_without_a_slow_call_below_is_left_to_the_later_rules() -> None:

@@ -108,7 +108,8 @@ def describe(story: Story, span: Span) -> tuple[str, str]:
 
 def is_timeout(story: Story, span: Span) -> bool:
     """Whether `span` failed by giving up waiting (a timeout, HTTP 504, a deadline)."""
-    if http_status(span) == 504:
+    # HTTP 504 Gateway Timeout; gRPC status 4 is DEADLINE_EXCEEDED.
+    if http_status(span) == 504 or span.attributes.get("rpc.grpc.status_code") == "4":
         return True
     error_type, message = describe(story, span)
     text = f"{error_type} {message} {span.attributes.get('error.type', '')}".lower()

@@ -20,11 +20,12 @@ RULES: tuple[Rule, ...] = (
     compensation,
     # Before cascade and cause: a failure that a retry made good explains nothing.
     retried,
+    # Before timeout and originating: a span reporting its parent's failed response (a 500, or
+    # a 504 that would look like a timeout of its own) is not where anything began.
+    echo,
     # Before cascade: a timeout points at the slow call below it, even one that did not fail,
     # and must not be taken for a cascade of some quick failure beside it.
     timeout,
-    # Before originating: a span reporting its parent's failed response is not where it began.
-    echo,
     # An error with a failed call below it is cascade of that call.
     propagated,
     # Last: whatever failure no earlier rule explained is where a failure started.

@@ -5,9 +5,10 @@ Follow the calls down: at each step take the longest call that was still running
 timed-out span gave up, or else the longest call if it took at least half of its caller's
 time; the span where this stops is the slow call. It is the cause even if it did not fail
 itself (a database query that finally returned after the caller had given up), and the
-timeout is its cascade. A timeout with no such call below it is left to the later rules (it
-is its own cause), and a timeout with another timeout below it is left to propagation.py
-(it is cascade of that one)."""
+timeout is its cascade. A timeout with nothing at all below it is its own cause, and says
+that the call it waited for left no span (a span is stored only when it ends: the call may
+still be running). A timeout whose calls were all quick is left to the later rules, and a
+timeout with another timeout below it to propagation.py (it is cascade of that one)."""
 
 from __future__ import annotations
 
@@ -26,16 +27,26 @@ def timeout(story: Story) -> list[Finding]:
         # An outer timeout (a 504 answering for a timed-out call) is cascade of the inner one.
         if not is_timeout(story, span) or _timeout_below(story, span):
             continue
-        slow = slow_call(story, span)
-        if slow is None:
-            continue
-        waited = _seconds(span.duration_ns)
-        took = "was still running" if slow.end_ns > span.end_ns else "was slow"
-        cause = f"{took} ({_seconds(slow.duration_ns)}) when {span.label} gave up after {waited}"
-        findings.append(Finding("cause", slow, cause, related=span))
-        cascade = f"timed out after {waited} waiting for {slow.label}"
-        findings.append(Finding("cascade", span, cascade, related=slow))
+        findings.extend(_blame(story, span))
     return findings
+
+
+def _blame(story: Story, span: Span) -> list[Finding]:
+    waited = _seconds(span.duration_ns)
+    slow = slow_call(story, span)
+    if slow is None:
+        if story.calls(span):
+            return []
+        # A span is stored only once it ends: a call still running has left no span yet.
+        unseen = f"timed out after {waited}; no span of what it waited for has arrived"
+        return [Finding("cause", span, f"{unseen} (still running, lost, or not instrumented)")]
+    took = "was still running" if slow.end_ns > span.end_ns else "was slow"
+    cause = f"{took} ({_seconds(slow.duration_ns)}) when {span.label} gave up after {waited}"
+    cascade = f"timed out after {waited} waiting for {slow.label}"
+    return [
+        Finding("cause", slow, cause, related=span),
+        Finding("cascade", span, cascade, related=slow),
+    ]
 
 
 def slow_call(story: Story, span: Span) -> Span | None:
