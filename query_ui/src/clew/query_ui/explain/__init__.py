@@ -1,8 +1,20 @@
 """The failure explainer: why did the flow of one business key (an order) fail?
 
 Rules over the key's whole story (all its traces, the traces linked to and from them, their
-logs), in the style of Jaeger's adjusters: failed.py holds the one definition of a failed
-span, each rule is a small module, rules.py orders them, diagnosis.py assembles the result.
+logs), in the style of Jaeger's adjusters. load.py reads the story (queries.py, typed
+parameters, time and row limits) into a Story (story.py); failed.py holds the one definition
+of a failed span; each rule is a small module, run in the order of rules.RULES, and for each
+span the first finding wins:
+
+1. compensation.py: a compensating action (a saga's refund) is a recovery, never a failure;
+2. retry.py: a failed attempt later retried successfully explains nothing;
+3. echo.py: a span that only reports its parent's failed response is cascade of the parent;
+4. timeout.py: a timeout points at the slow or still-running call below it;
+5. propagation.py: a failure with a failed call below it is cascade of that call;
+6. originating.py: every failure left unexplained is an originating failure (root cause).
+
+diagnosis.py assembles root causes (earliest first, each with its evidence), the cascade with
+the reason each span failed, recoveries, and a summary paragraph (summary.py).
 """
 
 from __future__ import annotations
