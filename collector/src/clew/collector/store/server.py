@@ -130,10 +130,15 @@ class ServerStore:
         settings: Mapping[str, Any] | None = None,
     ) -> QueryResult:
         """Run a SELECT; results as documented on `Store`."""
-        merged = {**_QUERY_SETTINGS, **(settings or {})}
+        # zstd-compressed results: urllib3 decodes them, and they are what the UI waits for.
+        merged = {**_QUERY_SETTINGS, "enable_http_compression": 1, **(settings or {})}
         raw = self._call(
             lambda client: client.raw_query(
-                sql.rstrip().rstrip(";"), _bind(parameters), settings=merged, fmt="JSONCompact"
+                sql.rstrip().rstrip(";"),
+                _bind(parameters),
+                settings=merged,
+                fmt="JSONCompact",
+                transport_settings={"Accept-Encoding": "zstd"},
             )
         )
         if not raw:
