@@ -25,9 +25,9 @@ def span_exporter(endpoint: str | None) -> SpanExporter:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
 
         return Grpc(endpoint=endpoint)
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from clew.instrumentation._span_exporter import FastOTLPSpanExporter
 
-    return OTLPSpanExporter(**_http_arguments(endpoint, "TRACES"))
+    return FastOTLPSpanExporter(**_http_arguments(endpoint, "TRACES"))
 
 
 def log_exporter(endpoint: str | None) -> LogRecordExporter:

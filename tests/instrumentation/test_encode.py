@@ -1,0 +1,90 @@
+"""clew's OTLP span encoder writes the same message as the SDK's encoder."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as sdk_encode
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace.span import TraceState
+
+from clew.instrumentation._encode import encode_spans
+
+VALUES = {
+    "text": "é ✓",
+    "empty": "",
+    "yes": True,
+    "no": False,
+    "zero": 0,
+    "big": 2**62,
+    "negative": -5,
+    "ratio": 0.25,
+    "floats": [1.5, -2.0],
+    "words": ["a", ""],
+    "flags": [True],
+    "numbers": [1, -1, 2**40],
+}
+
+
+def spans() -> list[ReadableSpan]:
+    """Spans of every shape: kinds, parents local and remote, events, links, statuses, scopes."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "enc", "n": 3}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    other = TracerProvider(resource=Resource({"service.name": "other"}, schema_url="https://s"))
+    other.add_span_processor(SimpleSpanProcessor(exporter))
+    a = provider.get_tracer("a", "1.0", schema_url="https://a", attributes={"scope.attr": "x"})
+    b = provider.get_tracer("b")
+    remote = SpanContext(
+        0xABC,
+        0xDEF,
+        is_remote=True,
+        trace_flags=TraceFlags(1),
+        trace_state=TraceState([("k", "v"), ("z", "1")]),
+    )
+    with a.start_as_current_span("root", kind=SpanKind.SERVER, attributes=VALUES) as root:
+        root.add_event("evt", {"n": 1})
+        root.add_event("bare")
+        root.set_status(Status(StatusCode.ERROR, "broken"))
+        with b.start_as_current_span(
+            "child",
+            kind=SpanKind.CLIENT,
+            links=[Link(remote, {"l": "1"}), Link(root.get_span_context())],
+        ):
+            pass
+    from opentelemetry import trace
+
+    with a.start_span(
+        "remote child",
+        context=trace.set_span_in_context(trace.NonRecordingSpan(remote)),
+        kind=SpanKind.CONSUMER,
+    ) as span:
+        span.set_status(Status(StatusCode.OK))
+        try:
+            raise ValueError("boom")
+        except ValueError as error:
+            span.record_exception(error)
+    for kind in (SpanKind.INTERNAL, SpanKind.PRODUCER):
+        other.get_tracer("c").start_span("k", kind=kind).end()
+    return list(exporter.get_finished_spans())
+
+
+def test_same_message_as_the_sdk_encoder() -> None:
+    batch = spans()
+    ours = ExportTraceServiceRequest.FromString(encode_spans(batch))
+    theirs = sdk_encode(batch)
+    assert ours == theirs
+    assert ExportTraceServiceRequest.FromString(encode_spans(batch[1:])) != theirs
+    assert len(ours.resource_spans) == 2
+    assert encode_spans(batch) == encode_spans(batch)  # caches change nothing
+
+
+def test_unencodable_value_is_a_clear_error() -> None:
+    from clew.instrumentation._encode import _value
+
+    with pytest.raises(TypeError, match="cannot encode object"):
+        _value(object())
