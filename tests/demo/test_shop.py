@@ -39,7 +39,6 @@ def shop(
 ) -> Iterator[tuple[dict[str, str], Path]]:
     data_dir = tmp_path_factory.mktemp("shop")
     stack = Stack(data_dir / "logs")
-    services.create_topic(kafka_broker.bootstrap)
     # Nothing listens there: these tests look at the shop's behaviour, not its telemetry.
     telemetry = services.Telemetry(f"http://127.0.0.1:{free_port()}", kafka_broker.bootstrap,
                                    data_dir)  # fmt: skip

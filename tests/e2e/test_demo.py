@@ -30,7 +30,7 @@ from tests.support.ports import free_port
 ORDERS = 12  # one block of the plan: every fault once, six good orders
 SEED = 11
 START_SECONDS = 300.0  # the broker's first start may fetch its jars
-WHY = re.compile(r"^clew why (ord-([0-9a-f]+)-\d{4})$")
+WHY = re.compile(r"^clew why (ord-([0-9a-f]+)-\d{4}) --url (http://127\.0\.0\.1:\d+)$")
 # The module's demo starts in the first test's setup: allow for a broker's first start.
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(600)]
 
@@ -44,6 +44,8 @@ class Demo:
     output: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     orders: list[PlannedOrder] = field(default_factory=list)
+    why: list[list[str]] = field(default_factory=list)
+    """The printed `clew why` commands, split into arguments."""
 
     def of(self, fault: Fault) -> PlannedOrder:
         return next(order for order in self.orders if order.fault is fault)
@@ -91,10 +93,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     running = Demo(process, f"http://127.0.0.1:{ports['--ui-port']}")
     try:
         _read_until_ready(running)
-        running.failed = [m.group(1) for line in running.output if (m := WHY.match(line))]
-        assert running.failed, running.output
-        run_id = WHY.match(f"clew why {running.failed[0]}").group(2)  # type: ignore[union-attr]
-        running.orders = plan(SEED, ORDERS, run_id)
+        printed = [m for line in running.output if (m := WHY.match(line))]
+        assert printed, running.output
+        running.failed = [m.group(1) for m in printed]
+        running.why = [m.group(0).split() for m in printed]
+        running.orders = plan(SEED, ORDERS, printed[0].group(2))
         yield running
     finally:
         if process.poll() is None:
@@ -135,6 +138,16 @@ def test_each_failure_is_diagnosed_with_its_root_cause(demo: Demo, fault: Fault)
     ], json.dumps(found, indent=1)
     compensations = [r for r in found["recoveries"] if r["kind"] == "compensation"]
     assert [c["service"] for c in compensations] == (["payments"] if cause.recovery else [])
+
+
+def test_the_printed_command_explains_the_order(demo: Demo) -> None:
+    order = demo.of(Fault.ORDERS_BUG)
+    (command,) = [argv for argv in demo.why if argv[2] == order.order_id]
+    _diagnosis(demo, order.order_id, lambda d: d["root_causes"])
+    clew = str(Path(sys.executable).with_name("clew"))
+    done = subprocess.run([clew, *command[1:]], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "orders" in done.stdout and "KeyError" in done.stdout, done.stdout
 
 
 def test_the_slow_query_is_the_cause_of_the_timeout(demo: Demo) -> None:

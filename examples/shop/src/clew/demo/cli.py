@@ -18,6 +18,8 @@ from clew.demo.scenarios import plan
 from clew.demo.stack import Stack, StartError
 from clew.demo.traffic import Outcome, Shop, place_all
 
+DEFAULT_UI = "http://127.0.0.1:8080"
+"""Where `clew why` looks by default; other addresses are printed with --url."""
 EXPORT_SECONDS = 3.0
 """Time for the services' last spans to reach the collector before failures are listed."""
 
@@ -79,18 +81,26 @@ def _run(stack: Stack, settings: Settings, order_count: int, seed: int) -> None:
     services.start_clew(stack, settings)
     click.echo("starting Kafka ...")
     kafka = services.start_kafka(stack, settings.data_dir)
-    services.create_topic(kafka)
     click.echo(f"starting the shop (Kafka at {kafka}) ...")
     telemetry = services.Telemetry(f"http://{host}:{settings.otlp_http_port}", kafka,
                                    settings.data_dir)  # fmt: skip
     urls = services.start_shop(stack, telemetry)
-    click.echo(f"clew UI: http://{host}:{settings.ui_port}/")
-    shop = Shop(urls["gateway"], urls["orders"], urls["inventory"])
-    orders = plan(seed, order_count, secrets.token_hex(3))
-    outcomes = place_all(shop, orders, _progress)
+    ui = f"http://{host}:{settings.ui_port}"
+    click.echo(f"clew UI: {ui}/")
+    _traffic(Shop(urls["gateway"], urls["orders"], urls["inventory"]), order_count, seed, ui)
+
+
+def _traffic(shop: Shop, order_count: int, seed: int, ui: str) -> list[Outcome]:
+    """Place the seeded orders, then list the failed ones as the command that explains each."""
+    outcomes = place_all(shop, plan(seed, order_count, secrets.token_hex(3)), _progress)
     sys.stderr.write("\n")
     time.sleep(EXPORT_SECONDS)
-    _report(outcomes)
+    failed = [outcome for outcome in outcomes if outcome.failed]
+    click.echo(f"{len(outcomes)} orders, {len(failed)} failed; ask clew why:")
+    url = "" if ui == DEFAULT_UI else f" --url {ui}"
+    for outcome in failed:
+        click.echo(f"clew why {outcome.order.order_id}{url}")
+    return outcomes
 
 
 def _progress(outcomes: list[Outcome]) -> None:
@@ -101,8 +111,18 @@ def _progress(outcomes: list[Outcome]) -> None:
     sys.stderr.flush()
 
 
-def _report(outcomes: list[Outcome]) -> None:
-    failed = [outcome for outcome in outcomes if outcome.failed]
-    click.echo(f"{len(outcomes)} orders, {len(failed)} failed; ask clew why:")
-    for outcome in failed:
-        click.echo(f"clew why {outcome.order.order_id}")
+@click.command()
+@click.option("--gateway", required=True, help="Base URL of the shop's gateway.")
+@click.option("--orders-service", required=True, help="Base URL of the shop's orders service.")
+@click.option("--inventory", required=True, help="Base URL of the shop's inventory service.")
+@click.option("--ui", default=DEFAULT_UI, show_default=True, help="Base URL of the clew UI.")
+@click.option("--orders", "order_count", type=click.IntRange(min=1), default=24, show_default=True,
+              help="How many orders to place.")  # fmt: skip
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the faults.")
+def traffic(
+    gateway: str, orders_service: str, inventory: str, ui: str, order_count: int, seed: int
+) -> None:
+    """Place the demo's orders against a shop that is already running (docker-compose)."""
+    outcomes = _traffic(Shop(gateway, orders_service, inventory), order_count, seed, ui)
+    if not outcomes:
+        raise click.ClickException("no order was placed")

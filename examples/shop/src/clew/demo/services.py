@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 
 from clew.collector.settings import Settings
 from clew.demo.shop import common
@@ -83,22 +79,6 @@ def start_kafka(stack: Stack, data_dir: Path) -> str:
     assert child.process.stdout is not None
     ready = wait_line(child, child.process.stdout, b"ready ", BROKER_START_SECONDS)
     return ready.split()[1]
-
-
-def create_topic(bootstrap: str) -> None:
-    """orders.placed, before the consumer subscribes."""
-
-    async def create() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            await admin.create_topics([NewTopic(common.ORDERS_TOPIC, 1, 1)])
-        except TopicAlreadyExistsError:
-            pass
-        finally:
-            await admin.close()
-
-    asyncio.run(create())
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 import httpx
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 from fastapi import FastAPI
 
 from clew.demo.shop.common import (
@@ -34,6 +36,7 @@ log = structlog.get_logger("fulfilment")
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Consume beside /healthz; stop the consumer with the server."""
+    await ensure_topic(env(KAFKA_BOOTSTRAP))
     consumer = AIOKafkaConsumer(ORDERS_TOPIC, bootstrap_servers=env(KAFKA_BOOTSTRAP),
                                 group_id=GROUP, auto_offset_reset="earliest")  # fmt: skip
     await consumer.start()
@@ -47,6 +50,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 app = FastAPI(title="fulfilment", lifespan=lifespan)
+
+
+async def ensure_topic(bootstrap: str) -> None:
+    """Create orders.placed before subscribing (a consumer does not create its topic)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(ORDERS_TOPIC, 1, 1)])
+    except TopicAlreadyExistsError:
+        pass
+    finally:
+        await admin.close()
+
+
 app.include_router(health)
 
 
