@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     clickhouse_url: str | None = None
     batch_max_rows: int = Field(default=20_000, gt=0)
     batch_max_age: float = Field(default=0.5, gt=0)
-    buffer_max_rows: int = Field(default=400_000, gt=0)
+    buffer_max_rows: int = Field(default=100_000, gt=0)
 
     @field_validator("business_keys", mode="before")
     @classmethod

@@ -8,7 +8,8 @@ from google.protobuf.internal.encoder import _VarintBytes
 
 TABLE = "clew_ingest_otlp_traces"
 MESSAGE = "ExportTraceServiceRequest"
-SETTINGS = {"input_format_protobuf_oneof_presence": 1}
+# Parallel views: the side-table views of otel_traces run side by side on the two cores.
+SETTINGS = {"input_format_protobuf_oneof_presence": 1, "parallel_view_processing": 1}
 # The input structure is the staging table's; read once from the store, then reused.
 STRUCTURE = (
     "SELECT name, type FROM system.columns"
