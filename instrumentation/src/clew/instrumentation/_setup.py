@@ -6,9 +6,9 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from opentelemetry import _logs, trace
 from opentelemetry.processor.baggage import BaggageLogProcessor, BaggageSpanProcessor
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
 
 _log = logging.getLogger(__name__)
+P = TypeVar("P", TracerProvider, LoggerProvider)
 
 
 @dataclass
@@ -100,53 +101,63 @@ def _resource(service_name: str | None) -> Resource:
     return Resource.create({SERVICE_NAME: service_name} if service_name else {})
 
 
-def _tracer_provider(
-    service_name: str | None, endpoint: str | None, exporter: SpanExporter | None
-) -> TracerProvider | None:
-    """Reuse an SDK TracerProvider the app configured (keeping its exporters), else make one."""
-    existing = trace.get_tracer_provider()
-    if isinstance(existing, TracerProvider):
-        _add_span_processors(existing)
-        return existing
-    provider = TracerProvider(resource=_resource(service_name))  # reads OTEL_TRACES_SAMPLER
-    _add_span_processors(provider)
-    provider.add_span_processor(BatchSpanProcessor(exporter or _export.span_exporter(endpoint)))
-    trace.set_tracer_provider(provider)
-    _STATE.owned.append(provider)
+def _reuse_or_make(
+    existing: object,
+    kind: type[P],
+    make: Callable[[], P],
+    clew: Callable[[P], None],
+    export: Callable[[P], None],
+) -> P:
+    """An SDK provider the app configured keeps its exporters and gets clew's processors only;
+    otherwise a new one gets clew's processors, then the exporter, and becomes global."""
+    provider = existing if isinstance(existing, kind) else make()
+    if not getattr(provider, "_clew_processors", False):
+        clew(provider)  # before the exporting processor, which must see their attributes
+        provider._clew_processors = True  # type: ignore[attr-defined]
+    if provider is not existing:
+        export(provider)
+        _STATE.owned.append(provider)
     return provider
 
 
-def _add_span_processors(provider: TracerProvider) -> None:
-    if getattr(provider, "_clew_processors", False):
-        return
-    provider.add_span_processor(OPEN_SPANS)
-    provider.add_span_processor(BaggageSpanProcessor(_is_business_key))
-    provider._clew_processors = True  # type: ignore[attr-defined]
+def _tracer_provider(
+    service_name: str | None, endpoint: str | None, exporter: SpanExporter | None
+) -> TracerProvider:
+    def clew(provider: TracerProvider) -> None:
+        provider.add_span_processor(OPEN_SPANS)
+        provider.add_span_processor(BaggageSpanProcessor(_is_business_key))
+
+    def export(provider: TracerProvider) -> None:
+        provider.add_span_processor(BatchSpanProcessor(exporter or _export.span_exporter(endpoint)))
+        trace.set_tracer_provider(provider)
+
+    return _reuse_or_make(
+        trace.get_tracer_provider(),
+        TracerProvider,
+        lambda: TracerProvider(resource=_resource(service_name)),  # reads OTEL_TRACES_SAMPLER
+        clew,
+        export,
+    )
 
 
 def _logger_provider(
     service_name: str | None, endpoint: str | None, exporter: LogRecordExporter | None
-) -> LoggerProvider | None:
-    """Same policy as for traces: an app's own LoggerProvider keeps its exporters."""
-    existing = _logs.get_logger_provider()
-    if isinstance(existing, LoggerProvider):
-        _add_log_processors(existing)
-        return existing
-    provider = LoggerProvider(resource=_resource(service_name))
-    _add_log_processors(provider)
-    provider.add_log_record_processor(
-        BatchLogRecordProcessor(exporter or _export.log_exporter(endpoint))
+) -> LoggerProvider:
+    def clew(provider: LoggerProvider) -> None:
+        provider.add_log_record_processor(BaggageLogProcessor(_is_business_key))
+
+    def export(provider: LoggerProvider) -> None:
+        batch = BatchLogRecordProcessor(exporter or _export.log_exporter(endpoint))
+        provider.add_log_record_processor(batch)
+        _logs.set_logger_provider(provider)
+
+    return _reuse_or_make(
+        _logs.get_logger_provider(),
+        LoggerProvider,
+        lambda: LoggerProvider(resource=_resource(service_name)),
+        clew,
+        export,
     )
-    _logs.set_logger_provider(provider)
-    _STATE.owned.append(provider)
-    return provider
-
-
-def _add_log_processors(provider: LoggerProvider) -> None:
-    if getattr(provider, "_clew_processors", False):
-        return
-    provider.add_log_record_processor(BaggageLogProcessor(_is_business_key))
-    provider._clew_processors = True  # type: ignore[attr-defined]
 
 
 def force_flush() -> None:
