@@ -171,3 +171,30 @@ def test_evidence_has_the_logs_of_the_code_around_a_failed_database_call() -> No
     assert [c.span for c in diagnosis.root_causes] == [insert]
     logs = [e["body"] for e in diagnosis.root_causes[0].evidence if e["kind"] == "log"]
     assert logs == ["could not record the payment"]
+
+
+def test_a_checkout_retried_in_a_new_trace_that_succeeds_is_a_success() -> None:
+    b = scenarios.Builder("o-again")
+    for at, status in ((0, "500"), (5_000, "200")):
+        t = b.trace()
+        srv = b.span(
+            t, "POST /checkout", "checkout", at=at, ms=40, attrs=scenarios.http(int(status))
+        )
+        if status == "500":
+            b.span(t, "UPDATE stock", "checkout", parent=srv, at=at + 5, ms=5, kind="Client",
+                   exception=("Deadlock", "deadlock detected"))  # fmt: skip
+    diagnosis = explain(b.story())
+    assert diagnosis.status == "succeeded"
+    assert [(r.kind, r.span.start_ns) for r in diagnosis.recoveries] == [
+        ("retry", b.spans[-1].start_ns)
+    ]
+
+
+def test_a_compensation_without_a_recorded_failure_is_pointed_out() -> None:
+    b = scenarios.Builder("o-undo")
+    t = b.trace()
+    saga = b.span(t, "place order", "orders", ms=100, kind="Internal")
+    b.span(t, "compensate reservation", "orders", parent=saga, at=50, ms=10, kind="Internal")
+    diagnosis = explain(b.story())
+    assert [r.kind for r in diagnosis.recoveries] == ["compensation"]
+    assert "No failure was recorded for that compensation to undo." in diagnosis.summary

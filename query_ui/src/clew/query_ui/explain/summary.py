@@ -31,6 +31,8 @@ def summarize(diagnosis: Diagnosis, *, span_count: int, retried_failures: int) -
     compensations = [r for r in diagnosis.recoveries if r.kind == "compensation"]
     if compensations:
         parts.append(f"Compensated by {_listing(r.span.label for r in compensations)}.")
+        if not diagnosis.root_causes:
+            parts.append("No failure was recorded for that compensation to undo.")
     parts.extend(diagnosis.warnings)
     return " ".join(parts)
 
