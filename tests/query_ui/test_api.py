@@ -19,10 +19,17 @@ def test_trace_by_id_has_spans_links_and_back_links(client: TestClient, shop: Sh
     assert body["hops"][0]["topic"] == "orders"
     assert body["hops"][0]["consumer_trace_id"] == shop.consumer_trace
     assert body["hops"][0]["queue_ns"] > 800_000_000
-    consumer = client.get(f"/api/traces/{shop.consumer_trace}").json()["spans"][0]
-    assert consumer["links"] == [
-        {"trace_id": shop.failed_trace, "span_id": shop.producer_span.span_id, "attributes": {}}
-    ]
+    consumer_trace = client.get(f"/api/traces/{shop.consumer_trace}").json()
+    (link,) = consumer_trace["spans"][0]["links"]
+    assert (link["trace_id"], link["span_id"]) == (shop.failed_trace, shop.producer_span.span_id)
+    assert (link["service"], link["name"]) == ("checkout", "orders publish")
+    (hop,) = consumer_trace["hops"]
+    assert (hop["producer_service"], hop["topic"], hop["consumer_service"]) == (
+        "checkout",
+        "orders",
+        "inventory",
+    )
+    assert hop["queue_ns"] == 890_000_000
 
 
 def test_critical_path_follows_the_slow_call(client: TestClient, shop: Shop) -> None:

@@ -48,6 +48,8 @@ def test_jump_box(client: TestClient, shop: Shop) -> None:
     assert to_trace.headers["location"] == f"/traces/{shop.old_trace}"
     to_order = client.get("/go", params={"q": FAILED_ORDER}, follow_redirects=False)
     assert to_order.headers["location"] == f"/keys/order.id/{FAILED_ORDER}"
+    typed = client.get("/search", params={"key_value": shop.old_trace}, follow_redirects=False)
+    assert typed.headers["location"] == f"/traces/{shop.old_trace}"
     nothing = client.get("/go", params={"q": HOSTILE})
     assert nothing.status_code == 404 and HOSTILE not in nothing.text
 

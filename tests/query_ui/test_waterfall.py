@@ -65,7 +65,7 @@ def test_kafka_hops_in_the_trace_and_across_links() -> None:
     )
     child = span("c1", "p", 100, 150, kind="Consumer", service="inventory")
     hops = build([producer, child], []).rows[0].hops
-    assert [(h.topic, h.consumer_service, h.queue_ns) for h in hops] == [
+    assert [(h.topic, h.consumer.service, h.queue_ns) for h in hops] == [
         ("orders", "inventory", 100),
         ("orders", "billing", 300),
     ]
@@ -82,3 +82,18 @@ def test_one_colour_per_service() -> None:
     )
     assert view.services == {"x": 0, "y": 1}
     assert [r.color for r in view.rows] == [0, 1, 0]
+
+
+def test_consumer_hop_from_a_linked_producer() -> None:
+    consumer = span("c", "", 500, 600, kind="Consumer", service="billing")
+    consumer.attributes["messaging.destination.name"] = "orders"
+    consumer.links.append(
+        Link("t0", "p0", {}, service="checkout", name="orders publish", time_ns=120)
+    )
+    (hop,) = build([consumer], []).rows[0].hops
+    assert (hop.producer.service, hop.topic, hop.consumer.service, hop.queue_ns) == (
+        "checkout",
+        "orders",
+        "billing",
+        380,
+    )

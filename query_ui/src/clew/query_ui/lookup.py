@@ -102,6 +102,7 @@ def _load(store: StoreLike, trace_ids: list[str], *, key: str, value: str) -> St
     rows = run(store, q.LOGS_OF_TRACES, params) if spans else []
     logs = [_log(r) for r in limited(rows, q.MAX_LOGS, "logs", limits)]
     _attach_back_links(store, trace_ids, spans)
+    _resolve_links(store, spans)
     return Story(trace_ids=trace_ids, spans=spans, logs=logs, limits=limits)
 
 
@@ -140,6 +141,35 @@ def _attach_back_links(store: StoreLike, trace_ids: list[str], spans: list[Span]
                     time_ns=int(row["StartNs"]),
                 )
             )
+
+
+def _resolve_links(store: StoreLike, spans: list[Span]) -> None:
+    """Fill in service, name and start of linked spans (a consumer's producer, say)."""
+    wanted = {(link.trace_id, link.span_id) for s in spans for link in s.links}
+    if not wanted:
+        return
+    trace_ids = sorted({t for t, _ in wanted})
+    bounds = run(store, q.TRACES_TIME_RANGE, {"trace_ids": trace_ids})
+    if not bounds or not bounds[0]["n"]:
+        return
+    params: dict[str, Any] = {"trace_ids": trace_ids, "span_ids": sorted({s for _, s in wanted})}
+    params |= {
+        "start_ns": int(bounds[0]["start_s"]) * NS,
+        "end_ns": (int(bounds[0]["end_s"]) + 1) * NS,
+    }
+    params["limit"] = q.MAX_LINKS
+    found = {(str(r["TraceId"]), str(r["SpanId"])): r for r in run(store, q.LINKED_SPANS, params)}
+    for span in spans:
+        span.links = [
+            _resolved(link, found.get((link.trace_id, link.span_id))) for link in span.links
+        ]
+
+
+def _resolved(link: Link, row: dict[str, Any] | None) -> Link:
+    if row is None:
+        return link
+    return Link(link.trace_id, link.span_id, link.attributes, service=str(row["ServiceName"]),
+                name=str(row["SpanName"]), time_ns=int(row["StartNs"]))  # fmt: skip
 
 
 def _span(row: dict[str, Any]) -> Span:

@@ -74,6 +74,16 @@ ORDER BY Timestamp
 LIMIT {limit:UInt32}
 """
 
+# The spans at the other end of links (a consumer's producer), for their service and time.
+LINKED_SPANS: Final = """
+SELECT TraceId, SpanId, ServiceName, SpanName, toUnixTimestamp64Nano(Timestamp) AS StartNs
+FROM otel_traces
+WHERE TraceId IN {trace_ids:Array(String)} AND SpanId IN {span_ids:Array(String)}
+  AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
+LIMIT {limit:UInt32}
+"""
+
 TRACES_OF_KEY: Final = """
 SELECT TraceId, toUnixTimestamp64Nano(min(FirstSeen)) AS FirstNs,
        toUnixTimestamp64Nano(max(LastSeen)) AS LastNs, max(HasError) AS HasError,

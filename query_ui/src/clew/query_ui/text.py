@@ -83,13 +83,11 @@ def _span_line(span: dict[str, Any], start: int, total: int, critical: bool) -> 
 
 
 def _hop_line(hop: dict[str, Any]) -> str:
-    queue = (
-        "" if hop["queue_ns"] is None else f" after {human_duration(hop['queue_ns'])} in the queue"
-    )
-    return (
-        f"kafka: {hop['producer_service']} → topic {hop['topic'] or '?'} → "
-        f"{hop['consumer_service']} (trace {hop['consumer_trace_id']}){queue}"
-    )
+    queue = hop["queue_ns"]
+    after = "" if queue is None else f" after {human_duration(queue)} in the queue"
+    producer = hop["producer_service"] or f"span {hop['producer_span_id']}"
+    consumer = f"{hop['consumer_service']} (trace {hop['consumer_trace_id']})"
+    return f"kafka: {producer} → topic {hop['topic'] or '?'} → {consumer}{after}"
 
 
 def search_results(body: dict[str, Any]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from clew.query_ui.model import LogLine, Span
+from clew.query_ui.model import Link, LogLine, Span
 
 PALETTE_SIZE = 12
 
@@ -15,10 +15,8 @@ class Hop:
     """A Kafka message: producer → topic → consumer, and the time it spent in the queue."""
 
     topic: str
-    producer: Span | None
-    consumer_trace_id: str
-    consumer_span_id: str
-    consumer_service: str
+    producer: Link
+    consumer: Link
     queue_ns: int | None
 
 
@@ -153,16 +151,26 @@ def _walk_critical(span: Span, until: int, children: dict[str, list[Span]], path
 
 
 def hops_of(span: Span, by_id: dict[str, Span]) -> list[Hop]:
-    """Kafka hops out of a producer span: consumer children and consumers in linked traces."""
-    if span.kind != "Producer":
-        return []
-    hops = [
-        Hop(span.topic, span, c.trace_id, c.span_id, c.service, max(c.start_ns - span.start_ns, 0))
-        for c in by_id.values()
-        if c.parent_span_id == span.span_id and c.kind == "Consumer"
-    ]
-    hops += [
-        Hop(span.topic, span, b.trace_id, b.span_id, b.service, max(b.time_ns - span.start_ns, 0))
-        for b in span.back_links
-    ]
-    return sorted(hops, key=lambda h: (h.queue_ns or 0, h.consumer_span_id))
+    """Kafka hops through a span: out of a producer, or into a consumer from a linked producer."""
+    if span.kind == "Producer":
+        me = _end(span)
+        consumers = [_end(c) for c in by_id.values()
+                     if c.parent_span_id == span.span_id and c.kind == "Consumer"]  # fmt: skip
+        consumers += span.back_links
+        hops = [Hop(span.topic, me, c, max(c.time_ns - span.start_ns, 0)) for c in consumers]
+        return sorted(hops, key=lambda h: (h.consumer.time_ns, h.consumer.span_id))
+    if span.kind == "Consumer":
+        me = _end(span)
+        return [
+            Hop(
+                span.topic, link, me, max(span.start_ns - link.time_ns, 0) if link.service else None
+            )
+            for link in span.links
+        ]
+    return []
+
+
+def _end(span: Span) -> Link:
+    """A span as one end of a hop."""
+    return Link(span.trace_id, span.span_id, {}, service=span.service, name=span.name,
+                time_ns=span.start_ns)  # fmt: skip

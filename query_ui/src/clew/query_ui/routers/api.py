@@ -78,15 +78,14 @@ def get_order_diagnosis(request: Request, order_id: str) -> dict[str, Any]:
 
 def hop_dict(hop: waterfall.Hop) -> dict[str, Any]:
     """A Kafka hop as JSON."""
-    producer = hop.producer
     return {
         "topic": hop.topic,
-        "producer_trace_id": producer.trace_id if producer else None,
-        "producer_span_id": producer.span_id if producer else None,
-        "producer_service": producer.service if producer else None,
-        "consumer_trace_id": hop.consumer_trace_id,
-        "consumer_span_id": hop.consumer_span_id,
-        "consumer_service": hop.consumer_service,
+        "producer_trace_id": hop.producer.trace_id,
+        "producer_span_id": hop.producer.span_id,
+        "producer_service": hop.producer.service or None,
+        "consumer_trace_id": hop.consumer.trace_id,
+        "consumer_span_id": hop.consumer.span_id,
+        "consumer_service": hop.consumer.service or None,
         "queue_ns": hop.queue_ns,
     }
 

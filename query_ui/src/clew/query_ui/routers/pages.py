@@ -34,8 +34,12 @@ def search_page(
     request: Request, args: Annotated[dict[str, Any], Depends(search_args)]
 ) -> Response:
     """The search form and, below it, the matching traces."""
-    context: dict[str, Any] = {"args": args, "error": "", "page": None, "services": []}
     store = deps.store(request)
+    typed = [str(args[f]).strip() for f in ("key_value", "operation", "service")]
+    for value in filter(TRACE_ID.match, typed):
+        if lookup.trace_exists(store, value):  # a trace id typed anywhere opens the trace
+            return RedirectResponse(f"/traces/{value.lower()}", status_code=303)
+    context: dict[str, Any] = {"args": args, "error": "", "page": None, "services": []}
     context["services"] = [str(r["ServiceName"]) for r in lookup.run(store, queries.SERVICES, {})]
     try:
         filters = search.build_filters(args, deps.business_keys(request))

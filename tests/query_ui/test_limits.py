@@ -1,0 +1,37 @@
+"""Row and time limits on the real store: hit, reported to the user, nothing else lost."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from clew.query_ui import queries
+from tests.query_ui.shop import FAILED_ORDER, Shop
+
+
+def test_row_limit_is_reported_on_the_api_and_the_page(
+    client: TestClient, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "MAX_SPANS", 4)
+    monkeypatch.setattr(queries, "MAX_LOGS", 1)
+    body = client.get(f"/api/traces/{shop.failed_trace}").json()
+    assert len(body["spans"]) == 4
+    assert "only the first 4 spans are shown (row limit reached)" in body["limits"]
+    logs = client.get(f"/api/traces/{shop.failed_trace}/logs").json()
+    assert len(logs["logs"]) == 1 and "only the first 1 logs" in logs["limits"][-1]
+    page = client.get(f"/orders/{FAILED_ORDER}").text
+    assert "row limit reached" in page
+
+
+def test_time_limit_is_a_504_that_says_so(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real ClickHouse timeout: a microsecond is too short for any query.
+    monkeypatch.setattr(
+        queries, "QUERY_SETTINGS", {"max_execution_time": 1e-6, "timeout_overflow_mode": "throw"}
+    )
+    response = client.get("/api/traces", params={"lookback": "30d"})
+    assert response.status_code == 504
+    assert "time limit" in response.json()["detail"]
+    page = client.get("/search", params={"lookback": "30d"})
+    assert page.status_code == 504 and "narrow the time range" in page.text
