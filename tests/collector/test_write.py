@@ -81,3 +81,24 @@ def test_store_without_fast_path_gets_rows(store: ChdbStore) -> None:
     plain = FlakyStore(store, failures=0)  # only insert(): no insert_otlp_traces
     Writer(plain, "spans", Metrics())([RawSpans(request.SerializeToString(), 7)])  # type: ignore[arg-type]
     assert store.query("SELECT count() FROM otel_traces").rows == [(7,)]
+
+
+class BrokenFastPath(FlakyStore):
+    """A store whose fast path always fails; its rows path works."""
+
+    def insert_otlp_traces(self, messages: list[bytes]) -> list[int]:
+        raise StoreError("Protobuf reader refused the batch")
+
+
+def test_failed_fast_path_falls_back_to_rows(store: ChdbStore) -> None:
+    from clew.collector.decode import RawSpans
+
+    from .fixtures import trace_request
+
+    request = trace_request()
+    del request.resource_spans[0].scope_spans[0].spans[6:]
+    metrics = Metrics()
+    broken = BrokenFastPath(store, failures=0)
+    Writer(broken, "spans", metrics)([RawSpans(request.SerializeToString(), 7)])  # type: ignore[arg-type]
+    assert store.query("SELECT count() FROM otel_traces").rows == [(7,)]
+    assert _value(metrics, "clew_written_total", "spans") == 7

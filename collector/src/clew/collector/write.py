@@ -50,10 +50,15 @@ class Writer:
 
     def _raw(self, raw: list[RawSpans]) -> list[Row]:
         """Insert whole requests; the rows of those the fast path left to Python."""
+        skipped = list(range(len(raw)))  # without the fast path, every request goes through rows
         if isinstance(self._store, ProtobufTraces):
-            skipped = self._store.insert_otlp_traces([request.body for request in raw])
-        else:  # a backend without the fast path: every request goes through Python
-            skipped = list(range(len(raw)))
+            try:
+                skipped = self._store.insert_otlp_traces([request.body for request in raw])
+            except StoreError as exc:
+                # One request ClickHouse cannot read must not cost the batch: rows carry it all.
+                log.warning(
+                    "fast span insert failed, writing %d requests as rows: %s", len(raw), exc
+                )
         written = sum(raw[n].spans for n in range(len(raw)) if n not in set(skipped))
         self._count_written(written)
         rows: list[Row] = []

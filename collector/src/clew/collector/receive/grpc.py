@@ -8,62 +8,37 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent import futures
-from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
-    ExportLogsServiceRequest,
-    ExportLogsServiceResponse,
-)
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
 
 from clew.collector import decode
 from clew.collector.errors import BufferFull, DecodeError
 from clew.collector.pipeline import Pipeline
+from clew.collector.receive import export_response
 
 TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService"
 
 Handler = Callable[[bytes, grpc.ServicerContext], Message]
-M = TypeVar("M", bound=Message)
 
 
 def _traces(pipeline: Pipeline) -> Handler:
     def export(body: bytes, context: grpc.ServicerContext) -> Message:
-        decoded = _decode(
-            context, lambda: decode.trace_request(_parse(body, ExportTraceServiceRequest()))
-        )
+        decoded = _decode(context, lambda: decode.spans(body, decode.PROTOBUF))
         _accept(pipeline, "spans", decoded, context)
-        response = ExportTraceServiceResponse()
-        if decoded.rejected:
-            response.partial_success.rejected_spans = decoded.rejected
-            response.partial_success.error_message = decoded.message
-        return response
+        return export_response("spans", decoded)
 
     return export
 
 
 def _logs(pipeline: Pipeline) -> Handler:
     def export(body: bytes, context: grpc.ServicerContext) -> Message:
-        decoded = _decode(
-            context, lambda: decode.logs_request(_parse(body, ExportLogsServiceRequest()))
-        )
+        decoded = _decode(context, lambda: decode.logs(body, decode.PROTOBUF))
         _accept(pipeline, "logs", decoded, context)
-        response = ExportLogsServiceResponse()
-        if decoded.rejected:
-            response.partial_success.rejected_log_records = decoded.rejected
-            response.partial_success.error_message = decoded.message
-        return response
+        return export_response("logs", decoded)
 
     return export
-
-
-def _parse(body: bytes, message: M) -> M:
-    return decode.parse(body, decode.PROTOBUF, message)
 
 
 def _decode(context: grpc.ServicerContext, run: Callable[[], decode.Decoded]) -> decode.Decoded:

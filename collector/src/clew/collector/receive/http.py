@@ -9,13 +9,12 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc.status_pb2 import Status
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from clew.collector import decode
 from clew.collector.errors import BodyTooLarge, CollectorError, DecodeError, UnsupportedMediaType
 from clew.collector.pipeline import Pipeline
+from clew.collector.receive import export_response
 
 RETRY_AFTER_SECONDS = "1"
 
@@ -35,7 +34,7 @@ def router(pipeline: Pipeline, max_body_bytes: int) -> APIRouter:
             pipeline.accept(signal, decoded)
         except CollectorError as exc:
             return _error(exc, content_type)
-        return _message(_response(signal, decoded), media)
+        return _message(export_response(signal, decoded), media)
 
     @routes.post("/v1/traces")
     async def traces(request: Request) -> Response:
@@ -90,20 +89,6 @@ def _gunzip(body: bytes, limit: int) -> bytes:
     if not inflater.eof:
         raise DecodeError("gzip body is truncated")
     return out
-
-
-def _response(signal: str, decoded: decode.Decoded) -> Message:
-    if signal == "spans":
-        spans = ExportTraceServiceResponse()
-        if decoded.rejected:
-            spans.partial_success.rejected_spans = decoded.rejected
-            spans.partial_success.error_message = decoded.message
-        return spans
-    logs = ExportLogsServiceResponse()
-    if decoded.rejected:
-        logs.partial_success.rejected_log_records = decoded.rejected
-        logs.partial_success.error_message = decoded.message
-    return logs
 
 
 def _message(message: Message, media: str, status: int = 200) -> Response:
