@@ -3,8 +3,9 @@
     uv run python bench/query.py [--spans 10000000] [--data-dir DIR] [--reuse]
 
 Generates the data inside ClickHouse (bench/query_data.py), then times, each on its own:
-trace by id (what GET /api/traces/{id} reads: id lookup, spans, back-links, logs), the same
-spans-only, whole-trace searches over the last hour, and the order diagnosis.
+trace by id (what GET /api/traces/{id} reads: id lookup, spans, links, back-links), the trace
+page's data (the same and the logs), spans alone, whole-trace searches, the order diagnosis and
+the order page's timeline.
 """
 
 from __future__ import annotations
@@ -87,7 +88,12 @@ def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
         return f"ord-{failing[i % len(failing)]}"
 
     timed(
-        "trace by id (API: id lookup + spans + back-links + logs)",
+        "trace by id (API: id lookup, spans, links, back-links)",
+        runs,
+        lambda i: lookup.load_trace(store, trace_id(picks[i]), logs=False),
+    )
+    timed(
+        "trace page data (the above and the trace's logs)",
         runs,
         lambda i: lookup.load_trace(store, trace_id(picks[i])),
     )

@@ -52,10 +52,10 @@ def limited(rows: list[dict[str, Any]], limit: int, what: str, limits: list[str]
     return rows
 
 
-def load_trace(store: StoreLike, trace_id: str) -> Story:
+def load_trace(store: StoreLike, trace_id: str, *, logs: bool = True) -> Story:
     """One trace by id, whatever its age: the trace-id lookup table gives its time range."""
     trace_id = trace_id.strip().lower()
-    story = _load(store, [trace_id], key="", value="")
+    story = _load(store, [trace_id], key="", value="", logs=logs)
     if not story.spans:
         raise NotFoundError(f"no trace with id {trace_id!r} is stored")
     return story
@@ -89,7 +89,9 @@ def load_key(store: StoreLike, key: str, value: str) -> Story:
     return story
 
 
-def _load(store: StoreLike, trace_ids: list[str], *, key: str, value: str) -> Story:
+def _load(
+    store: StoreLike, trace_ids: list[str], *, key: str, value: str, logs: bool = True
+) -> Story:
     limits: list[str] = []
     spans = spans_of(store, trace_ids, limits)
     if spans:
@@ -99,11 +101,11 @@ def _load(store: StoreLike, trace_ids: list[str], *, key: str, value: str) -> St
         start, end = 0, 0
     params: dict[str, Any] = {"trace_ids": trace_ids, "key": key, "value": value}
     params |= {"start_ns": start, "end_ns": end, "limit": q.MAX_LOGS + 1}
-    rows = run(store, q.LOGS_OF_TRACES, params) if spans else []
-    logs = [_log(r) for r in limited(rows, q.MAX_LOGS, "logs", limits)]
+    rows = run(store, q.LOGS_OF_TRACES, params) if spans and logs else []
+    records = [_log(r) for r in limited(rows, q.MAX_LOGS, "logs", limits)]
     _attach_back_links(store, trace_ids, spans)
     _resolve_links(store, spans)
-    return Story(trace_ids=trace_ids, spans=spans, logs=logs, limits=limits)
+    return Story(trace_ids=trace_ids, spans=spans, logs=records, limits=limits)
 
 
 def spans_of(store: StoreLike, trace_ids: list[str], limits: list[str]) -> list[Span]:

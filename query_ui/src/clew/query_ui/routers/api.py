@@ -32,8 +32,8 @@ def search_traces(
 @router.get("/traces/{trace_id}", responses=ERRORS, summary="One trace")
 def get_trace(request: Request, trace_id: str) -> dict[str, Any]:
     """All spans of a trace, whatever its age, with links, back-links and Kafka hops."""
-    story = lookup.load_trace(deps.store(request), trace_id)
-    view = waterfall.build(story.spans, story.logs)
+    story = lookup.load_trace(deps.store(request), trace_id, logs=False)
+    view = waterfall.build(story.spans, [])
     return {
         "trace_id": story.trace_ids[0],
         "spans": [row.span.to_dict() | {"depth": row.depth} for row in view.rows],
