@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from clew.collector.store import ChdbStore
+from clew.collector.store.base import Store
 from clew.query_ui.explain import Limits, NotFound, diagnose
 from clew.query_ui.explain.load import load_story
 from clew.query_ui.explain.story import LogRecord, Span
@@ -61,7 +61,7 @@ def _log_row(record: LogRecord) -> dict[str, Any]:
     }
 
 
-def write(store: ChdbStore, built: Builder, *, old_spellings: bool = False) -> Builder:
+def write(store: Store, built: Builder, *, old_spellings: bool = False) -> Builder:
     """Insert a scenario's spans and logs the way the exporter stores them."""
     spans = [_span_row(span, old_spellings) for span in built.spans]
     if spans:
@@ -76,7 +76,7 @@ def _causes(data: dict[str, Any]) -> list[tuple[str, str]]:
     return [(c["service"], c["span_name"]) for c in data["root_causes"]]
 
 
-def test_the_loaded_story_is_what_was_written(store: ChdbStore) -> None:
+def test_the_loaded_story_is_what_was_written(store: Store) -> None:
     built = write(store, scenarios.cascade("s-roundtrip"))
     story = load_story(store, "order.id", "s-roundtrip")
     assert story.spans == built.story().spans
@@ -84,13 +84,13 @@ def test_the_loaded_story_is_what_was_written(store: ChdbStore) -> None:
     assert story.warnings == ()
 
 
-def test_old_exporter_spellings_are_read(store: ChdbStore) -> None:
+def test_old_exporter_spellings_are_read(store: Store) -> None:
     built = write(store, scenarios.cascade("s-old"), old_spellings=True)
     assert load_story(store, "order.id", "s-old").spans == built.story().spans
     assert _causes(diagnose(store, "order.id", "s-old").to_dict()) == [("payments", "POST /charge")]
 
 
-def test_cascade_up_a_call_chain(store: ChdbStore) -> None:
+def test_cascade_up_a_call_chain(store: Store) -> None:
     built = write(store, scenarios.cascade("s-cascade"))
     data = diagnose(store, "order.id", "s-cascade").to_dict()
     assert data["status"] == "failed"
@@ -104,7 +104,7 @@ def test_cascade_up_a_call_chain(store: ChdbStore) -> None:
     assert json.loads(json.dumps(data)) == data
 
 
-def test_timeout_masking_a_slow_database_call(store: ChdbStore) -> None:
+def test_timeout_masking_a_slow_database_call(store: Store) -> None:
     write(store, scenarios.timeout_masks_slow_db("s-timeout"))
     data = diagnose(store, "order.id", "s-timeout").to_dict()
     assert _causes(data) == [("inventory", "SELECT stock")]
@@ -114,7 +114,7 @@ def test_timeout_masking_a_slow_database_call(store: ChdbStore) -> None:
 
 
 def test_consumer_failure_after_a_successful_checkout_found_through_the_link(
-    store: ChdbStore,
+    store: Store,
 ) -> None:
     # The consumer's trace does not carry the order id: only the span link leads to it.
     built = write(store, scenarios.consumer_after_checkout("s-consumer", keyed_consumer=False))
@@ -125,34 +125,34 @@ def test_consumer_failure_after_a_successful_checkout_found_through_the_link(
     assert "could not create shipment" in json.dumps(data["root_causes"][0]["evidence"])
 
 
-def test_consumer_failure_found_through_the_business_key(store: ChdbStore) -> None:
+def test_consumer_failure_found_through_the_business_key(store: Store) -> None:
     write(store, scenarios.consumer_after_checkout("s-consumer-keyed", keyed_consumer=True))
     data = diagnose(store, "order.id", "s-consumer-keyed").to_dict()
     assert _causes(data) == [("shipping", "INSERT shipments")]
     assert len(data["traces"]) == 2
 
 
-def test_retry_then_success(store: ChdbStore) -> None:
+def test_retry_then_success(store: Store) -> None:
     write(store, scenarios.retry_then_success("s-retry"))
     data = diagnose(store, "order.id", "s-retry").to_dict()
     assert (data["status"], data["root_causes"], data["cascade"]) == ("succeeded", [], [])
     assert [r["kind"] for r in data["recoveries"]] == ["retry"]
 
 
-def test_an_error_swallowed_and_logged_at_error(store: ChdbStore) -> None:
+def test_an_error_swallowed_and_logged_at_error(store: Store) -> None:
     write(store, scenarios.swallowed_error("s-swallowed"))
     data = diagnose(store, "order.id", "s-swallowed").to_dict()
     assert _causes(data) == [("checkout", "send confirmation")]
     assert data["root_causes"][0]["error_type"] == "smtplib.SMTPConnectError"
 
 
-def test_two_independent_failures_earliest_first(store: ChdbStore) -> None:
+def test_two_independent_failures_earliest_first(store: Store) -> None:
     write(store, scenarios.two_independent("s-two"))
     data = diagnose(store, "order.id", "s-two").to_dict()
     assert _causes(data) == [("loyalty", "add points"), ("billing", "invoices process")]
 
 
-def test_a_saga_refund_is_listed_as_recovery(store: ChdbStore) -> None:
+def test_a_saga_refund_is_listed_as_recovery(store: Store) -> None:
     write(store, scenarios.saga_refund("s-saga"))
     data = diagnose(store, "order.id", "s-saga").to_dict()
     assert _causes(data) == [("inventory", "POST /reserve")]
@@ -162,12 +162,12 @@ def test_a_saga_refund_is_listed_as_recovery(store: ChdbStore) -> None:
     assert "refund payment" not in json.dumps(data["cascade"] + data["root_causes"])
 
 
-def test_unknown_key_is_not_found(store: ChdbStore) -> None:
+def test_unknown_key_is_not_found(store: Store) -> None:
     with pytest.raises(NotFound, match=r"nothing was found for order\.id='nope'"):
         diagnose(store, "order.id", "nope")
 
 
-def test_values_reach_clickhouse_as_parameters(store: ChdbStore) -> None:
+def test_values_reach_clickhouse_as_parameters(store: Store) -> None:
     value = "o'1\\\" OR 1=1 --"
     write(store, scenarios.swallowed_error(value))
     assert diagnose(store, "order.id", value).value == value
@@ -175,14 +175,14 @@ def test_values_reach_clickhouse_as_parameters(store: ChdbStore) -> None:
         diagnose(store, "order.id", "o' OR '1'='1")
 
 
-def test_hitting_a_row_limit_is_said_and_makes_the_outcome_unknown(store: ChdbStore) -> None:
+def test_hitting_a_row_limit_is_said_and_makes_the_outcome_unknown(store: Store) -> None:
     write(store, scenarios.retry_then_success("s-limited"))
     diagnosis = diagnose(store, "order.id", "s-limited", limits=Limits(max_spans=2))
     assert "Only the first 2 spans were read" in diagnosis.summary
     assert diagnosis.status == "unknown"
 
 
-def test_a_trace_known_only_from_its_logs_is_an_unknown_outcome(store: ChdbStore) -> None:
+def test_a_trace_known_only_from_its_logs_is_an_unknown_outcome(store: Store) -> None:
     built = scenarios.swallowed_error("s-logs-only")
     built.spans.clear()
     write(store, built)
