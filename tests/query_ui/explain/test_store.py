@@ -189,3 +189,19 @@ def test_a_trace_known_only_from_its_logs_is_an_unknown_outcome(store: Store) ->
     diagnosis = diagnose(store, "order.id", "s-logs-only")
     assert diagnosis.status == "unknown"
     assert [r.body for r in diagnosis.logs] == [r.body for r in built.logs]
+
+
+def test_forward_links_are_followed_but_not_out_of_a_batch(store: Store) -> None:
+    b = Builder("s-forward")
+    producer = b.span(b.trace(), "orders publish", "checkout", kind="Producer", keyed=False)
+    others = [
+        b.span(b.trace(), "orders publish", "checkout", kind="Producer", keyed=False)
+        for _ in range(5)
+    ]
+    b.span(b.trace(), "orders process", "shipping", at=50, kind="Consumer", links=[producer])
+    b.span(b.trace(), "orders process batch", "billing", at=60, kind="Consumer",
+           links=[producer, *others])  # fmt: skip
+    write(store, b)
+    traces = diagnose(store, "order.id", "s-forward").traces
+    assert producer.trace_id in traces
+    assert not {o.trace_id for o in others} & set(traces)

@@ -20,6 +20,9 @@ from clew.query_ui.explain.story import (
 
 T = TypeVar("T")
 
+MAX_LINKS_FOLLOWED = 4
+"""Links of a span are followed to their traces only when it has at most this many."""
+
 LOG_MARGIN_NS = 60 * 1_000_000_000
 """Logs that carry the key but no trace are looked for this long around the traces."""
 
@@ -81,7 +84,13 @@ class _Loader:
         return spans
 
     def _linked(self, trace_ids: list[str], spans: Iterable[Span]) -> list[str]:
-        forward = [link.trace_id for span in spans for link in span.links]
+        # A span linking to many spans handled a batch: its links lead to other keys' stories.
+        forward = [
+            link.trace_id
+            for span in spans
+            if len(span.links) <= MAX_LINKS_FOLLOWED
+            for link in span.links
+        ]
         params = {"trace_ids": trace_ids, "limit": self.limits.max_traces}
         backward = [r["TraceId"] for r in self._query(queries.TRACES_LINKING_TO, params)]
         return [t for t in forward + backward if t and t not in trace_ids]
