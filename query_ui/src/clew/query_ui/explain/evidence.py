@@ -1,4 +1,12 @@
-"""What a reader needs to see about a failing span: exception, logs, statement, status, topic."""
+"""What a reader needs to see about a failing span: exception, logs, statement, status, topic.
+
+Each evidence item is a dict with a "kind" and that kind's fields:
+reason {text} (the rule's conclusion; added by diagnosis.py), exception {timestamp, type,
+message, stacktrace}, status {code, message}, log {timestamp, trace_id, span_id, service,
+severity, severity_number, body, attributes}, db.statement {system, statement},
+http {status_code, method, target}, messaging {system, destination}, duration {duration_ms},
+repeated {count, span_ids} (the same failure in several attempts; added by diagnosis.py).
+"""
 
 from __future__ import annotations
 
