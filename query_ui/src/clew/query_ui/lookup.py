@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,21 +28,36 @@ class Story:
     limits: list[str] = field(default_factory=list)
 
 
-def run(store: StoreLike, sql: str, parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Run one query with the UI's time limit, translating store failures to UI errors."""
+def run(
+    store: StoreLike, sql: str, parameters: Mapping[str, Any], limits: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Run one query under the UI's time limit, translating store failures to UI errors.
+
+    ClickHouse stops a query at the limit and returns what it has; with `limits` the caller
+    shows those rows with a note saying so, without it the query fails with QueryLimitError.
+    """
+    began = time.monotonic()
     try:
-        return store.query(sql, parameters, settings=q.QUERY_SETTINGS).named()
+        rows = store.query(sql, parameters, settings=q.QUERY_SETTINGS).named()
     except QueryUIError:
         raise
     except Exception as exc:  # the store's errors differ by backend; they all mean the same
         text = str(exc)
         if "TIMEOUT_EXCEEDED" in text or "Code: 159" in text:
-            limit = q.QUERY_SETTINGS["max_execution_time"]
-            raise QueryLimitError(
-                f"the query was stopped at its time limit of {limit} s; narrow the time range "
-                "or add filters"
-            ) from exc
+            raise QueryLimitError(_time_limit_note()) from exc
         raise StoreError(f"the store could not answer: {text.splitlines()[0][:300]}") from exc
+    if time.monotonic() - began >= float(q.QUERY_SETTINGS["max_execution_time"]):
+        if limits is None:
+            raise QueryLimitError(_time_limit_note())
+        limits.append(_time_limit_note() + "; what was found so far is shown")
+    return rows
+
+
+def _time_limit_note() -> str:
+    limit = q.QUERY_SETTINGS["max_execution_time"]
+    return (
+        f"the query stopped at its time limit of {limit:g} s; narrow the time range or add filters"
+    )
 
 
 def limited(rows: list[dict[str, Any]], limit: int, what: str, limits: list[str]) -> list[Any]:
@@ -101,7 +117,7 @@ def _load(
         start, end = 0, 0
     params: dict[str, Any] = {"trace_ids": trace_ids, "key": key, "value": value}
     params |= {"start_ns": start, "end_ns": end, "limit": q.MAX_LOGS + 1}
-    rows = run(store, q.LOGS_OF_TRACES, params) if spans and logs else []
+    rows = run(store, q.LOGS_OF_TRACES, params, limits) if spans and logs else []
     records = [_log(r) for r in limited(rows, q.MAX_LOGS, "logs", limits)]
     _attach_back_links(store, trace_ids, spans)
     _resolve_links(store, spans)
@@ -121,7 +137,7 @@ def spans_of(store: StoreLike, trace_ids: list[str], limits: list[str]) -> list[
         "start_ns": int(bounds[0]["start_s"]) * NS,
         "end_ns": (int(bounds[0]["end_s"]) + 1) * NS,
     }
-    rows = run(store, q.SPANS_OF_TRACES, params)
+    rows = run(store, q.SPANS_OF_TRACES, params, limits)
     return [_span(r) for r in limited(rows, q.MAX_SPANS, "spans", limits)]
 
 

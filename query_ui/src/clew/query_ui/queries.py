@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from typing import Final
 
-# Limits: every query runs with a time limit; row limits are LIMIT n+1 so that reaching the
-# limit is visible to the reader, who tells the user.
-QUERY_SETTINGS: Final = {"max_execution_time": 10, "timeout_overflow_mode": "throw"}
+# Limits: every query runs with a time limit, at which ClickHouse stops and returns what it
+# found ('break': a stream cut by an exception cannot be parsed); the reader notices from the
+# elapsed time and says so. Row limits are LIMIT n+1, so reaching one is visible too.
+QUERY_SETTINGS: Final[dict[str, float | str]] = {
+    "max_execution_time": 10,
+    "timeout_overflow_mode": "break",
+}
 MAX_SPANS: Final = 10_000
 MAX_LOGS: Final = 5_000
 MAX_KEY_TRACES: Final = 200

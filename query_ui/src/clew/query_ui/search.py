@@ -151,18 +151,22 @@ class SearchPage:
     traces: list[dict[str, Any]]
     has_more: bool
     filters: SearchFilters
+    limits: list[str] = field(default_factory=list)
 
 
 def search(store: StoreLike, filters: SearchFilters) -> SearchPage:
     """Run the search; each result is a JSON-ready trace summary."""
     sql = q.SEARCH_TRACES_BY_ATTRIBUTES if filters.tags else q.SEARCH_TRACES
-    rows = run(store, sql, filters.parameters())
+    limits: list[str] = []
+    rows = run(store, sql, filters.parameters(), limits)
     page = rows[: filters.limit]
     params: dict[str, Any] = {"trace_ids": [r["trace_id"] for r in page]}
     params |= {"start_ns": filters.start_ns, "end_ns": filters.end_ns}
-    summaries = {r["trace_id"]: r for r in run(store, q.TRACE_SUMMARIES, params)} if page else {}
+    found = run(store, q.TRACE_SUMMARIES, params, limits) if page else []
+    summaries = {r["trace_id"]: r for r in found}
     results = [_summary(r | summaries.get(r["trace_id"], _NO_SUMMARY)) for r in page]
-    return SearchPage(traces=results, has_more=len(rows) > filters.limit, filters=filters)
+    more = len(rows) > filters.limit
+    return SearchPage(traces=results, has_more=more, filters=filters, limits=limits)
 
 
 _NO_SUMMARY: dict[str, Any] = {"root_service": "", "root_name": "", "services": []}

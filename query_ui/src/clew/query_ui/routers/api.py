@@ -26,7 +26,8 @@ def search_traces(
     filters = search.build_filters(args, deps.business_keys(request))
     page = search.search(deps.store(request), filters)
     next_offset = filters.offset + filters.limit if page.has_more else None
-    return {"traces": page.traces, "has_more": page.has_more, "next_offset": next_offset}
+    body = {"traces": page.traces, "has_more": page.has_more, "next_offset": next_offset}
+    return body | {"limits": page.limits}
 
 
 @router.get("/traces/{trace_id}", responses=ERRORS, summary="One trace")

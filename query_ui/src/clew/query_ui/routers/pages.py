@@ -40,7 +40,8 @@ def search_page(
         if lookup.trace_exists(store, value):  # a trace id typed anywhere opens the trace
             return RedirectResponse(f"/traces/{value.lower()}", status_code=303)
     context: dict[str, Any] = {"args": args, "error": "", "page": None, "services": []}
-    context["services"] = [str(r["ServiceName"]) for r in lookup.run(store, queries.SERVICES, {})]
+    services = lookup.run(store, queries.SERVICES, {}, limits=[])  # suggestions only
+    context["services"] = [str(r["ServiceName"]) for r in services]
     try:
         filters = search.build_filters(args, deps.business_keys(request))
     except InvalidQueryError as exc:
