@@ -167,3 +167,17 @@ def test_unsupported_protocol_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json")
     with pytest.raises(ConfigurationError, match="http/json"):
         _export.span_exporter(None)
+
+
+def test_propagators_from_environment() -> None:
+    code = """
+        import clew.instrumentation as ci
+        ci.setup(span_exporter=SPANS, log_exporter=LOGS)
+        from opentelemetry import propagate, trace
+        headers = {}
+        with trace.get_tracer("t").start_as_current_span("s"), ci.business_context(order_id="o"):
+            propagate.inject(headers)
+        print(json.dumps(sorted(headers)))
+    """
+    assert run_python(code) == ["baggage", "traceparent"]  # W3C trace context and baggage
+    assert run_python(code, env={"OTEL_PROPAGATORS": "tracecontext"}) == ["traceparent"]

@@ -1,6 +1,10 @@
 """Service A: takes an order, tags it with its business key, asks B over httpx."""
 
+# ruff: noqa: I001
 from __future__ import annotations
+
+# The first import of the service, before FastAPI and the rest (keep it first).
+import clew.instrumentation.auto  # noqa: F401
 
 import os
 
@@ -8,7 +12,6 @@ import httpx
 import structlog
 from fastapi import FastAPI, Response
 
-import clew.instrumentation.auto  # noqa: F401 (the first import of the service)
 from clew.instrumentation import business_context
 
 log = structlog.get_logger("service_a")

@@ -1,6 +1,10 @@
 """Service B: reserves stock by publishing the order to a Kafka topic."""
 
+# ruff: noqa: I001
 from __future__ import annotations
+
+# The first import of the service, before FastAPI and the rest (keep it first).
+import clew.instrumentation.auto  # noqa: F401
 
 import os
 from collections.abc import AsyncIterator
@@ -10,7 +14,6 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-import clew.instrumentation.auto  # noqa: F401 (the first import of the service)
 
 log = structlog.get_logger("service_b")
 producer: AIOKafkaProducer | None = None

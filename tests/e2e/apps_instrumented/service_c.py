@@ -1,6 +1,10 @@
 """Service C: consumes reservations, writes them to sqlite3, logs with structlog; o-fail fails."""
 
+# ruff: noqa: I001
 from __future__ import annotations
+
+# The first import of the service, before FastAPI and the rest (keep it first).
+import clew.instrumentation.auto  # noqa: F401
 
 import asyncio
 import os
@@ -12,7 +16,6 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from fastapi import FastAPI
 
-import clew.instrumentation.auto  # noqa: F401 (the first import of the service)
 from clew.instrumentation import message_context
 
 log = structlog.get_logger("service_c")

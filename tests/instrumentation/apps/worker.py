@@ -1,6 +1,10 @@
 """A traced service for the process tests: reports its pid in spans, logs and answers."""
 
+# ruff: noqa: I001
 from __future__ import annotations
+
+# The first import of the service, before FastAPI and the rest (keep it first).
+import clew.instrumentation.auto  # noqa: F401
 
 import logging
 import os
@@ -10,7 +14,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from opentelemetry import trace
 
-import clew.instrumentation.auto  # noqa: F401 (the first import, before FastAPI)
 
 log = logging.getLogger("worker")
 log.setLevel(logging.INFO)

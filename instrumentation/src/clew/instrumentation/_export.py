@@ -7,10 +7,12 @@ OTEL_EXPORTER_OTLP_TIMEOUT, logs a warning, and drops the batch.
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import TYPE_CHECKING, Any
 
 from clew.instrumentation import _settings
+from clew.instrumentation.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs.export import LogRecordExporter
@@ -22,9 +24,8 @@ _SIGNAL_PATHS = {"TRACES": "v1/traces", "LOGS": "v1/logs"}
 def span_exporter(endpoint: str | None) -> SpanExporter:
     """The OTLP span exporter for the configured protocol."""
     if _settings.protocol("TRACES") == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
-
-        return Grpc(endpoint=endpoint)
+        grpc: Any = _grpc_module("trace_exporter")
+        return grpc.OTLPSpanExporter(endpoint=endpoint)  # type: ignore[no-any-return]
     from clew.instrumentation._span_exporter import FastOTLPSpanExporter
 
     return FastOTLPSpanExporter(**_http_arguments(endpoint, "TRACES"))
@@ -33,12 +34,22 @@ def span_exporter(endpoint: str | None) -> SpanExporter:
 def log_exporter(endpoint: str | None) -> LogRecordExporter:
     """The OTLP log exporter for the configured protocol."""
     if _settings.protocol("LOGS") == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as Grpc
-
-        return Grpc(endpoint=endpoint)
+        grpc: Any = _grpc_module("_log_exporter")
+        return grpc.OTLPLogExporter(endpoint=endpoint)  # type: ignore[no-any-return]
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 
     return OTLPLogExporter(**_http_arguments(endpoint, "LOGS"))
+
+
+def _grpc_module(name: str) -> Any:
+    """The gRPC exporter module, or a ConfigurationError saying what to install."""
+    try:
+        return importlib.import_module(f"opentelemetry.exporter.otlp.proto.grpc.{name}")
+    except ImportError as error:
+        raise ConfigurationError(
+            "OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs the gRPC exporter: "
+            "install clew-instrumentation[grpc]"
+        ) from error
 
 
 def _http_arguments(endpoint: str | None, signal: str) -> dict[str, Any]:
