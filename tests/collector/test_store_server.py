@@ -11,14 +11,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
+from clew.collector import decode
 from clew.collector.errors import StoreError
+from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import open_store
 from clew.collector.store.server import ServerStore, dedup_token, open_server_store, parse_url
 from tests.support.clickhouse_http import FakeClickHouse
 from tests.support.ports import free_port
+
+from .fixtures import trace_request
+from .test_fast_path import _scalar_request
 
 DEDUP_TABLE = (
     "CREATE TABLE {name} (Id UInt64, Name String) ENGINE = MergeTree ORDER BY Id"
@@ -151,3 +157,30 @@ def test_server_going_away_is_a_store_error(
     finally:
         clickhouse_http.start()
     assert server.query("SELECT 1 AS one").rows == [(1,)]
+
+
+@pytest.fixture
+def with_schema(server: ServerStore, tmp_path: Path) -> ServerStore:
+    # The OTLP fixtures are dated 2023: a long retention keeps their rows.
+    apply_schema(
+        server, Settings(data_dir=tmp_path, business_keys=["order.id"], retention_days=3650)
+    )
+    return server
+
+
+def test_fast_span_path_writes_what_the_python_path_writes(with_schema: ServerStore) -> None:
+    store = with_schema
+    scalar = _scalar_request().SerializeToString()
+    nested_request = trace_request()
+    del nested_request.resource_spans[0].scope_spans[0].spans[6:]
+    assert store.insert_otlp_traces([scalar, nested_request.SerializeToString()]) == [1]
+    read = (
+        "SELECT * EXCEPT (Timestamp), toUnixTimestamp64Nano(Timestamp) AS ns"
+        " FROM otel_traces ORDER BY SpanId, ServiceName"
+    )
+    fast = store.query(read).named()
+    keys = store.query("SELECT Key, Value, HasError FROM clew_business_keys").rows
+    assert keys == [("order.id", "A-1", 1)]
+    store.command("TRUNCATE TABLE otel_traces")
+    store.insert("clew_ingest_spans", orjson.dumps(decode.spans_as_rows(scalar)).decode())
+    assert len(fast) == 7 and fast == store.query(read).named()

@@ -19,6 +19,12 @@ from chdb import session as chdb_session
 SESSION_NOT_FOUND, SESSION_IS_LOCKED = 372, 373
 _CODE = re.compile(r"Code: (\d+)\. (DB::Exception: .*)", re.DOTALL)
 _NAME = re.compile(r"\(([A-Z][A-Z0-9_]+)\)\s*$")
+# INSERT ... FORMAT Protobuf<data>: group 2 is the format; the data starts at the match's end
+# (spaces, then at most one line feed, are skipped as a server does).
+_STREAMED_INSERT = re.compile(
+    rb"\s*(INSERT\b[^\n]*?\bFORMAT\s+)(Protobuf(?:Single|List)?)[ \t\f]*\r?\n?",
+    re.IGNORECASE,
+)
 
 
 class EngineError(Exception):
@@ -164,6 +170,11 @@ class Engine:
         ]
 
     def _statement(self, slot: _Slot, text: bytes, fmt: str, params: Mapping[str, str]) -> Outcome:
+        streamed = _STREAMED_INSERT.match(text[:65536])
+        if streamed:
+            return self._stream(
+                slot, text[: streamed.start(2)], streamed.group(2).decode(), text[streamed.end() :]
+            )
         # The whole text as bytes, INSERT data included: chDB's streaming-insert API skips the
         # scalar subqueries of dependent materialized views, a plain query runs them.
         try:
@@ -177,6 +188,23 @@ class Engine:
             rows_written=int(result.rows_written()),
             elapsed=float(result.elapsed()),
         )
+
+    @staticmethod
+    def _stream(slot: _Slot, head: bytes, fmt: str, data: bytes) -> Outcome:
+        # chDB misreads Protobuf data inline in a query; its streaming insert reads it right.
+        statement = head.decode("utf-8", errors="replace").rstrip()
+        statement = re.sub(r"\s+FORMAT\s*$", "", statement, flags=re.IGNORECASE)
+        try:
+            inserter = slot.session.send_insert(statement, fmt)
+            try:
+                inserter.append(data)
+                done = inserter.finish()
+            except Exception:
+                inserter.cancel()
+                raise
+        except Exception as exc:
+            raise EngineError.from_chdb(exc) from exc
+        return Outcome(body=b"", rows_written=int(done.rows_written), elapsed=float(done.elapsed))
 
     @staticmethod
     def _query(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from clew.collector.errors import StoreError
+from clew.collector.store import otlp
 from clew.collector.store.base import QueryResult
 from clew.collector.store.params import encode
 
@@ -209,6 +211,43 @@ class ServerStore:
             settings["distributed_foreground_insert"] = 1
         return settings
 
+    def insert_otlp_traces(self, messages: list[bytes]) -> list[int]:
+        """The fast span path on a server: the positions of the requests it left to Python.
+
+        The requests travel once, into a temporary table of a session of this call's own;
+        the schema travels as a setting (format_schema_source = 'string'), so servers need
+        no .proto file of clew's.
+        """
+        body = otlp.length_delimited(messages)
+        session = {"session_id": f"clew-otlp-{uuid.uuid4()}", "session_timeout": 60}
+        schema = {**otlp.SETTINGS, **_protobuf_schema()}
+        source = "clew_otlp_batch"
+
+        def run(client: Client) -> list[int]:
+            client.command(
+                f"CREATE TEMPORARY TABLE {source} AS {otlp.TABLE} ENGINE = Memory", settings=session
+            )
+            client.raw_insert(
+                source,
+                insert_block=lz4.frame.compress(body),
+                settings={**session, **schema},
+                fmt="Protobuf",
+                compression="lz4",
+            )
+            # One thread: rowNumberInAllBlocks() must count the requests in the order sent.
+            slow = client.raw_query(
+                otlp.SLOW_REQUESTS.format(source=source),
+                settings={**session, "max_threads": 1},
+                fmt="TabSeparated",
+            )
+            token = dedup_token(otlp.TABLE, "Protobuf", body)
+            settings = {**session, **_QUERY_SETTINGS, **self._insert_settings(token)}
+            client.command(otlp.INSERT.format(source=source), settings=settings)
+            client.command(f"DROP TEMPORARY TABLE IF EXISTS {source}", settings=session)
+            return [int(line) for line in slow.decode().split()]
+
+        return list(self._call(run))
+
     def close(self) -> None:
         """Close the HTTP connections; the store refuses work afterwards."""
         client, self._client = self._client, None
@@ -223,6 +262,16 @@ class ServerStore:
             return action(client)
         except ClickHouseError as exc:  # the root of every clickhouse-connect error
             raise StoreError(str(exc)) from exc
+
+
+def _protobuf_schema() -> dict[str, str]:
+    with open(otlp.schema_file(), encoding="utf-8") as proto:
+        text = proto.read()
+    return {
+        "format_schema_source": "string",
+        "format_schema": text,
+        "format_schema_message_name": otlp.MESSAGE,
+    }
 
 
 def open_server_store(url: str) -> ServerStore:
