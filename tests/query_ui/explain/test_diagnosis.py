@@ -198,3 +198,10 @@ def test_a_compensation_without_a_recorded_failure_is_pointed_out() -> None:
     diagnosis = explain(b.story())
     assert [r.kind for r in diagnosis.recoveries] == ["compensation"]
     assert "No failure was recorded for that compensation to undo." in diagnosis.summary
+
+
+def test_a_span_stored_twice_counts_once() -> None:
+    built = scenarios.cascade("o-twice")
+    story = Story(built.key, built.value, built.spans + built.spans, built.logs)
+    assert len(story.spans) == len(built.spans)
+    assert _causes(explain(story)) == [("payments", "POST /charge")]

@@ -117,7 +117,9 @@ class Story:
     ) -> None:
         self.key = key
         self.value = value
-        self.spans = tuple(sorted(spans, key=lambda s: (s.start_ns, s.trace_id, s.span_id)))
+        # A span stored twice (an exporter's retry) is one span.
+        unique = {span.ref: span for span in reversed(list(spans))}
+        self.spans = tuple(sorted(unique.values(), key=lambda s: (s.start_ns, s.ref)))
         self.logs = tuple(sorted(logs, key=lambda r: r.time_ns))
         # What the loader's limits cut off; a story with warnings is incomplete.
         self.warnings = tuple(warnings)
