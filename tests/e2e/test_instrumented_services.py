@@ -139,7 +139,8 @@ def assert_structure(spans: list[dict[str, Any]]) -> None:
     assert b_server["ParentSpanId"] == a_client["SpanId"]
     assert b_producer["ParentSpanId"] == b_server["SpanId"]
     assert c_consumer["ParentSpanId"] == b_producer["SpanId"]
-    assert c_db and all(s["ParentSpanId"] == c_consumer["SpanId"] for s in c_db)
+    assert sorted(s["SpanName"] for s in c_db) == ["CREATE", "INSERT"]  # sqlite3 statements
+    assert all(s["ParentSpanId"] == c_consumer["SpanId"] for s in c_db)
     assert (
         b_producer["SpanAttributes"]["messaging.destination.name"]
         == c_consumer["SpanAttributes"]["messaging.destination.name"]

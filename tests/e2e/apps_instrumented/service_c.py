@@ -29,10 +29,8 @@ def handle(record: ConsumerRecord[bytes, bytes]) -> None:
     order_id = (record.value or b"").decode()
     status = "declined" if order_id == "o-fail" else "reserved"
     with sqlite3.connect(os.environ["SERVICE_C_DB"]) as db:
-        # Through a cursor: the contrib dbapi instrumentation traces cursor.execute only.
-        cursor = db.cursor()
-        cursor.execute("CREATE TABLE IF NOT EXISTS reservations (order_id TEXT, status TEXT)")
-        cursor.execute("INSERT INTO reservations VALUES (?, ?)", (order_id, status))
+        db.execute("CREATE TABLE IF NOT EXISTS reservations (order_id TEXT, status TEXT)")
+        db.execute("INSERT INTO reservations VALUES (?, ?)", (order_id, status))
     log.info("reservation stored", status=status)
     if order_id == "o-fail":
         raise PaymentDeclined(f"payment declined for {order_id}")

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from clew.instrumentation._sqlite import instrument_sqlite3, uninstrument_sqlite3
 from clew.instrumentation._structlog import instrument_structlog, uninstrument_structlog
 
 # The ASGI receive/send spans double the per-request cost and say little (issue 3 bench).
@@ -79,12 +80,6 @@ def _requests() -> None:
     _instrument(RequestsInstrumentor())
 
 
-def _sqlite3() -> None:
-    from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
-
-    _instrument(SQLite3Instrumentor())
-
-
 def _aiokafka() -> None:
     from clew.instrumentation.kafka import AIOKafkaInstrumentor
 
@@ -129,7 +124,7 @@ _LIBRARIES: tuple[tuple[str, Callable[[], None], Callable[[], None]], ...] = (
     ("fastapi", _fastapi, lambda: _uninstrument_fastapi()),
     ("httpx", _httpx, lambda: _uninstrument("httpx", "HTTPXClientInstrumentor")),
     ("requests", _requests, lambda: _uninstrument("requests", "RequestsInstrumentor")),
-    ("sqlite3", _sqlite3, lambda: _uninstrument("sqlite3", "SQLite3Instrumentor")),
+    ("sqlite3", instrument_sqlite3, uninstrument_sqlite3),
     ("aiokafka", _aiokafka, lambda: _uninstrument_kafka()),
 )
 
