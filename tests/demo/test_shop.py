@@ -53,8 +53,9 @@ def shop(
 @pytest.fixture(scope="module")
 def outcomes(shop: tuple[dict[str, str], Path]) -> list[Outcome]:
     urls, _ = shop
-    return place_all(Shop(urls["gateway"], urls["orders"], urls["inventory"]),
-                     plan(4, 12, "unit"), lambda _: None)  # fmt: skip
+    shop_urls = Shop(urls["gateway"], urls["orders"], urls["inventory"])
+    placed: list[Outcome] = place_all(shop_urls, plan(4, 12, "unit"), lambda _: None)
+    return placed
 
 
 @pytest.mark.parametrize("fault", list(Fault))

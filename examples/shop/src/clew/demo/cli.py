@@ -92,7 +92,9 @@ def _run(stack: Stack, settings: Settings, order_count: int, seed: int) -> None:
 
 def _traffic(shop: Shop, order_count: int, seed: int, ui: str) -> list[Outcome]:
     """Place the seeded orders, then list the failed ones as the command that explains each."""
-    outcomes = place_all(shop, plan(seed, order_count, secrets.token_hex(3)), _progress)
+    outcomes: list[Outcome] = place_all(
+        shop, plan(seed, order_count, secrets.token_hex(3)), _progress
+    )
     sys.stderr.write("\n")
     time.sleep(EXPORT_SECONDS)
     failed = [outcome for outcome in outcomes if outcome.failed]

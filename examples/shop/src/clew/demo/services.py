@@ -78,7 +78,7 @@ def start_kafka(stack: Stack, data_dir: Path) -> str:
     child = stack.start("kafka-broker", argv, {}, stdout=subprocess.PIPE)
     assert child.process.stdout is not None
     ready = wait_line(child, child.process.stdout, b"ready ", BROKER_START_SECONDS)
-    return ready.split()[1]
+    return str(ready.split()[1])
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def start_shop(stack: Stack, telemetry: Telemetry) -> dict[str, str]:
     shared = {URL_VARIABLES[name]: url for name, url in urls.items() if name in URL_VARIABLES}
     started = []
     for name, app in SERVICES:  # all at once: each takes a second or two to import
-        env = {**shared, **_telemetry_env(name, telemetry)}
+        env = {**shared, **telemetry_env(name, telemetry)}
         port = urls[name].rsplit(":", 1)[1]
         argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", port,
                 "--no-access-log"]  # fmt: skip
@@ -106,7 +106,7 @@ def start_shop(stack: Stack, telemetry: Telemetry) -> dict[str, str]:
     return urls
 
 
-def _telemetry_env(name: str, telemetry: Telemetry) -> dict[str, str]:
+def telemetry_env(name: str, telemetry: Telemetry) -> dict[str, str]:
     return {
         "OTEL_SERVICE_NAME": name,
         "OTEL_EXPORTER_OTLP_ENDPOINT": telemetry.endpoint,

@@ -29,10 +29,11 @@ class Relay:
     def __init__(self) -> None:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._producer = AIOKafkaProducer(bootstrap_servers=env(KAFKA_BOOTSTRAP))
+        self._producer: AIOKafkaProducer | None = None
 
     async def __aenter__(self) -> Relay:
-        await self._producer.start()
+        # The producer connects in the task: orders takes orders while Kafka is down, and
+        # their messages wait in the outbox until it is back.
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
         return self
 
@@ -45,7 +46,8 @@ class Relay:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        await self._producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
 
     def wake(self) -> None:
         """A row was committed: publish now rather than at the next poll."""
@@ -54,15 +56,26 @@ class Relay:
     async def _run(self) -> None:
         while True:
             try:
-                await self.publish_pending()
-            except Exception:
+                await self.publish_pending(await self._connected())
+            except Exception as exc:
                 # The rows stay in the outbox and are tried again at the next poll.
-                log.exception("outbox relay failed, retrying")
+                log.warning("outbox relay cannot publish yet", error=repr(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             self._wake.clear()
 
-    async def publish_pending(self) -> int:
+    async def _connected(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = AIOKafkaProducer(bootstrap_servers=env(KAFKA_BOOTSTRAP))
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def publish_pending(self, producer: AIOKafkaProducer) -> int:
         """Publish every unsent row, oldest first; a row is marked sent after the broker acked."""
         db = connect("orders")
         try:
@@ -71,7 +84,7 @@ class Relay:
                                " WHERE sent = 0 ORDER BY id")  # fmt: skip
             for row_id, topic, key, payload, stored in rows:
                 with outbox.restored(stored):
-                    await self._producer.send_and_wait(topic, payload.encode(), key=key.encode())
+                    await producer.send_and_wait(topic, payload.encode(), key=key.encode())
                     sql(db, "UPDATE outbox SET sent = 1 WHERE id = ?", row_id)
                     db.commit()
                     log.info("outbox message published", topic=topic, outbox_id=row_id)
