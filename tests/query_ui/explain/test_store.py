@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 
 from clew.collector.store.base import Store
+from clew.query_ui import queries as ui_queries
+from clew.query_ui.errors import QueryLimitError
+from clew.query_ui.errors import StoreError as UIStoreError
 from clew.query_ui.explain import Limits, NotFound, diagnose
 from clew.query_ui.explain.load import load_story
 from clew.query_ui.explain.story import LogRecord, Span
@@ -205,3 +208,30 @@ def test_forward_links_are_followed_but_not_out_of_a_batch(store: Store) -> None
     traces = diagnose(store, "order.id", "s-forward").traces
     assert producer.trace_id in traces
     assert not {o.trace_id for o in others} & set(traces)
+
+
+def test_a_query_stopped_at_the_time_limit_is_a_query_limit_error(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(store, scenarios.cascade("s-slow"))
+    # Every query now takes longer than the limit: ClickHouse stops each one (overflow "break").
+    monkeypatch.setitem(ui_queries.QUERY_SETTINGS, "max_execution_time", 1e-9)
+    with pytest.raises(QueryLimitError, match="time limit"):
+        diagnose(store, "order.id", "s-slow")
+
+
+def test_a_store_failure_is_the_uis_store_error(store: Store) -> None:
+    with pytest.raises(UIStoreError):
+        load_story(ReadOnlyBroken(store), "order.id", "s-cascade")
+
+
+class ReadOnlyBroken:
+    """A store whose tables are gone: every query names a table that does not exist."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def query(self, sql: str, parameters: Any = None, *, settings: Any = None) -> Any:
+        return self.store.query(
+            sql.replace("FROM ", "FROM missing_"), parameters, settings=settings
+        )

@@ -17,6 +17,7 @@ from clew.query_ui.explain.story import (
     normalize_kind,
     normalize_status,
 )
+from clew.query_ui.lookup import run
 
 T = TypeVar("T")
 
@@ -29,13 +30,15 @@ LOG_MARGIN_NS = 60 * 1_000_000_000
 
 @dataclass(frozen=True)
 class Limits:
-    """How much one diagnosis may read; hitting a limit is said in the diagnosis."""
+    """How much one diagnosis may read; hitting a limit is said in the diagnosis.
+
+    Each query also runs under the UI's time limit (clew.query_ui.queries.QUERY_SETTINGS).
+    """
 
     max_traces: int = 200
     max_spans: int = 20_000
     max_logs: int = 5_000
     link_hops: int = 2
-    max_execution_seconds: int = 10
 
 
 DEFAULT_LIMITS = Limits()
@@ -92,7 +95,9 @@ class _Loader:
             for link in span.links
         ]
         params = {"trace_ids": trace_ids, "limit": self.limits.max_traces}
-        backward = [r["TraceId"] for r in self._query(queries.TRACES_LINKING_TO, params)]
+        backward = [
+            r["TraceId"] for r in self._query(queries.TRACES_LINKING_TO, params, partial_ok=True)
+        ]
         return [t for t in forward + backward if t and t not in trace_ids]
 
     def _spans(self, trace_ids: list[str], room: int) -> list[Span]:
@@ -122,12 +127,22 @@ class _Loader:
             "end_ns": end_ns + LOG_MARGIN_NS,
             "limit": self.limits.max_logs + 1,
         }
-        rows = self._cut(self._query(queries.LOGS_OF_STORY, params), self.limits.max_logs, "logs")
+        rows = self._cut(
+            self._query(queries.LOGS_OF_STORY, params, partial_ok=True),
+            self.limits.max_logs,
+            "logs",
+        )
         return [log_from_row(row) for row in rows]
 
-    def _query(self, sql: str, parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
-        settings = {"max_execution_time": self.limits.max_execution_seconds}
-        return self.store.query(sql, parameters, settings=settings).named()
+    def _query(
+        self, sql: str, parameters: Mapping[str, Any], *, partial_ok: bool = False
+    ) -> list[dict[str, Any]]:
+        """Rows of one query under the UI's time limit; store failures become the UI's errors.
+
+        With `partial_ok`, a query stopped at the time limit gives what it found and a warning;
+        otherwise it raises QueryLimitError (504).
+        """
+        return run(self.store, sql, parameters, self.warnings if partial_ok else None)
 
     def _cut(self, items: list[T], room: int, what: str) -> list[T]:
         """`items` cut to `room`, saying so when something was left out."""
