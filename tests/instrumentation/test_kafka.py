@@ -94,6 +94,40 @@ async def test_async_for_runs_the_handler_in_the_consumer_span(
     assert_handled_inside(telemetry, received, "handle async for")
 
 
+async def test_exception_escaping_async_for_is_recorded_at_stop(
+    telemetry: Telemetry, kafka_broker: KafkaBroker, kafka_topic: str, producer: AIOKafkaProducer
+) -> None:
+    await produce(producer, kafka_topic, "o-4")
+    consumer = consumer_for(kafka_broker, kafka_topic)
+    await consumer.start()
+    with pytest.raises(KeyError):
+        try:
+            async for _ in consumer:
+                handle("handle then fail")
+                raise KeyError("unknown sku")
+        finally:
+            await consumer.stop()  # the aiokafka idiom; no clew line in the handler
+    [received] = only(telemetry, SpanKind.CONSUMER)
+    assert received.status.status_code == StatusCode.ERROR
+    assert received.events[0].attributes["exception.type"] == "KeyError"
+    assert_handled_inside(telemetry, received, "handle then fail")
+
+
+async def test_clean_stop_records_no_error(
+    telemetry: Telemetry, kafka_broker: KafkaBroker, kafka_topic: str, producer: AIOKafkaProducer
+) -> None:
+    await produce(producer, kafka_topic, "o-5")
+    consumer = consumer_for(kafka_broker, kafka_topic)
+    await consumer.start()
+    try:
+        await consumer.getone()
+    finally:
+        await consumer.stop()
+    [received] = only(telemetry, SpanKind.CONSUMER)
+    assert received.status.status_code == StatusCode.UNSET
+    assert received.end_time is not None
+
+
 async def test_getone_runs_the_handler_in_the_consumer_span(
     telemetry: Telemetry, kafka_broker: KafkaBroker, kafka_topic: str, producer: AIOKafkaProducer
 ) -> None:

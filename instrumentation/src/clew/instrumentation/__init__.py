@@ -1,6 +1,19 @@
 """clew instrumentation: one import traces a service across HTTP, Kafka and logs.
 
-``import clew.instrumentation.auto`` as the first line of a service, or call ``setup()``.
+Put ``import clew.instrumentation.auto`` first in a service's entry module (or call
+``setup()``): FastAPI/Starlette servers, httpx and requests clients, aiokafka producers and
+consumers, sqlite3, stdlib logging and structlog are traced where installed, and spans and
+logs go over OTLP as the standard variables say (``OTEL_SERVICE_NAME``,
+``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_EXPORTER_OTLP_PROTOCOL``, ``OTEL_TRACES_SAMPLER``,
+``OTEL_PROPAGATORS``, ``OTEL_SDK_DISABLED``, ...).
+
+``business_context(order_id="o-42")`` tags the work with business keys (``CLEW_BUSINESS_KEYS``,
+default ``order.id``), which then reach every span and log record, here and downstream.
+
+A Kafka handler runs inside its consumer span with ``async for`` and ``getone()`` as they
+are (an exception escaping the loop is recorded when ``consumer.stop()`` runs in its
+``finally``); ``with message_context(record):`` records a handler's exception where it is
+caught, ends the span with the block, and is the way into one record of a ``getmany()``.
 """
 
 from __future__ import annotations

@@ -83,7 +83,8 @@ def message_context(record: Any) -> Iterator[Span]:
     Spans and logs in the block are children of the consumer span and carry the producer's
     baggage (business keys); an exception escaping the block marks the span as an error. The
     span ends with the block. Needed for records of ``getmany()``; for ``async for`` and
-    ``getone()`` the context is already current, and this only adds error recording.
+    ``getone()`` the context is already current, and this adds error recording for handlers
+    whose exception is caught inside the loop.
     """
     delivery = _delivery_of(record)
     token = context.attach(delivery.ctx)

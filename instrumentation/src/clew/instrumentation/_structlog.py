@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -39,20 +40,23 @@ def _export(method_name: str, event_dict: EventDict) -> None:
     """Emit one OTLP log record in the current context (which carries the trace and span ids)."""
     level_name = str(event_dict.get("level", method_name)).lower()
     severity = std_to_otel(_LEVELS.get(level_name, logging.INFO))
-    exc_info = event_dict.get("exc_info")
-    exception = exc_info if isinstance(exc_info, BaseException) else None
-    if exc_info is True or isinstance(exc_info, tuple):
-        import sys
-
-        exception = (exc_info[1] if isinstance(exc_info, tuple) else sys.exc_info()[1]) or None
     attributes = {k: _value(v) for k, v in event_dict.items() if k not in _NOT_ATTRIBUTES}
     get_logger("structlog").emit(
         severity_number=severity,
         severity_text=_severity_text(severity),
         body=str(event_dict.get("event", "")),
         attributes=attributes,
-        exception=exception,
+        exception=_exception(event_dict.get("exc_info")),
     )
+
+
+def _exception(exc_info: object) -> BaseException | None:
+    """The exception an event's exc_info names (True: the one being handled)."""
+    if isinstance(exc_info, BaseException):
+        return exc_info
+    if isinstance(exc_info, tuple) and len(exc_info) == 3:
+        return exc_info[1]  # type: ignore[no-any-return]
+    return sys.exc_info()[1] if exc_info is True else None
 
 
 def _severity_text(severity: SeverityNumber) -> str:

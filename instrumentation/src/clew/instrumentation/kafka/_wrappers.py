@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import weakref
 from collections.abc import Callable, Coroutine, MutableSequence
 from typing import Any
@@ -117,6 +118,15 @@ async def getmany(wrapped: Wrapped, consumer: Any, args: Args, kwargs: Kwargs) -
 
 
 async def stop(wrapped: Wrapped, consumer: Any, args: Args, kwargs: Kwargs) -> Any:
-    """End the spans of records still open when the consumer stops."""
+    """End the spans of records still open when the consumer stops.
+
+    Called from ``finally:`` while a handler's exception escapes ``async for`` (the aiokafka
+    idiom), it records that exception on the record's span: no clew line needed for it.
+    """
+    failure = sys.exc_info()[1]
+    if isinstance(failure, Exception):
+        for delivery in _BY_CONSUMER.get(consumer, []):
+            if not delivery.ended:
+                record_error(delivery.span, failure)
     _finish(consumer)
     return await wrapped(*args, **kwargs)
