@@ -231,6 +231,15 @@ class ReadOnlyBroken:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    def command(self, sql: str, parameters: Any = None) -> None:
+        raise AssertionError("the explainer only reads")
+
+    def insert(self, table: str, data: str, fmt: str = "JSONEachRow") -> None:
+        raise AssertionError("the explainer only reads")
+
+    def close(self) -> None:
+        raise AssertionError("the store belongs to the fixture")
+
     def query(self, sql: str, parameters: Any = None, *, settings: Any = None) -> Any:
         return self.store.query(
             sql.replace("FROM ", "FROM missing_"), parameters, settings=settings
