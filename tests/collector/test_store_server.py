@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
+from urllib3.exceptions import InsecureRequestWarning
 
 from clew.collector import decode
 from clew.collector.errors import StoreError
@@ -184,3 +185,17 @@ def test_fast_span_path_writes_what_the_python_path_writes(with_schema: ServerSt
     store.command("TRUNCATE TABLE otel_traces")
     store.insert("clew_ingest_spans", orjson.dumps(decode.spans_as_rows(scalar)).decode())
     assert len(fast) == 7 and fast == store.query(read).named()
+
+
+def test_https_with_and_without_certificate_checks(clickhouse_https: FakeClickHouse) -> None:
+    url = clickhouse_https.url
+    assert url.startswith("https://")
+    # urllib3 warns about every unverified request: the user asked for it, and sees it.
+    with pytest.warns(InsecureRequestWarning):
+        store = open_server_store(url + "?verify=false")
+        try:
+            assert store.query("SELECT {v:String} AS v", {"v": "tls"}).rows == [("tls",)]
+        finally:
+            store.close()
+    with pytest.raises(StoreError, match="cannot connect"):
+        open_server_store(url)  # self-signed: refused while certificates are checked

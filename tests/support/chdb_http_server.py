@@ -5,7 +5,8 @@ server. It speaks enough of the protocol for the client library: the query from 
 the body, `FORMAT`, settings and `param_*` as URL parameters (or multipart form fields),
 `INSERT ... FORMAT X` with the data in the body, compressed request bodies and responses
 (lz4, zstd, gzip, deflate), `session_id`/`session_check`/`close_session`, `query_id`, Basic or
-X-ClickHouse-User/Key authentication, and errors as ClickHouse writes them: the text
+X-ClickHouse-User/Key authentication, HTTPS (--certfile), and errors as ClickHouse writes
+them: the text
 `Code: N. DB::Exception: ... (NAME) (version V)`, an HTTP status chosen by the code, and the
 X-ClickHouse-Exception-Code header. Run: `python -m tests.support.chdb_http_server --port P
 --data-dir D --user U --password W`.
@@ -21,6 +22,7 @@ import gzip
 import json
 import re
 import signal
+import ssl
 import threading
 import uuid
 import zlib
@@ -282,8 +284,13 @@ def main() -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--user", default="default")
     parser.add_argument("--password", default="")
+    parser.add_argument("--certfile", help="serve HTTPS with this certificate (PEM, key inside)")
     args = parser.parse_args()
     server = FixtureServer(args.port, args.data_dir, args.user, args.password)
+    if args.certfile:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.certfile)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -6,13 +6,15 @@ one process, and the test process opens its own chDB stores). It is a test fixtu
 ClickHouse server: see that module's docstring for the part of the protocol it speaks.
 
 Fixtures: `clickhouse_http` (session scope) → `FakeClickHouse` with `.url`, `.url_for(db)`,
-`.stop()`; `clickhouse_url` → the URL of a fresh, empty database on it.
+`.stop()`; `clickhouse_https`, the same over HTTPS (self-signed); `clickhouse_url` → the URL
+of a fresh, empty database on `clickhouse_http`.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import ssl
 import subprocess
 import sys
 import time
@@ -32,13 +34,17 @@ USER = "clew"
 # Characters that must be percent-encoded in a URL, so the backend's URL parsing is exercised.
 PASSWORD = "p@ss:w/rd%"
 START_TIMEOUT = 30.0
+# The fixture's own calls trust its self-signed certificate; the backend under test does not.
+_TRUSTING = ssl.create_default_context()
+_TRUSTING.check_hostname, _TRUSTING.verify_mode = False, ssl.CERT_NONE
 
 
 class FakeClickHouse:
     """One chdb_http_server process on a free loopback port."""
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
-        self.data_dir, self.log_path = data_dir, log_path
+    def __init__(self, data_dir: Path, log_path: Path, *, certfile: Path | None = None) -> None:
+        self.data_dir, self.log_path, self.certfile = data_dir, log_path, certfile
+        self.scheme = "https" if certfile else "http"
         self.port = free_port()
         self.user, self.password = USER, PASSWORD
         self.process: subprocess.Popen[bytes] | None = None
@@ -51,26 +57,22 @@ class FakeClickHouse:
     @property
     def base(self) -> str:
         """The HTTP address without credentials."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def url_for(self, database: str) -> str:
         """CLEW_CLICKHOUSE_URL for `database`, with the login percent-encoded."""
         login = (
             f"{urllib.parse.quote(self.user, safe='')}:{urllib.parse.quote(self.password, safe='')}"
         )
-        return f"http://{login}@127.0.0.1:{self.port}/{database}"
+        return f"{self.scheme}://{login}@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
         """Start the process and wait until /ping answers."""
         command = [sys.executable, "-m", "tests.support.chdb_http_server", "--port", str(self.port)]
-        command += [
-            "--data-dir",
-            str(self.data_dir),
-            "--user",
-            self.user,
-            "--password",
-            self.password,
-        ]
+        command += ["--data-dir", str(self.data_dir), "--user", self.user]
+        command += ["--password", self.password]
+        if self.certfile:
+            command += ["--certfile", str(self.certfile)]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
@@ -78,7 +80,9 @@ class FakeClickHouse:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
-                with urllib.request.urlopen(f"{self.base}/ping", timeout=1) as response:
+                with urllib.request.urlopen(
+                    f"{self.base}/ping", timeout=1, context=_TRUSTING
+                ) as response:
                     if response.read() == b"Ok.\n":
                         return
             except OSError:
@@ -106,7 +110,7 @@ class FakeClickHouse:
         request = urllib.request.Request(
             url, data=sql.encode(), headers={"Authorization": f"Basic {token}"}
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30, context=_TRUSTING) as response:
             return bytes(response.read())
 
 
@@ -115,6 +119,24 @@ def clickhouse_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeCl
     """The stand-in server, shared by the session; each test takes its own database."""
     root = tmp_path_factory.mktemp("clickhouse-http")
     server = FakeClickHouse(root / "data", root / "server.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def clickhouse_https(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeClickHouse]:
+    """The stand-in server over HTTPS, with a self-signed certificate made by openssl."""
+    root = tmp_path_factory.mktemp("clickhouse-https")
+    pem = root / "server.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(pem), "-out", str(pem)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server = FakeClickHouse(root / "data", root / "server.log", certfile=pem)
     server.start()
     try:
         yield server
