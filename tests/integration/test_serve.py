@@ -105,7 +105,7 @@ def test_settings_from_environment(clew_server_factory: Callable[..., ClewServer
     )
     server.start()
     # The query UI (the `clew.ui` entry point of clew-query-ui) runs in the same process.
-    assert httpx.get(f"{server.ui_url}/", timeout=30).status_code == 200
+    assert httpx.get(f"{server.ui_url}/", timeout=30, follow_redirects=True).status_code == 200
     assert server.stop() == 0
     keys = server.query("SELECT Key FROM clew_business_key_names ORDER BY Key")
     assert keys == [{"Key": "order.id"}, {"Key": "tenant.id"}]
