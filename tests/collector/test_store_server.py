@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -199,3 +200,17 @@ def test_https_with_and_without_certificate_checks(clickhouse_https: FakeClickHo
             store.close()
     with pytest.raises(StoreError, match="cannot connect"):
         open_server_store(url)  # self-signed: refused while certificates are checked
+
+
+def test_one_store_serves_many_threads(server: ServerStore) -> None:
+    def ask(n: int) -> list[tuple[int, str]]:
+        return [
+            server.query(
+                "SELECT {n:UInt32} AS n, {s:String} AS s", {"n": n, "s": f"t{n}-{i}"}
+            ).rows[0]
+            for i in range(10)
+        ]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(ask, range(16)))
+    assert answers == [[(n, f"t{n}-{i}") for i in range(10)] for n in range(16)]
