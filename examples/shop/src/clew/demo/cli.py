@@ -15,7 +15,7 @@ import click
 from clew.collector.settings import Settings
 from clew.demo import services
 from clew.demo.scenarios import plan
-from clew.demo.stack import Stack, StartError
+from clew.demo.stack import Stack, StartError, port_in_use
 from clew.demo.traffic import Outcome, Shop, place_all
 
 DEFAULT_UI = "http://127.0.0.1:8080"
@@ -75,7 +75,18 @@ def _settings(options: dict[str, Any]) -> Settings:
     return Settings(**given)
 
 
+def _check_ports(settings: Settings) -> None:
+    """Refuse to start beside another clew, rather than send the shop's data to it."""
+    for port in (settings.otlp_http_port, settings.otlp_grpc_port, settings.ui_port):
+        if port_in_use(settings.host, port):
+            raise StartError(
+                f"port {port} on {settings.host} is in use (is `clew serve` already running?);"
+                " choose others with --http-port, --grpc-port and --ui-port"
+            )
+
+
 def _run(stack: Stack, settings: Settings, order_count: int, seed: int) -> None:
+    _check_ports(settings)
     host = services.client_host(settings.host)
     click.echo(f"starting clew (data in {settings.data_dir}, logs in {stack.log_dir}) ...")
     services.start_clew(stack, settings)

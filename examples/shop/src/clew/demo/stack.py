@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import selectors
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from typing import IO
 
 import httpx
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 STOP_SECONDS = 15.0
 """How long a process gets to exit after SIGTERM before its whole group is killed."""
 
@@ -70,6 +73,7 @@ class Stack:
                 # A session of its own: the terminal's Ctrl-C reaches only `clew demo`, which
                 # then stops each group in order (the collector last, so nothing is lost).
                 start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         child = Child(name, process, log)
         self.children.append(child)
@@ -79,6 +83,22 @@ class Stack:
         """SIGTERM each process, newest first; SIGKILL whatever is left of its group."""
         while self.children:
             stop(self.children.pop())
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if `clew demo` itself dies without stopping its children."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def stop(child: Child) -> None:

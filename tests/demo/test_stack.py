@@ -1,0 +1,112 @@
+"""clew demo's process handling: groups stopped whole, children that die with the demo, ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from clew.demo.stack import Stack, StartError, port_in_use, wait_http
+from tests.support.ports import free_port
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a live (not zombie) process is in the group; a zombie awaits only its reaper."""
+    for entry in Path("/proc").iterdir():
+        try:
+            state, _, pgid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, NotADirectoryError):
+            continue
+        if int(pgid) == group and state != "Z":
+            return True
+    return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_stop_ends_the_whole_group_even_what_ignores_sigterm(tmp_path: Path) -> None:
+    stack = Stack(tmp_path)
+    # The leader exits on SIGTERM; its child ignores SIGTERM and would outlive it.
+    script = "trap '' TERM; sleep 300 & echo $! > child.pid; trap - TERM; wait"
+    child = stack.start("shell", ["sh", "-c", f"cd {tmp_path} && {script}"], {})
+    for _ in range(100):
+        if (tmp_path / "child.pid").exists() and (tmp_path / "child.pid").read_text().strip():
+            break
+        time.sleep(0.05)
+    grandchild = int((tmp_path / "child.pid").read_text())
+    assert os.getpgid(grandchild) == child.process.pid
+    stack.stop()
+    for _ in range(100):  # SIGKILL is delivered asynchronously
+        if not _group_alive(child.process.pid):
+            break
+        time.sleep(0.05)
+    assert not _group_alive(child.process.pid)
+    assert not _alive(grandchild)
+    assert stack.children == []
+
+
+def test_a_process_that_exits_early_is_reported_with_its_log(tmp_path: Path) -> None:
+    stack = Stack(tmp_path)
+    child = stack.start(
+        "broken", [sys.executable, "-c", "print('no config here'); raise SystemExit(3)"], {}
+    )
+    with pytest.raises(StartError, match=r"(?s)exited with status 3.*no config here"):
+        wait_http(child, f"http://127.0.0.1:{free_port()}/healthz", timeout=30)
+    stack.stop()
+
+
+def test_children_get_sigterm_when_the_demo_is_killed(tmp_path: Path) -> None:
+    parent = textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from clew.demo.stack import Stack
+        child = Stack(Path({str(tmp_path)!r})).start("sleeper", ["sleep", "300"], {{}})
+        print(child.process.pid, flush=True)
+        time.sleep(300)
+    """)
+    demo = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True)
+    assert demo.stdout is not None
+    sleeper = int(demo.stdout.readline())
+    assert _alive(sleeper)
+    demo.send_signal(signal.SIGKILL)  # no chance to stop anything itself
+    demo.wait()
+    for _ in range(100):
+        if not _alive(sleeper):
+            break
+        time.sleep(0.05)
+    assert not _alive(sleeper)
+
+
+def test_port_in_use() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        assert port_in_use("127.0.0.1", listener.getsockname()[1])
+    assert not port_in_use("127.0.0.1", free_port())
+
+
+def test_demo_refuses_a_port_another_server_holds(tmp_path: Path) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        clew = str(Path(sys.executable).with_name("clew"))
+        argv = [clew, "demo", "--data-dir", str(tmp_path), "--http-port", str(port),
+                "--grpc-port", str(free_port()), "--ui-port", str(free_port())]  # fmt: skip
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"port {port} on 127.0.0.1 is in use" in done.stderr
+    assert not (tmp_path / "demo-logs").exists()
