@@ -31,6 +31,15 @@ async def producer(kafka_broker: KafkaBroker) -> AsyncIterator[AIOKafkaProducer]
     await producer.stop()
 
 
+@pytest.fixture
+async def consumer(kafka_broker: KafkaBroker, kafka_topic: str) -> AsyncIterator[AIOKafkaConsumer]:
+    """A started consumer assigned to the topic's partition; tests may stop it themselves."""
+    started = consumer_for(kafka_broker, kafka_topic)
+    await started.start()
+    yield started
+    await started.stop()
+
+
 def consumer_for(broker: KafkaBroker, topic: str, group: str | None = None) -> AIOKafkaConsumer:
     options = {"bootstrap_servers": broker.bootstrap, "auto_offset_reset": "earliest"}
     if group is not None:
@@ -57,6 +66,10 @@ def assert_handled_inside(telemetry: Telemetry, consumer_span: ReadableSpan, chi
     [record] = [r.log_record for r in telemetry.logs() if r.log_record.body == child]
     assert (record.trace_id, record.span_id) == (handler.context.trace_id, handler.context.span_id)
     assert record.attributes["order.id"] == consumer_span.attributes["order.id"]
+
+
+def by_offset(span: ReadableSpan) -> int:
+    return int(span.attributes["messaging.kafka.message.offset"])  # type: ignore[index,arg-type]
 
 
 def handle(name: str) -> None:
@@ -95,11 +108,12 @@ async def test_async_for_runs_the_handler_in_the_consumer_span(
 
 
 async def test_exception_escaping_async_for_is_recorded_at_stop(
-    telemetry: Telemetry, kafka_broker: KafkaBroker, kafka_topic: str, producer: AIOKafkaProducer
+    telemetry: Telemetry,
+    kafka_topic: str,
+    producer: AIOKafkaProducer,
+    consumer: AIOKafkaConsumer,
 ) -> None:
     await produce(producer, kafka_topic, "o-4")
-    consumer = consumer_for(kafka_broker, kafka_topic)
-    await consumer.start()
     with pytest.raises(KeyError):
         try:
             async for _ in consumer:
@@ -114,11 +128,12 @@ async def test_exception_escaping_async_for_is_recorded_at_stop(
 
 
 async def test_clean_stop_records_no_error(
-    telemetry: Telemetry, kafka_broker: KafkaBroker, kafka_topic: str, producer: AIOKafkaProducer
+    telemetry: Telemetry,
+    kafka_topic: str,
+    producer: AIOKafkaProducer,
+    consumer: AIOKafkaConsumer,
 ) -> None:
     await produce(producer, kafka_topic, "o-5")
-    consumer = consumer_for(kafka_broker, kafka_topic)
-    await consumer.start()
     try:
         await consumer.getone()
     finally:
@@ -129,11 +144,12 @@ async def test_clean_stop_records_no_error(
 
 
 async def test_getone_runs_the_handler_in_the_consumer_span(
-    telemetry: Telemetry, kafka_broker: KafkaBroker, kafka_topic: str, producer: AIOKafkaProducer
+    telemetry: Telemetry,
+    kafka_topic: str,
+    producer: AIOKafkaProducer,
+    consumer: AIOKafkaConsumer,
 ) -> None:
     await produce(producer, kafka_topic, "o-2", count=2)
-    consumer = consumer_for(kafka_broker, kafka_topic)
-    await consumer.start()
     try:
         for n in range(2):
             await consumer.getone()
@@ -142,32 +158,31 @@ async def test_getone_runs_the_handler_in_the_consumer_span(
     finally:
         await consumer.stop()
     assert not trace.get_current_span().is_recording()  # stop() ended it and restored the context
-    received = sorted(only(telemetry, SpanKind.CONSUMER), key=lambda s: s.start_time or 0)
+    received = sorted(only(telemetry, SpanKind.CONSUMER), key=by_offset)
     assert len(received) == 2
     for n, span in enumerate(received):
         assert_handled_inside(telemetry, span, f"handle getone {n}")
 
 
 async def test_getmany_with_message_context_records_errors(
-    telemetry: Telemetry, kafka_broker: KafkaBroker, kafka_topic: str, producer: AIOKafkaProducer
+    telemetry: Telemetry,
+    kafka_topic: str,
+    producer: AIOKafkaProducer,
+    consumer: AIOKafkaConsumer,
 ) -> None:
     await produce(producer, kafka_topic, "o-3", count=2)
-    consumer = consumer_for(kafka_broker, kafka_topic)
-    await consumer.start()
-    try:
-        records = []
-        while len(records) < 2:
-            batches = await consumer.getmany(timeout_ms=1000)
-            records += [record for batch in batches.values() for record in batch]
-        for n, record in enumerate(records):
+    handled = 0
+    while handled < 2:  # each batch handled before the next poll, which ends its spans
+        batches = await consumer.getmany(timeout_ms=1000)
+        for record in [record for batch in batches.values() for record in batch]:
             with contextlib.suppress(ValueError), ci.message_context(record) as span:
                 assert span is trace.get_current_span()
-                handle(f"handle getmany {n}")
-                if n == 1:
+                handle(f"handle getmany {record.offset}")
+                if record.offset == 1:
                     raise ValueError("bad order")
-    finally:
-        await consumer.stop()
-    received = sorted(only(telemetry, SpanKind.CONSUMER), key=lambda s: s.start_time or 0)
+            handled += 1
+    await consumer.stop()
+    received = sorted(only(telemetry, SpanKind.CONSUMER), key=by_offset)
     for n, span in enumerate(received):
         assert_handled_inside(telemetry, span, f"handle getmany {n}")
     assert received[0].status.status_code == StatusCode.UNSET
