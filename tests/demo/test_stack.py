@@ -14,27 +14,8 @@ from pathlib import Path
 import pytest
 
 from clew.demo.stack import Stack, StartError, port_in_use, wait_http
+from tests.demo import procs
 from tests.support.ports import free_port
-
-
-def _group_alive(group: int) -> bool:
-    """Whether a live (not zombie) process is in the group; a zombie awaits only its reaper."""
-    for entry in Path("/proc").iterdir():
-        try:
-            state, _, pgid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
-        except (OSError, NotADirectoryError):
-            continue
-        if int(pgid) == group and state != "Z":
-            return True
-    return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_stop_ends_the_whole_group_even_what_ignores_sigterm(tmp_path: Path) -> None:
@@ -50,11 +31,10 @@ def test_stop_ends_the_whole_group_even_what_ignores_sigterm(tmp_path: Path) -> 
     assert os.getpgid(grandchild) == child.process.pid
     stack.stop()
     for _ in range(100):  # SIGKILL is delivered asynchronously
-        if not _group_alive(child.process.pid):
+        if not procs.alive({grandchild}, {child.process.pid}):
             break
         time.sleep(0.05)
-    assert not _group_alive(child.process.pid)
-    assert not _alive(grandchild)
+    assert procs.alive({grandchild}, {child.process.pid}) == []
     assert stack.children == []
 
 
@@ -80,14 +60,14 @@ def test_children_get_sigterm_when_the_demo_is_killed(tmp_path: Path) -> None:
     demo = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True)
     assert demo.stdout is not None
     sleeper = int(demo.stdout.readline())
-    assert _alive(sleeper)
+    assert procs.alive({sleeper}, set()) == [sleeper]
     demo.send_signal(signal.SIGKILL)  # no chance to stop anything itself
     demo.wait()
     for _ in range(100):
-        if not _alive(sleeper):
+        if not procs.alive({sleeper}, set()):
             break
         time.sleep(0.05)
-    assert not _alive(sleeper)
+    assert procs.alive({sleeper}, set()) == []
 
 
 def test_port_in_use() -> None:

@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from clew.demo.scenarios import CAUSES, Fault, PlannedOrder, plan
+from tests.demo import procs
 from tests.support.ports import free_port
 
 ORDERS = 12  # one block of the plan: every fault once, six good orders
@@ -193,55 +194,16 @@ def test_the_outbox_carries_the_checkout_trace_to_the_consumer(demo: Demo) -> No
     assert [(r["service"], r["name"]) for r in roots] == [("gateway", "POST /checkout")]
 
 
-def _process_tree(root: int) -> dict[int, int]:
-    """pid → process group of `root` and every process below it."""
-    parents: dict[int, int] = {}
-    groups: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(entry.name)], groups[int(entry.name)] = int(fields[1]), int(fields[2])
-    tree, frontier = {root}, [root]
-    while frontier:
-        pid = frontier.pop()
-        children = [child for child, parent in parents.items() if parent == pid]
-        tree.update(children)
-        frontier.extend(children)
-    return {pid: groups[pid] for pid in tree if pid in groups}
-
-
-def _alive(pids: set[int], groups: set[int]) -> list[int]:
-    left = []
-    for pid in pids:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if stat[0] != "Z":
-            left.append(pid)
-    for entry in Path("/proc").iterdir():  # anything else still in one of the groups
-        try:
-            state, _, group = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
-        except (OSError, NotADirectoryError):
-            continue
-        if int(group) in groups and state != "Z":
-            left.append(int(entry.name))
-    return left
-
-
 def test_sigint_stops_every_process_it_started(demo: Demo) -> None:
-    tree = _process_tree(demo.process.pid)
+    started = [p for p in procs.tree(demo.process.pid) if p.pid != demo.process.pid]
     services = {"gateway", "orders", "payments", "inventory", "fulfilment", "card-provider"}
-    assert len(tree) >= len(services) + 3, tree  # the shop, clew serve, the broker and its JVM
+    assert len(started) >= len(services) + 3, started  # clew serve, the broker and its JVM
     demo.process.send_signal(signal.SIGINT)
     assert demo.process.wait(120) == 0
-    started = set(tree) - {demo.process.pid}
-    groups = {group for group in tree.values() if group != os.getpgid(0)}
+    pids = {p.pid for p in started}
+    groups = {p.group for p in started if p.group != os.getpgid(0)}
     for _ in range(100):  # a SIGKILL sent last is delivered asynchronously
-        if not _alive(started, groups):
+        if not procs.alive(pids, groups):
             break
         time.sleep(0.1)
-    assert _alive(started, groups) == []
+    assert procs.alive(pids, groups) == []
