@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
-from clew.query_ui import explain, lookup, search
+from clew.query_ui import adapt, explain, lookup, search
 from clew.query_ui.errors import QueryLimitError
 from query_data import LOGS, LOGS_PER_ORDER, SPANS, SPANS_PER_ORDER, trace_id
 
@@ -124,8 +124,8 @@ def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
         runs,
         lambda i: explain.diagnose(store, "order.id", order(i)),
     )
-    timed("order page timeline (lookup.load_key, failing order)", runs,
-          lambda i: lookup.load_key(store, "order.id", order(i)))  # fmt: skip
+    timed("order page (story read once + diagnosis + timeline model)", runs,
+          lambda i: adapt.key_story(store, "order.id", order(i)))  # fmt: skip
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Request
 
 from clew.query_ui.errors import NotFoundError
-from clew.query_ui.lookup import StoreLike
+from clew.query_ui.lookup import StoreLike, Story
 
 
 def store(request: Request) -> StoreLike:
@@ -30,6 +30,13 @@ def checked_key(request: Request, key: str) -> str:
             f"{key!r} is not a configured business key (configured: {', '.join(keys)})"
         )
     return key
+
+
+def story_and_diagnosis(request: Request, key: str, value: str) -> tuple[Story, dict[str, Any]]:
+    """The story of a business key value, loaded once, and the explainer's diagnosis of it."""
+    from clew.query_ui.adapt import key_story
+
+    return key_story(store(request), key, value)
 
 
 def diagnose(request: Request, key: str, value: str) -> Any:

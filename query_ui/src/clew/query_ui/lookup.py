@@ -92,19 +92,6 @@ def key_traces(store: StoreLike, key: str, value: str) -> list[dict[str, Any]]:
     return rows
 
 
-def load_key(store: StoreLike, key: str, value: str) -> Story:
-    """Every trace of a business key value, the traces linking to them, and their logs."""
-    rows = key_traces(store, key, value)
-    limits: list[str] = []
-    trace_ids = [str(r["TraceId"]) for r in limited(rows, q.MAX_KEY_TRACES, "traces", limits)]
-    trace_ids = [t for t in trace_ids if t]
-    linked = run(store, q.BACK_LINKS, {"trace_ids": trace_ids, "limit": q.MAX_LINKS})
-    trace_ids += sorted({str(r["TraceId"]) for r in linked} - set(trace_ids))
-    story = _load(store, trace_ids, key=key, value=value)
-    story.limits = limits + story.limits
-    return story
-
-
 def _load(
     store: StoreLike, trace_ids: list[str], *, key: str, value: str, logs: bool = True
 ) -> Story:

@@ -119,8 +119,7 @@ def key_page(request: Request, key: str, value: str) -> Response:
 
 
 def _key_page(request: Request, key: str, value: str) -> Response:
-    diagnosis = deps.diagnose(request, key, value).to_dict()
-    story = lookup.load_key(deps.store(request), key, value)
+    story, diagnosis = deps.story_and_diagnosis(request, key, value)
     views = _per_trace(story)
     context: dict[str, Any] = {"key": key, "value": value, "diagnosis": diagnosis}
     context["views"] = views
