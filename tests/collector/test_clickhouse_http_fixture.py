@@ -175,6 +175,8 @@ def test_sessions_keep_settings_and_temporary_tables(call: Callable[..., Respons
         == b"5\t7\n"
     )
     assert call("SELECT getSetting('max_threads')")[2] != b"5\n"
+    assert call("SET max_threads = 6")[0] == 200  # without a session, SET lasts one request
+    assert call("SELECT getSetting('max_threads')")[2] != b"6\n"
     status, headers, _ = call("SELECT 1", session_id=str(uuid.uuid4()), session_check="1")
     assert status == 404 and headers["X-ClickHouse-Exception-Code"] == "372"
     call("SELECT 1", session_id=session, close_session="1")

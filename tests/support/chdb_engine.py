@@ -19,6 +19,9 @@ from chdb import session as chdb_session
 SESSION_NOT_FOUND, SESSION_IS_LOCKED = 372, 373
 _CODE = re.compile(r"Code: (\d+)\. (DB::Exception: .*)", re.DOTALL)
 _NAME = re.compile(r"\(([A-Z][A-Z0-9_]+)\)\s*$")
+_CHANGES_DATABASE = re.compile(r"\s*(USE|DROP\s+DATABASE)\b", re.IGNORECASE)
+_SET = re.compile(r"\s*SET\s+(.*)", re.IGNORECASE | re.DOTALL)
+_SET_NAME = re.compile(r"(?:^|,)\s*(\w+)\s*=")
 # INSERT ... FORMAT Protobuf<data>: group 2 is the format; the data starts at the match's end
 # (spaces, then at most one line feed, are skipped as a server does).
 _STREAMED_INSERT = re.compile(
@@ -64,6 +67,7 @@ class _Slot:
     session: Any
     lock: threading.Lock = field(default_factory=threading.Lock)
     expires: float = float("inf")
+    database: str | None = None  # the chDB session's current database, to skip needless USE
 
 
 def _quote(text: str) -> str:
@@ -138,12 +142,18 @@ class Engine:
         if slot is self._default:
             slot.lock.acquire()
         try:
-            self._query(slot, f"USE {_ident(database)}")
+            if slot.database != database:
+                self._query(slot, f"USE {_ident(database)}")
+                slot.database = database
             restore = self._apply(slot, settings)
             try:
                 return self._statement(slot, text, default_format, params)
+            except EngineError:
+                # chDB hands a failed query's partial output to the next query: take it here.
+                self._query(slot, "SELECT 1")
+                raise
             finally:
-                for undo in restore:
+                for undo in restore + self._forget(slot, text):
                     self._query(slot, undo)
         finally:
             slot.lock.release()
@@ -151,16 +161,17 @@ class Engine:
     def _apply(self, slot: _Slot, settings: Mapping[str, str]) -> list[str]:
         if not settings:
             return []
-        found = self._query(
-            slot,
-            "SELECT name, value, changed FROM system.settings WHERE name IN {names:Array(String)}",
-            {"names": "[" + ",".join(_quote(name) for name in settings) + "]"},
-            "TabSeparated",
-        )
-        before = {}
-        for line in found.decode().splitlines():
-            name, value, changed = line.split("\t")
-            before[name] = value if changed == "1" else None
+        before: dict[str, str | None] = dict.fromkeys(settings)
+        if slot is not self._default:  # a session may hold SET values to come back to
+            found = self._query(
+                slot,
+                "SELECT name, value FROM system.settings"
+                " WHERE changed AND name IN {names:Array(String)}",
+                {"names": "[" + ",".join(_quote(name) for name in settings) + "]"},
+            )
+            for line in found.decode().splitlines():
+                name, value = line.split("\t")
+                before[name] = value
         # Unknown names reach SET and fail there with UNKNOWN_SETTING, as on a server.
         assignments = ", ".join(f"{name} = {_quote(value)}" for name, value in settings.items())
         self._query(slot, f"SET {assignments}")
@@ -168,6 +179,16 @@ class Engine:
             f"SET {name} = {_quote(value)}" if value is not None else f"SET {name} = DEFAULT"
             for name, value in before.items()
         ]
+
+    def _forget(self, slot: _Slot, text: bytes) -> list[str]:
+        """Undo what a statement changed that only a session keeps (SET, USE)."""
+        head = text[:4096].decode("utf-8", errors="replace")
+        if _CHANGES_DATABASE.match(head):
+            slot.database = None
+        found = _SET.match(head)
+        if slot is not self._default or not found:
+            return []
+        return [f"SET {name} = DEFAULT" for name in _SET_NAME.findall(found.group(1))]
 
     def _statement(self, slot: _Slot, text: bytes, fmt: str, params: Mapping[str, str]) -> Outcome:
         streamed = _STREAMED_INSERT.match(text[:65536])
