@@ -108,7 +108,9 @@ LIMIT 10
 # Whole-trace search, in two steps. First the matching traces of the time range, grouped by
 # trace, every condition a HAVING over the whole trace ("service checkout and any span errored"
 # means any span of the trace), reading only the columns the conditions need; then the summary
-# of the page of traces found. In search, a span errored when its status is Error or it has an
+# of the page of traces found. A condition that a trace meets when one of its spans does
+# (service, error, first attribute, business key) is also a WHERE TraceId IN (its spans), so
+# only candidate traces are grouped; its subquery reads nothing when the filter is not set. In search, a span errored when its status is Error or it has an
 # exception event (instrumentations set Error on HTTP 5xx; the explainer's fuller definition
 # also reads HTTP status attributes and ERROR logs).
 _SEARCH_TEMPLATE: Final = """
@@ -127,6 +129,12 @@ WHERE Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
         WHERE ServiceName = {service:String}
           AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
           AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})))
+  AND ({status:String} != 'error' OR TraceId IN (
+        SELECT TraceId FROM otel_traces
+        WHERE {status:String} = 'error'
+          AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
+          AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
+          AND (StatusCode IN ('Error', 'STATUS_CODE_ERROR') OR has(Events.Name, 'exception'))))
   AND ({key_value:String} = '' OR TraceId IN (
         SELECT TraceId FROM clew_business_keys
         WHERE Key = {key:String} AND Value = {key_value:String}))
