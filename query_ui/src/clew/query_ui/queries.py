@@ -110,9 +110,10 @@ LIMIT 10
 # means any span of the trace), reading only the columns the conditions need; then the summary
 # of the page of traces found. A condition that a trace meets when one of its spans does
 # (service, error, first attribute, business key) is also a WHERE TraceId IN (its spans), so
-# only candidate traces are grouped; its subquery reads nothing when the filter is not set. In search, a span errored when its status is Error or it has an
-# exception event (instrumentations set Error on HTTP 5xx; the explainer's fuller definition
-# also reads HTTP status attributes and ERROR logs).
+# only candidate traces are grouped; its subquery reads nothing when the filter is not set.
+# In search, a span errored when its status is Error or it has an exception event
+# (instrumentations set Error on HTTP 5xx; the explainer's fuller definition also reads HTTP
+# status attributes and ERROR logs).
 _SEARCH_TEMPLATE: Final = """
 WITH {tag_keys:Array(String)} AS tag_keys, {tag_values:Array(String)} AS tag_values
 SELECT TraceId AS trace_id,
