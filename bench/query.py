@@ -11,6 +11,7 @@ the order page's timeline.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -150,7 +151,9 @@ def main() -> None:
     total = store.query("SELECT count() FROM otel_traces").rows[0][0]
     cores = Path("/proc/cpuinfo").read_text().count("processor")
     print(f"otel_traces: {total:,} spans in {parts.rows[0][0]} parts; chDB, {cores} cores")
+    print(f"load average before: {os.getloadavg()[0]:.1f} (other processes share the cores)")
     benchmarks(store, orders, args.runs)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     store.close()
 
 
