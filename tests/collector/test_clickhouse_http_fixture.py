@@ -121,6 +121,14 @@ def test_compressed_request_bodies(
     assert call("SELECT sum(a) FROM t")[2] == b"6\n"
 
 
+def test_bodies_that_do_not_decompress_are_refused(call: Callable[..., Response]) -> None:
+    status, headers, body = call(b"not zstd at all", {"Content-Encoding": "zstd"})
+    assert (status, headers["X-ClickHouse-Exception-Code"]) == (500, "271")
+    assert b"(CANNOT_DECOMPRESS)" in body
+    status, headers, _ = call(b"SELECT 1", {"Content-Encoding": "snappy"})
+    assert (status, headers["X-ClickHouse-Exception-Code"]) == (501, "48")
+
+
 @pytest.mark.parametrize(
     ("accept", "chosen", "decompress"),
     [
