@@ -1,0 +1,53 @@
+"""`clew serve` processes on a ClickHouse server (CLEW_CLICKHOUSE_URL) instead of chDB.
+
+Two real `clew serve` processes share one stand-in server (tests/support/clickhouse_http.py):
+spans and logs sent to either are stored once, and either one's UI finds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+
+from clew.collector.store.server import open_server_store
+from tests.collector.fixtures import TRACE, logs_request, trace_request
+from tests.support.clew_server import ClewServer
+
+PB = {"Content-Type": "application/x-protobuf"}
+SPANS_PER_REQUEST = 7  # valid spans in the trace fixture
+LOGS_PER_REQUEST = 2
+
+
+def test_two_serve_processes_share_one_server(
+    clew_server_factory: Callable[..., ClewServer], clickhouse_url: str
+) -> None:
+    env = {"CLEW_CLICKHOUSE_URL": clickhouse_url, "CLEW_RETENTION_DAYS": "3650"}
+    first, second = clew_server_factory(env, "first"), clew_server_factory(env, "second")
+    first.start()
+    second.start()
+    traces, logs = trace_request().SerializeToString(), logs_request().SerializeToString()
+    for server in (first, second):
+        sent = httpx.post(f"{server.http_url}/v1/traces", content=traces, headers=PB, timeout=30)
+        assert sent.status_code == 200
+        sent = httpx.post(f"{server.http_url}/v1/logs", content=logs, headers=PB, timeout=30)
+        assert sent.status_code == 200
+    assert first.stop() == 0 and second.stop() == 0  # drained: every accepted row is written
+    store = open_server_store(clickhouse_url)
+    try:
+        spans = store.query("SELECT count() FROM otel_traces").rows
+        assert spans == [(2 * SPANS_PER_REQUEST,)]
+        records = store.query("SELECT count() FROM otel_logs").rows
+        assert records == [(2 * LOGS_PER_REQUEST,)]
+        assert not any(
+            server.data_dir.exists() and any(server.data_dir.iterdir())
+            for server in (first, second)
+        )
+    finally:
+        store.close()
+    first.start()  # a UI over the server sees what both wrote
+    try:
+        page = httpx.get(f"{first.ui_url}/traces/{TRACE.hex()}", timeout=30)
+        assert page.status_code == 200 and TRACE.hex() in page.text
+    finally:
+        first.stop()
