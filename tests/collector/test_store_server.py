@@ -72,6 +72,9 @@ def test_url_parts_and_defaults() -> None:
 def test_bad_urls_are_refused(url: str) -> None:
     with pytest.raises(StoreError, match="CLEW_CLICKHOUSE_URL"):
         parse_url(url)
+    with pytest.raises(StoreError) as caught:
+        parse_url(url.replace("//", "//user:hunter2@", 1))
+    assert "hunter2" not in str(caught.value)
 
 
 def test_open_store_follows_clickhouse_url(clickhouse_url: str, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ hand the UI identical rows. Inserts travel compressed (LZ4 frames) and carry an
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -47,21 +48,17 @@ class ServerAddress:
     cluster: str | None = None
     verify: bool = True
 
-    def __repr__(self) -> str:
-        # Never print the password (settings and errors end up in logs).
-        return (
-            f"ServerAddress({self.interface}://{self.username}@{self.host}:{self.port}"
-            f"/{self.database}, cluster={self.cluster!r})"
-        )
+    def __repr__(self) -> str:  # no password: addresses end up in logs and errors
+        where = f"{self.interface}://{self.username}@{self.host}:{self.port}/{self.database}"
+        return f"ServerAddress({where}, cluster={self.cluster!r})"
 
 
 def parse_url(url: str) -> ServerAddress:
     """`http[s]://user:password@host:port/database[?cluster=name&verify=false]` → address."""
     parts = urlsplit(url)
     if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise StoreError(
-            f"CLEW_CLICKHOUSE_URL must be http(s)://user:password@host:port/db: {url!r}"
-        )
+        # The URL itself stays out of the message: it holds the password.
+        raise StoreError("CLEW_CLICKHOUSE_URL must be http(s)://user:password@host:port/db")
     options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     unknown = set(options) - {"cluster", "verify"}
     if unknown:
@@ -145,7 +142,10 @@ class ServerStore:
         )
         if not raw:
             return QueryResult(column_names=())
-        doc = json.loads(raw)
+        try:
+            doc = json.loads(raw)
+        except ValueError as exc:  # a result cut short; wait_end_of_query makes it rare
+            raise StoreError(f"unreadable result: {exc}: {raw[-300:]!r}") from exc
         names = tuple(column["name"] for column in doc["meta"])
         return QueryResult(column_names=names, rows=[tuple(row) for row in doc["data"]])
 
@@ -264,6 +264,7 @@ class ServerStore:
             raise StoreError(str(exc)) from exc
 
 
+@functools.cache
 def _protobuf_schema() -> dict[str, str]:
     with open(otlp.schema_file(), encoding="utf-8") as proto:
         text = proto.read()
