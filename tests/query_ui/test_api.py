@@ -84,5 +84,8 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
         "/api/keys/{key}/{value}/diagnosis",
     ):
         assert path in paths
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"SearchResponse", "TraceResponse", "LogsResponse", "DiagnosisResponse"} <= set(schemas)
+    assert "root_causes" in schemas["DiagnosisResponse"]["properties"]
     names = {p["name"] for p in paths["/api/traces"]["get"]["parameters"]}
     assert {"service", "operation", "tag", "status", "min_duration", "key_value"} <= names

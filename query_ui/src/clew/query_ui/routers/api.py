@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from clew.query_ui import deps, lookup, search, waterfall
+from clew.query_ui import deps, lookup, schemas, search, waterfall
 from clew.query_ui.model import rfc3339
 from clew.query_ui.routers.args import search_args
 
@@ -18,7 +18,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/traces", responses=ERRORS, summary="Search traces")
+@router.get(
+    "/traces", response_model=schemas.SearchResponse, responses=ERRORS, summary="Search traces"
+)
 def search_traces(
     request: Request, args: Annotated[dict[str, Any], Depends(search_args)]
 ) -> dict[str, Any]:
@@ -30,7 +32,12 @@ def search_traces(
     return body | {"limits": page.limits}
 
 
-@router.get("/traces/{trace_id}", responses=ERRORS, summary="One trace")
+@router.get(
+    "/traces/{trace_id}",
+    response_model=schemas.TraceResponse,
+    responses=ERRORS,
+    summary="One trace",
+)
 def get_trace(request: Request, trace_id: str) -> dict[str, Any]:
     """All spans of a trace, whatever its age, with links, back-links and Kafka hops."""
     story = lookup.load_trace(deps.store(request), trace_id, logs=False)
@@ -45,7 +52,12 @@ def get_trace(request: Request, trace_id: str) -> dict[str, Any]:
     }
 
 
-@router.get("/traces/{trace_id}/logs", responses=ERRORS, summary="Logs of a trace")
+@router.get(
+    "/traces/{trace_id}/logs",
+    response_model=schemas.LogsResponse,
+    responses=ERRORS,
+    summary="Logs of a trace",
+)
 def get_trace_logs(request: Request, trace_id: str) -> dict[str, Any]:
     """Every log record written inside the trace, oldest first."""
     story = lookup.load_trace(deps.store(request), trace_id)
@@ -56,21 +68,36 @@ def get_trace_logs(request: Request, trace_id: str) -> dict[str, Any]:
     }
 
 
-@router.get("/keys/{key}/{value}/traces", responses=ERRORS, summary="Traces of a business key")
+@router.get(
+    "/keys/{key}/{value}/traces",
+    response_model=schemas.KeyTracesResponse,
+    responses=ERRORS,
+    summary="Traces of a business key",
+)
 def get_key_traces(request: Request, key: str, value: str) -> dict[str, Any]:
     """The traces in which a business key (such as order.id) had this value."""
     rows = lookup.key_traces(deps.store(request), deps.checked_key(request, key), value)
     return {"key": key, "value": value, "traces": [key_trace_dict(r) for r in rows]}
 
 
-@router.get("/keys/{key}/{value}/diagnosis", responses=ERRORS, summary="Why a key value failed")
+@router.get(
+    "/keys/{key}/{value}/diagnosis",
+    response_model=schemas.DiagnosisResponse,
+    responses=ERRORS,
+    summary="Why a key value failed",
+)
 def get_key_diagnosis(request: Request, key: str, value: str) -> dict[str, Any]:
     """The explainer's diagnosis over every trace and log of the business key value."""
     result: dict[str, Any] = deps.diagnose(request, deps.checked_key(request, key), value).to_dict()
     return result
 
 
-@router.get("/orders/{order_id}/diagnosis", responses=ERRORS, summary="Why an order failed")
+@router.get(
+    "/orders/{order_id}/diagnosis",
+    response_model=schemas.DiagnosisResponse,
+    responses=ERRORS,
+    summary="Why an order failed",
+)
 def get_order_diagnosis(request: Request, order_id: str) -> dict[str, Any]:
     """The same as /api/keys/order.id/{order_id}/diagnosis."""
     result: dict[str, Any] = deps.diagnose(request, "order.id", order_id).to_dict()
