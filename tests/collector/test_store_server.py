@@ -217,3 +217,13 @@ def test_one_store_serves_many_threads(server: ServerStore) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(ask, range(16)))
     assert answers == [[(n, f"t{n}-{i}") for i in range(10)] for n in range(16)]
+
+
+def test_servers_without_string_schemas_leave_every_request_to_python(
+    with_schema: ServerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = dict(with_schema._client.server_settings)  # type: ignore[union-attr]
+    del settings["format_schema_source"]
+    monkeypatch.setattr(with_schema._client, "server_settings", settings)
+    assert with_schema.insert_otlp_traces([b"any", b"thing"]) == [0, 1]
+    assert with_schema.query("SELECT count() FROM otel_traces").rows == [(0,)]

@@ -87,8 +87,6 @@ def parse_url(url: str) -> ServerAddress:
 class _Bound:
     """A parameter already in ClickHouse's escaped text form; clickhouse-connect sends str()."""
 
-    __slots__ = ("text",)
-
     def __init__(self, text: str) -> None:
         self.text = text
 
@@ -216,8 +214,11 @@ class ServerStore:
 
         The requests travel once, into a temporary table of a session of this call's own;
         the schema travels as a setting (format_schema_source = 'string'), so servers need
-        no .proto file of clew's.
+        no .proto file of clew's; a server without that setting gets none of the requests.
         """
+        client = self._client
+        if client is not None and "format_schema_source" not in client.server_settings:
+            return list(range(len(messages)))  # an older server: every request goes through Python
         body = otlp.length_delimited(messages)
         session = {"session_id": f"clew-otlp-{uuid.uuid4()}", "session_timeout": 60}
         schema = {**otlp.SETTINGS, **_protobuf_schema()}
