@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from clew.query_ui import queries
 from clew.query_ui.cli import search, trace, ui, why
 from tests.query_ui.shop import FAILED_ORDER, GOOD_ORDER, Shop
 from tests.support.ports import free_port
@@ -61,6 +63,15 @@ def test_search_lists_traces(ui_url: str, shop: Shop) -> None:
     assert [t["trace_id"] for t in json.loads(tagged.output)["traces"]] == [shop.failed_trace]
     bad = CliRunner().invoke(search, ["--url", ui_url, "--min-duration", "soon"])
     assert bad.exit_code == 1 and "not a duration" in bad.output
+
+
+def test_limits_the_server_hit_are_said(
+    ui_url: str, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "MAX_SPANS", 2)  # the server runs in this process
+    result = CliRunner().invoke(trace, [shop.failed_trace, "--url", ui_url])
+    assert result.exit_code == 0
+    assert "clew: only the first 2 spans are shown (row limit reached)" in result.stderr
 
 
 def test_unreachable_clew_is_a_clear_error() -> None:

@@ -48,7 +48,9 @@ def fetch(url: str, path: str, params: dict[str, Any] | None = None) -> dict[str
 
 
 def emit(body: dict[str, Any], as_json: bool, render: Any) -> None:
-    """Print JSON or the text rendering."""
+    """Print JSON or the text rendering; limits the server hit go to stderr."""
+    for note in body.get("limits", []):
+        click.echo(f"clew: {note}", err=True)
     click.echo(
         json.dumps(body, indent=2, ensure_ascii=False) if as_json else render(body), nl=as_json
     )
@@ -73,11 +75,9 @@ def trace(trace_id: str, url: str, as_json: bool) -> None:
     """Print a trace as a text waterfall with its logs."""
     tid = quote(trace_id.strip(), safe="")
     body = fetch(url, f"/api/traces/{tid}")
-    logs = fetch(url, f"/api/traces/{tid}/logs")["logs"]
-    if as_json:
-        emit(body | {"logs": logs}, True, None)
-    else:
-        click.echo(text.waterfall(body, logs), nl=False)
+    logs = fetch(url, f"/api/traces/{tid}/logs")
+    body |= {"logs": logs["logs"], "limits": list(dict.fromkeys(body["limits"] + logs["limits"]))}
+    emit(body, as_json, lambda full: text.waterfall(full, full["logs"]))
 
 
 @click.command()
