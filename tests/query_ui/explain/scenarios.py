@@ -66,6 +66,8 @@ class Builder:
             attributes=attributes,
             events=events,
             links=tuple(Link(s.trace_id, s.span_id) for s in links),
+            resource={"service.name": service, "host.name": f"{service}-1"},
+            scope="tests.explain",
         )
         self.spans.append(span)
         return span

@@ -175,6 +175,8 @@ def span_from_row(row: Mapping[str, Any]) -> Span:
         attributes=_as_map(row["SpanAttributes"]),
         events=tuple(Event(n, int(t), _as_map(a)) for n, t, a in events),
         links=tuple(Link(t, s, _as_map(a)) for t, s, a in links),
+        resource=_as_map(row["ResourceAttributes"]),
+        scope=row["ScopeName"],
     )
 
 

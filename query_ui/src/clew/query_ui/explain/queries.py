@@ -32,7 +32,7 @@ SPANS_OF_TRACES = """
 SELECT
     TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
     toUnixTimestamp64Nano(Timestamp) AS StartNs, Duration, StatusCode, StatusMessage,
-    SpanAttributes,
+    SpanAttributes, ResourceAttributes, ScopeName,
     arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp) AS EventTimesNs,
     Events.Name AS EventNames, Events.Attributes AS EventAttributes,
     Links.TraceId AS LinkTraceIds, Links.SpanId AS LinkSpanIds, Links.Attributes AS LinkAttributes

@@ -66,6 +66,9 @@ class Span:
     attributes: Mapping[str, str] = field(default_factory=dict)
     events: tuple[Event, ...] = ()
     links: tuple[Link, ...] = ()
+    resource: Mapping[str, str] = field(default_factory=dict)
+    scope: str = ""
+    """The instrumentation scope (library) that made the span."""
 
     @property
     def end_ns(self) -> int:
