@@ -95,3 +95,17 @@ def test_hostile_strings_are_only_values(client: TestClient, shop: Shop) -> None
     assert found(client, operation=HOSTILE) == [shop.good_trace]  # a span has that very name
     assert found(client, tag=[f"{HOSTILE}={HOSTILE}"]) == []
     assert client.get(f"/api/traces/{HOSTILE}").status_code == 404
+
+
+ODD = ["\\", "'", "\\'", "\t\n\r", "\x00", "x" * 20_000, "日本語", "{x:String}", "\\N", "%s"]
+
+
+@pytest.mark.parametrize("value", ODD, ids=range(len(ODD)))
+def test_odd_values_never_reach_the_sql(client: TestClient, value: str) -> None:
+    for field in ("service", "operation", "key_value", "lookback", "start", "min_duration"):
+        assert client.get("/api/traces", params={field: value}).status_code in (200, 400)
+    assert client.get("/api/traces", params={"tag": f"{value}={value}"}).status_code in (200, 400)
+    assert client.get("/go", params={"q": value}).status_code in (200, 404)
+    quoted = value.replace("\x00", "%00").translate({9: "%09", 10: "%0A", 13: "%0D"})
+    for path in (f"/api/traces/{quoted}", f"/api/orders/{quoted}/diagnosis", f"/orders/{quoted}"):
+        assert client.get(path).status_code == 404
