@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
@@ -15,7 +17,12 @@ from clew.collector.write import Writer
 
 from .fixtures import trace_request
 
-COLUMNS = "* EXCEPT (Timestamp), toUnixTimestamp64Nano(Timestamp) AS ns"
+# Maps also as key/value arrays: order and repeated keys show there, not in a dict.
+COLUMNS = (
+    "* EXCEPT (Timestamp), toUnixTimestamp64Nano(Timestamp) AS ns,"
+    " mapKeys(SpanAttributes) AS sk, mapValues(SpanAttributes) AS sv,"
+    " mapKeys(ResourceAttributes) AS rk, arrayMap(m -> mapKeys(m), `Events.Attributes`) AS ek"
+)
 
 
 def _scalar_request() -> ExportTraceServiceRequest:
@@ -97,3 +104,57 @@ def test_side_tables_fill_from_the_fast_path(store: ChdbStore) -> None:
     assert keys == [("order.id", "A-1", 1)]
     links = store.query("SELECT LinkedTraceId, SpanId FROM clew_span_links").rows
     assert links == [("0af7651916cd43dd8448eb211c80319c", "eee19b7ec3c1b174")]
+
+
+_values = st.one_of(
+    st.text(max_size=20).map(lambda text: AnyValue(string_value=text)),
+    st.booleans().map(lambda flag: AnyValue(bool_value=flag)),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1).map(lambda n: AnyValue(int_value=n)),
+    st.floats(allow_nan=True, allow_infinity=True).map(lambda x: AnyValue(double_value=x)),
+    st.binary(max_size=12).map(lambda raw: AnyValue(bytes_value=raw)),
+    st.just(AnyValue()),
+)
+_keys = st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "ü", "k.with.dots"])
+# Unique keys, as SDKs send them; repeated keys have their own test below.
+_attributes = st.lists(
+    st.builds(KeyValue, key=_keys, value=_values), max_size=5, unique_by=lambda kv: kv.key
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(span_attrs=_attributes, resource_attrs=_attributes, event_attrs=_attributes)
+def test_fast_path_matches_rows_for_any_scalar_values(
+    store: ChdbStore,
+    span_attrs: list[KeyValue],
+    resource_attrs: list[KeyValue],
+    event_attrs: list[KeyValue],
+) -> None:
+    request = _scalar_request()
+    request.resource_spans[0].resource.attributes.extend(resource_attrs)
+    span = request.resource_spans[0].scope_spans[0].spans[1]
+    span.attributes.extend(span_attrs)
+    span.events.add(time_unix_nano=1, name="e").attributes.extend(event_attrs)
+    body = request.SerializeToString()
+    store.command("TRUNCATE TABLE otel_traces")
+    assert store.insert_otlp_traces([body]) == []
+    fast = _table(store)
+    store.command("TRUNCATE TABLE otel_traces")
+    store.insert("clew_ingest_spans", orjson.dumps(decode.spans_as_rows(body)).decode())
+    assert fast == _table(store)
+
+
+def test_repeated_keys_go_through_rows_last_value_wins(store: ChdbStore) -> None:
+    request = _scalar_request()
+    span = request.resource_spans[0].scope_spans[0].spans[1]
+    span.attributes.extend(
+        [KeyValue(key="k", value=AnyValue(string_value=v)) for v in ("first", "last")]
+    )
+    metrics = Metrics()
+    Writer(store, "spans", metrics)([decode.RawSpans(request.SerializeToString(), 7)])
+    rows = store.query(
+        "SELECT SpanAttributes['k'], length(SpanAttributes) FROM otel_traces"
+        " WHERE SpanName = 'internal'"
+    ).rows
+    assert rows == [("last", 1)]

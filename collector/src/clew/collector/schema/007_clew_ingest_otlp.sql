@@ -21,12 +21,15 @@ CREATE OR REPLACE FUNCTION clew_go_float AS (d) -> multiIf(
 );
 
 CREATE OR REPLACE FUNCTION clew_attributes AS (kvs) -> CAST(
-    (arrayMap(kv -> tupleElement(kv, 'key'), kvs), arrayMap(kv -> clew_any_value(tupleElement(kv, 'value')), kvs)),
-    'Map(String, String)'
-);
+    (arrayMap(kv -> tupleElement(kv, 'key'), kvs),
+     arrayMap(kv -> clew_any_value(tupleElement(kv, 'value')), kvs)),
+    'Map(String, String)');
 
+-- Attribute lists the view leaves to the Python rows path: nested values (ClickHouse cannot
+-- read them) or a repeated key (the exporter keeps the last; a Map here would keep both).
 CREATE OR REPLACE FUNCTION clew_nested_values AS (kvs) ->
-    arrayExists(kv -> tupleElement(tupleElement(kv, 'value'), 'value') IN ('array_value', 'kvlist_value'), kvs);
+    arrayExists(kv -> tupleElement(tupleElement(kv, 'value'), 'value') IN ('array_value', 'kvlist_value'), kvs)
+    OR arrayUniq(arrayMap(kv -> tupleElement(kv, 'key'), kvs)) != length(kvs);
 
 CREATE OR REPLACE FUNCTION clew_span_is_fast AS (sp) ->
     length(tupleElement(sp, 'trace_id')) = 16 AND length(tupleElement(sp, 'span_id')) = 8 AND length(tupleElement(sp, 'parent_span_id')) IN (0, 8)
