@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import grpc
 import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
@@ -71,15 +72,34 @@ def test_bad_input_never_loses_good_data(clew_server_factory: Callable[..., Clew
                 statuses.append(http.post("/v1/traces", content=body, headers=headers).status_code)
                 statuses.append(http.post("/v1/traces", content=good, headers=PB).status_code)
 
+    codes: list[grpc.StatusCode] = []
+
+    def grpc_client() -> None:
+        with grpc.insecure_channel(server.grpc_target) as channel:
+            export = channel.unary_unary(
+                "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                request_serializer=lambda raw: raw,
+                response_deserializer=lambda raw: raw,
+            )
+            for body in (b"\x0a\x05\xff", good, b"\x00" * 100, good):
+                try:
+                    export(body, timeout=30)
+                    codes.append(grpc.StatusCode.OK)
+                except grpc.RpcError as failure:
+                    codes.append(failure.code())
+
     threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    threads.append(threading.Thread(target=grpc_client))
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert statuses.count(200) == 40 and statuses.count(400) == 40
+    assert codes.count(grpc.StatusCode.OK) == 2
+    assert codes.count(grpc.StatusCode.INVALID_ARGUMENT) == 2
     assert httpx.get(f"{server.http_url}/healthz", timeout=10).status_code == 200
     assert server.stop() == 0
-    assert server.query("SELECT count() AS n FROM otel_traces") == [{"n": 40 * SPANS_PER_REQUEST}]
+    assert server.query("SELECT count() AS n FROM otel_traces") == [{"n": 42 * SPANS_PER_REQUEST}]
 
 
 def test_stop_drains_the_buffer_and_restart_keeps_data(
