@@ -44,14 +44,27 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def load_story(store: Store, key: str, value: str, limits: Limits = DEFAULT_LIMITS) -> Story:
-    """Every trace of (key, value), the traces linked to and from them, and their logs."""
-    return _Loader(store, limits).load(key, value)
+def load_story(
+    store: Store,
+    key: str,
+    value: str,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    with_resource: bool = False,
+) -> Story:
+    """Every trace of (key, value), the traces linked to and from them, and their logs.
+
+    `with_resource` also reads each span's resource attributes and scope name (for pages).
+    """
+    spans_query = (
+        queries.SPANS_WITH_RESOURCE_OF_TRACES if with_resource else queries.SPANS_OF_TRACES
+    )
+    return _Loader(store, limits, spans_query).load(key, value)
 
 
 class _Loader:
-    def __init__(self, store: Store, limits: Limits) -> None:
-        self.store, self.limits = store, limits
+    def __init__(self, store: Store, limits: Limits, spans_query: str) -> None:
+        self.store, self.limits, self.spans_query = store, limits, spans_query
         self.warnings: list[str] = []
 
     def load(self, key: str, value: str) -> Story:
@@ -113,7 +126,7 @@ class _Loader:
             "end_s": max(int(r["EndS"]) for r in ranges),
             "limit": room + 1,
         }
-        rows = self._cut(self._query(queries.SPANS_OF_TRACES, params), room, "spans")
+        rows = self._cut(self._query(self.spans_query, params), room, "spans")
         return [span_from_row(row) for row in rows]
 
     def _logs(
@@ -175,8 +188,8 @@ def span_from_row(row: Mapping[str, Any]) -> Span:
         attributes=_as_map(row["SpanAttributes"]),
         events=tuple(Event(n, int(t), _as_map(a)) for n, t, a in events),
         links=tuple(Link(t, s, _as_map(a)) for t, s, a in links),
-        resource=_as_map(row["ResourceAttributes"]),
-        scope=row["ScopeName"],
+        resource=_as_map(row.get("ResourceAttributes", {})),
+        scope=row.get("ScopeName", ""),
     )
 
 

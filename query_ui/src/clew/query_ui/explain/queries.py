@@ -28,14 +28,16 @@ WHERE TraceId IN {trace_ids:Array(String)}
 GROUP BY TraceId
 """
 
-SPANS_OF_TRACES = """
+_SPAN_COLUMNS = """
 SELECT
     TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
     toUnixTimestamp64Nano(Timestamp) AS StartNs, Duration, StatusCode, StatusMessage,
-    SpanAttributes, ResourceAttributes, ScopeName,
+    SpanAttributes,
     arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp) AS EventTimesNs,
     Events.Name AS EventNames, Events.Attributes AS EventAttributes,
     Links.TraceId AS LinkTraceIds, Links.SpanId AS LinkSpanIds, Links.Attributes AS LinkAttributes
+"""
+_SPANS_FROM = """
 FROM otel_traces
 WHERE TraceId IN {trace_ids:Array(String)}
   AND Timestamp >= toDateTime64({start_s:Int64}, 9)
@@ -43,6 +45,10 @@ WHERE TraceId IN {trace_ids:Array(String)}
 ORDER BY Timestamp
 LIMIT {limit:UInt32}
 """
+SPANS_OF_TRACES = _SPAN_COLUMNS + _SPANS_FROM
+# For pages that show each span's resource and scope. The diagnosis does without them: on 10M
+# spans the resource map made this read about half as slow again.
+SPANS_WITH_RESOURCE_OF_TRACES = _SPAN_COLUMNS + ", ResourceAttributes, ScopeName" + _SPANS_FROM
 
 # Traces whose spans link to these traces: consumers that started their own trace, relays.
 TRACES_LINKING_TO = """
