@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -65,17 +66,17 @@ class ChdbStore:
         ClickHouse reads the bytes from a temporary file; skipped requests (nested AnyValue
         arrays or maps, invalid ids) are left for the caller's Python path.
         """
+        batch = secrets.randbits(63) + 1  # never 0: unmarked requests are not recorded
         fd, path = tempfile.mkstemp(prefix="clew-otlp-", suffix=".bin", dir=_scratch_dir())
         try:
             with os.fdopen(fd, "wb") as scratch:
-                scratch.write(otlp.length_delimited(messages))
+                scratch.write(otlp.length_delimited(otlp.marked(messages, batch)))
             source = self._protobuf_source(path)
             settings = {**otlp.SETTINGS, "format_schema": f"{otlp.schema_file()}:{otlp.MESSAGE}"}
-            slow = self.query(otlp.SLOW_REQUESTS.format(source=source), settings=settings)
             self.command(otlp.INSERT.format(source=source) + _settings_clause(settings))
         finally:
             os.unlink(path)
-        return [int(row[0]) for row in slow.rows]
+        return [int(row[0]) for row in self.query(otlp.SKIPPED, {"batch": batch}).rows]
 
     def _protobuf_source(self, path: str) -> str:
         if not self._otlp_source:

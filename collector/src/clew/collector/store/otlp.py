@@ -21,12 +21,27 @@ SLOW_REQUESTS = (
     " clew_request_is_fast(resource_spans) AS fast FROM {source}) WHERE NOT fast ORDER BY n"
 )
 INSERT = "INSERT INTO clew_ingest_otlp_traces SELECT * FROM {source}"
+# With marked requests (marked()): the positions the staging view skipped, recorded by schema/008.
+SKIPPED = (
+    "SELECT Position FROM clew_ingest_otlp_skipped WHERE Batch = {batch:UInt64} ORDER BY Position"
+)
+_BATCH_TAG = _VarintBytes((536870910 << 3) | 1)  # fixed64 clew_batch
+_POSITION_TAG = _VarintBytes(536870911 << 3)  # varint clew_position
 
 
 def schema_file() -> str:
     """Absolute path of otlp_trace.proto inside the installed package."""
     proto = resources.files("clew.collector.schema").joinpath("otlp_trace.proto")
     return str(proto)
+
+
+def marked(messages: list[bytes], batch: int) -> list[bytes]:
+    """Each message with clew_batch and clew_position appended (protobuf merges trailing fields)."""
+    stamp = _BATCH_TAG + batch.to_bytes(8, "little")
+    return [
+        message + stamp + _POSITION_TAG + _VarintBytes(position)
+        for position, message in enumerate(messages)
+    ]
 
 
 def length_delimited(messages: list[bytes]) -> bytes:
