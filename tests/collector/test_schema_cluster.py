@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from clew.collector.schema.apply import RETENTION_TTL, schema_files
+from clew.collector.schema.apply import statements as single_statements
 from clew.collector.schema.cluster import (
     apply_cluster_schema,
     cluster_statements,
@@ -77,6 +78,15 @@ def test_ingest_tables_shard_by_trace_and_views_stay_local(statements: list[str]
     assert "FROM clew_business_key_names)" in created["clew_business_keys_spans_mv"]
 
 
+def test_column_changes_reach_local_and_distributed_tables(statements: list[str]) -> None:
+    singles = [s for _, text in schema_files() for s in single_statements(text, 7)]
+    for single in (s for s in singles if s.startswith("ALTER TABLE")):
+        table = single.split()[2]
+        clauses = single.split(table, 1)[1]
+        assert f"ALTER TABLE {table}_local ON CLUSTER {CLUSTER}{clauses}" in statements
+        assert f"ALTER TABLE {table} ON CLUSTER {CLUSTER}{clauses}" in statements
+
+
 def test_distributed_tables_follow_their_local_tables(statements: list[str]) -> None:
     order = [found.group(1) for s in statements if (found := CREATED.match(s))]
     for position, name in enumerate(order):
@@ -124,7 +134,7 @@ def test_apply_cluster_schema_sends_parsable_ddl_retention_and_keys(
     assert sent[: len(cluster_statements(schema_files(), CLUSTER, 5))] == cluster_statements(
         schema_files(), CLUSTER, 5
     )
-    alters = [s for s in sent if s.startswith("ALTER TABLE")]
+    alters = [s for s in sent if s.startswith("ALTER TABLE") and "MODIFY TTL" in s]
     assert len(alters) == len(RETENTION_TTL) and all("toIntervalDay(5)" in s for s in alters)
     assert sent[-2:] == [
         "TRUNCATE TABLE IF EXISTS clew_business_key_names",

@@ -34,6 +34,7 @@ _CREATE = re.compile(
     r"^(CREATE\s+(?:TABLE|MATERIALIZED\s+VIEW|(?:OR\s+REPLACE\s+)?FUNCTION)(?:\s+IF\s+NOT\s+EXISTS)?\s+)(\w+)",
     re.IGNORECASE,
 )
+_ALTER = re.compile(r"^(ALTER\s+TABLE\s+)(\w+)", re.IGNORECASE)
 _TABLE = re.compile(r"^CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.IGNORECASE)
 _ENGINE = re.compile(r"\bENGINE\s*=\s*(\w*)MergeTree\b(?:\(([^)]*)\))?", re.IGNORECASE)
 _TRACE_ID = re.compile(r"^\s*TraceId\s+String\b", re.MULTILINE)
@@ -54,6 +55,9 @@ def cluster_statements(
         out.append(_on_cluster(_rename(stmt, renamed), cluster, table.group(1) if table else None))
         if table and table.group(1) in renamed:
             out.append(_distributed(table.group(1), cluster, stmt))
+        altered = _ALTER.match(stmt)
+        if altered and altered.group(2) in renamed and "COLUMN" in stmt.upper():
+            out.append(_on_cluster(stmt, cluster, None))  # the Distributed table's columns too
     return out
 
 
@@ -66,9 +70,10 @@ def _rename(stmt: str, names: list[str]) -> str:
 
 
 def _on_cluster(stmt: str, cluster: str, table: str | None) -> str:
-    stmt = _CREATE.sub(
-        lambda found: f"{found.group(1)}{found.group(2)} ON CLUSTER {cluster}", stmt, count=1
-    )
+    def clause(found: re.Match[str]) -> str:
+        return f"{found.group(1)}{found.group(2)} ON CLUSTER {cluster}"
+
+    stmt = _ALTER.sub(clause, _CREATE.sub(clause, stmt, count=1), count=1)
     path = CLUSTER_PATH if table in CLUSTER_WIDE else SHARD_PATH
 
     def replicated(found: re.Match[str]) -> str:
