@@ -5,7 +5,8 @@
 The "server" is the test fixture (tests/support/chdb_http_server.py: chDB behind a Python
 HTTP server) reached through clickhouse-connect, so its figure is the HTTP + compression +
 client cost on top of the same engine, not a real ClickHouse server's speed. Prints spans/s for
-JSONEachRow inserts through the ingest view, and the median time of a trace lookup.
+JSONEachRow inserts through the ingest view (what the writer sends), the median time of a trace
+lookup, and spans/s for the same rows as Native column blocks on the server.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tests.support.clickhouse_http import FakeClickHouse
 from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import Store, open_store
+from clew.collector.store.server import ServerStore
 
 LOOKUP = "SELECT SpanId, SpanName, Duration FROM otel_traces WHERE TraceId = {trace_id:String}"
 
@@ -70,6 +72,20 @@ def measure(name: str, store: Store, settings: Settings, work: list[str], spans:
     )
 
 
+def measure_native(store: ServerStore, work: list[str], spans: int) -> None:
+    """The same rows as Native column blocks (insert_columns), for comparison."""
+    blocks = []
+    for data in work:
+        rows = orjson.loads(data)
+        names = list(rows[0])
+        blocks.append((names, [[row[name] for row in rows] for name in names]))
+    started = time.perf_counter()
+    for names, columns in blocks:
+        store.insert_columns("clew_ingest_spans", names, columns)
+    elapsed = time.perf_counter() - started
+    print(f"{'native':9} {spans / elapsed:10.0f} spans/s insert_columns (Native, LZ4)")
+
+
 def main() -> None:
     """Run both backends on the same batches."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -92,6 +108,8 @@ def main() -> None:
             store = open_store(remote)
             try:
                 measure("server", store, remote, work, args.spans)
+                assert isinstance(store, ServerStore)
+                measure_native(store, work, args.spans)
             finally:
                 store.close()
         finally:

@@ -266,6 +266,12 @@ def test_clickhouse_connect_writes_native(clickhouse_url: str, compression: str 
             (1, "x", {"k": 1}),
             (2, "y", {}),
         ]
+        # Large enough for several Native blocks (and LZ4 frames), past chDB's inline limits.
+        many = [[n, f"v{n % 7}", {"k": n % 255, "j": 1}] for n in range(3, 40_003)]
+        client.insert("t", many, column_names=["a", "b", "m"])
+        assert client.query("SELECT count(), sum(a), sum(m['k']) FROM t").result_rows == [
+            (40_002, sum(range(40_003)), 1 + sum(n % 255 for n in range(3, 40_003)))
+        ]
         with pytest.raises(DatabaseError, match="UNKNOWN_TABLE"):
             client.query("SELECT * FROM nope")
     finally:

@@ -7,7 +7,9 @@ session does, as on a real server. Per-request settings are applied with `SET` a
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -24,10 +26,11 @@ _SET = re.compile(r"\s*SET\s+(.*)", re.IGNORECASE | re.DOTALL)
 _SET_NAME = re.compile(r"(?:^|,)\s*(\w+)\s*=")
 # INSERT ... FORMAT Protobuf<data>: group 2 is the format; the data starts at the match's end
 # (spaces, then at most one line feed, are skipped as a server does).
-_STREAMED_INSERT = re.compile(
-    rb"\s*(INSERT\b[^\n]*?\bFORMAT\s+)(Protobuf(?:Single|List)?)[ \t\f]*\r?\n?",
-    re.IGNORECASE,
-)
+_INSERT_DATA = re.compile(rb"\s*(INSERT\b[^\n]*?)\bFORMAT\s+(\w+)[ \t\f]*\r?\n?", re.IGNORECASE)
+# chDB reads these wrongly when the data is inline in a query (Protobuf at once, Native past
+# about 64 KiB): Protobuf goes through its streaming insert, Native through a file.
+_STREAMED = frozenset({"Protobuf", "ProtobufSingle", "ProtobufList"})
+_FROM_FILE = frozenset({"Native"})
 
 
 class EngineError(Exception):
@@ -191,13 +194,37 @@ class Engine:
         return [f"SET {name} = DEFAULT" for name in _SET_NAME.findall(found.group(1))]
 
     def _statement(self, slot: _Slot, text: bytes, fmt: str, params: Mapping[str, str]) -> Outcome:
-        streamed = _STREAMED_INSERT.match(text[:65536])
-        if streamed:
-            return self._stream(
-                slot, text[: streamed.start(2)], streamed.group(2).decode(), text[streamed.end() :]
+        insert = _INSERT_DATA.match(text[:65536])
+        data_format = insert.group(2).decode() if insert else ""
+        if insert and data_format in _STREAMED:
+            return self._stream(slot, insert.group(1).decode(), data_format, text[insert.end() :])
+        if insert and data_format in _FROM_FILE:
+            return self._from_file(
+                slot, insert.group(1).decode(), data_format, text[insert.end() :]
             )
-        # The whole text as bytes, INSERT data included: chDB's streaming-insert API skips the
-        # scalar subqueries of dependent materialized views, a plain query runs them.
+        # Otherwise the whole text as bytes, INSERT data included: chDB's streaming insert
+        # skips the scalar subqueries of dependent materialized views, a plain query runs them.
+        return self._run_text(slot, text, fmt, params)
+
+    def _from_file(self, slot: _Slot, head: str, data_format: str, data: bytes) -> Outcome:
+        fd, path = tempfile.mkstemp(prefix="chdb-http-", suffix=f".{data_format.lower()}")
+        try:
+            with os.fdopen(fd, "wb") as scratch:
+                scratch.write(data)
+            # The statement names the columns in the data's order, so SELECT * lines up. (A
+            # server runs its client's SQL: `head` is that SQL, not a value spliced into ours.)
+            sql = f"{head} SELECT * FROM file({_quote(path)}, {_quote(data_format)})"  # noqa: S608
+            return self._run_text(
+                slot,
+                sql.encode(),
+                "TabSeparated",
+                {},
+            )
+        finally:
+            os.unlink(path)
+
+    @staticmethod
+    def _run_text(slot: _Slot, text: bytes, fmt: str, params: Mapping[str, str]) -> Outcome:
         try:
             result = slot.session.query(text, fmt, params=dict(params) or None)
         except Exception as exc:
@@ -211,12 +238,9 @@ class Engine:
         )
 
     @staticmethod
-    def _stream(slot: _Slot, head: bytes, fmt: str, data: bytes) -> Outcome:
-        # chDB misreads Protobuf data inline in a query; its streaming insert reads it right.
-        statement = head.decode("utf-8", errors="replace").rstrip()
-        statement = re.sub(r"\s+FORMAT\s*$", "", statement, flags=re.IGNORECASE)
+    def _stream(slot: _Slot, statement: str, fmt: str, data: bytes) -> Outcome:
         try:
-            inserter = slot.session.send_insert(statement, fmt)
+            inserter = slot.session.send_insert(statement.rstrip(), fmt)
             try:
                 inserter.append(data)
                 done = inserter.finish()

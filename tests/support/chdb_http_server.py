@@ -45,8 +45,20 @@ TRANSPORT = frozenset((
     "buffer_size", "wait_end_of_query", "client_protocol_version", "role", "stacktrace",
 ))
 # fmt: on
+
+
+def _lz4_frames(data: bytes) -> bytes:
+    # clickhouse-connect sends one LZ4 frame per block: read them all, not just the first.
+    out = []
+    while data:
+        decompressor = lz4.frame.LZ4FrameDecompressor()
+        out.append(decompressor.decompress(data))
+        data = decompressor.unused_data
+    return b"".join(out)
+
+
 DECOMPRESS: dict[str, Callable[[bytes], bytes]] = {
-    "lz4": lz4.frame.decompress,
+    "lz4": _lz4_frames,
     "zstd": zstd.decompress,
     "gzip": gzip.decompress,
     "deflate": zlib.decompress,
