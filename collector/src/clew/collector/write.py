@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 
@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 
 TABLES = {"spans": "clew_ingest_spans", "logs": "clew_ingest_logs"}
 RETRY_DELAYS = (0.2, 1.0, 3.0)
-T = TypeVar("T")
 
 
 class Writer:
@@ -42,11 +41,9 @@ class Writer:
         raw = [item for item in batch if isinstance(item, RawSpans)]
         rows: list[Row] = [item for item in batch if not isinstance(item, RawSpans)]
         if raw:
-            rows.extend(self._attempt(lambda: self._raw(raw), sum(r.spans for r in raw)) or [])
+            rows.extend(self._raw(raw))
         if rows:
-            # JSONEachRow accepts one JSON array of objects: a single encode call for the batch.
-            data = orjson.dumps(rows).decode("utf-8")
-            self._attempt(lambda: self._store.insert(self._table, data), len(rows))
+            self._insert_rows(rows)
 
     def _raw(self, raw: list[RawSpans]) -> list[Row]:
         """Insert whole requests; the rows of those the fast path left to Python."""
@@ -56,33 +53,28 @@ class Writer:
                 skipped = self._store.insert_otlp_traces([request.body for request in raw])
             except StoreError as exc:
                 # One request ClickHouse cannot read must not cost the batch: rows carry it all.
-                log.warning(
-                    "fast span insert failed, writing %d requests as rows: %s", len(raw), exc
-                )
-        written = sum(raw[n].spans for n in range(len(raw)) if n not in set(skipped))
-        self._count_written(written)
-        rows: list[Row] = []
-        for n in skipped:
-            rows.extend(decode.spans_as_rows(raw[n].body))
-        return rows
+                log.warning("fast span insert failed, %d requests go as rows: %s", len(raw), exc)
+        left = set(skipped)
+        self._count_written(sum(r.spans for n, r in enumerate(raw) if n not in left))
+        return [row for n in skipped for row in decode.spans_as_rows(raw[n].body)]
 
-    def _attempt(self, insert: Callable[[], T], size: int) -> T | None:
-        """Run `insert` with retries; after the last failure count `size` items dropped."""
+    def _insert_rows(self, rows: list[Row]) -> None:
+        """Insert rows with retries; after the last failure count them dropped."""
+        # JSONEachRow accepts one JSON array of objects: a single encode call for the batch.
+        data = orjson.dumps(rows).decode("utf-8")
         for delay in (*RETRY_DELAYS, None):
             try:
-                result = insert()
+                self._store.insert(self._table, data)
             except StoreError as exc:
                 if delay is None:
-                    log.error("dropped %d %s after retries: %s", size, self._signal, exc)
-                    self._metrics.dropped.labels(self._signal).inc(size)
-                    return None
-                log.warning("insert of %d %s failed, retrying: %s", size, self._signal, exc)
+                    log.error("dropped %d %s after retries: %s", len(rows), self._signal, exc)
+                    self._metrics.dropped.labels(self._signal).inc(len(rows))
+                    return
+                log.warning("insert of %d %s failed, retrying: %s", len(rows), self._signal, exc)
                 self._sleep(delay)
             else:
-                if result is None:  # a rows insert: the raw path counts its own
-                    self._count_written(size)
-                return result
-        return None
+                self._count_written(len(rows))
+                return
 
     def _count_written(self, size: int) -> None:
         if size:
