@@ -11,8 +11,8 @@ from clew.demo.shop.provider import CARD_DECLINED, CARD_OK, CARD_SLOW_ONCE
 
 SKUS = ("mug", "tee", "poster")
 ADDRESSES = ("12 Rue des Lilas, 75011 Paris", "Hauptstrasse 5, 10115 Berlin", "1 High St, Leeds")
-LOCK_SECONDS = 2.5
-"""How long the stock audit holds the inventory database (the gateway waits 1 s for it)."""
+LOCK_SECONDS = 4.0
+"""How long the stock audit holds the inventory database (the gateway waits 2 s for it)."""
 
 
 class Fault(StrEnum):

@@ -24,7 +24,7 @@ from clew.instrumentation import business_context
 # Each call's deadline; payments needs room for its own retries of the provider.
 ORDERS_TIMEOUT = 2.0
 PAYMENTS_TIMEOUT = 5.0
-INVENTORY_TIMEOUT = 1.0
+INVENTORY_TIMEOUT = 2.0
 
 configure_logging()
 log = structlog.get_logger("gateway")
