@@ -13,8 +13,6 @@ from clew.query_ui.errors import NotFoundError, QueryLimitError, QueryUIError, S
 from clew.query_ui.model import Event, Link, LogLine, Span, normalise_kind, normalise_status
 
 NS = 10**9
-
-
 StoreLike = Store  # the collector's store, documented in docs/CONTRACTS.md
 
 
@@ -54,7 +52,7 @@ def run(
 
 
 def _time_limit_note() -> str:
-    limit = q.QUERY_SETTINGS["max_execution_time"]
+    limit = float(q.QUERY_SETTINGS["max_execution_time"])
     return (
         f"the query stopped at its time limit of {limit:g} s; narrow the time range or add filters"
     )
