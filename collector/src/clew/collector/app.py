@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from importlib.metadata import entry_points
 from typing import Any
 
+import grpc
 import uvicorn
 import uvloop
 from fastapi import FastAPI
@@ -81,39 +82,42 @@ async def _serve_http(servers: list[_Server]) -> None:
     await asyncio.gather(*(server.serve() for server in servers))
 
 
+def _http_servers(settings: Settings, pipeline: Pipeline, store: Store) -> list[_Server]:
+    """The OTLP/HTTP receiver, and the query UI when it is installed."""
+    receiver = http_receiver.create_app(pipeline, settings.max_body_bytes)
+    servers = [_uvicorn(receiver, settings.host, settings.otlp_http_port)]
+    ui = load_ui(settings, store)
+    if ui is not None:
+        servers.append(_uvicorn(ui, settings.host, settings.ui_port))
+    return servers
+
+
 def serve(settings: Settings) -> None:
     """Run `clew serve` until SIGINT/SIGTERM, then stop receiving, drain the buffer, close."""
     store = open_store(settings)
     apply_schema(store, settings)
     pipeline = build_pipeline(settings, store)
     pipeline.start()
-    grpc_server, _ = grpc_receiver.create_server(
-        pipeline, settings.host, settings.otlp_grpc_port, settings.max_body_bytes
-    )
-    grpc_server.start()
-    servers = [
-        _uvicorn(
-            http_receiver.create_app(pipeline, settings.max_body_bytes),
+    grpc_server: grpc.Server | None = None
+    try:
+        grpc_server, _ = grpc_receiver.create_server(
+            pipeline, settings.host, settings.otlp_grpc_port, settings.max_body_bytes
+        )
+        grpc_server.start()
+        servers = _http_servers(settings, pipeline, store)
+        log.info(
+            "clew serving: OTLP/HTTP %s:%d, OTLP/gRPC %s:%d, data in %s",
             settings.host,
             settings.otlp_http_port,
+            settings.host,
+            settings.otlp_grpc_port,
+            settings.data_dir,
         )
-    ]
-    ui = load_ui(settings, store)
-    if ui is not None:
-        servers.append(_uvicorn(ui, settings.host, settings.ui_port))
-    log.info(
-        "clew serving: OTLP/HTTP %s:%d, OTLP/gRPC %s:%d, data in %s",
-        settings.host,
-        settings.otlp_http_port,
-        settings.host,
-        settings.otlp_grpc_port,
-        settings.data_dir,
-    )
-    try:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(_serve_http(servers))
     finally:
-        grpc_server.stop(grace=5).wait()
+        if grpc_server is not None:
+            grpc_server.stop(grace=5).wait()
         pipeline.drain()
         store.close()
         log.info("clew stopped: buffer drained, store closed")
