@@ -5,7 +5,7 @@ ASGI app directly, so the figures are the app's own cost, not a client's or a so
 Spans are exported over OTLP/HTTP to a receiver in another process, so the exporting thread's
 encoding (which holds the GIL) is in the CPU figure, as it is in a real service.
 
-    uv run python bench/instrumentation.py [--requests 5000] [--rounds 3]
+    uv run python bench/instrumentation.py [--requests 5000] [--rounds 5]
 
 Prints µs per request (p50, p99 of wall time) and CPU µs per request (process time / N,
 exporter thread included), and each variant's overhead over the uninstrumented app.
@@ -128,7 +128,7 @@ def measure(variant: str, requests: int, endpoint: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=5000)
-    parser.add_argument("--rounds", type=int, default=3, help="best of N runs per variant")
+    parser.add_argument("--rounds", type=int, default=5, help="best of N runs per variant")
     options = parser.parse_args()
     receiver = subprocess.Popen([sys.executable, "-c", RECEIVER], stdout=subprocess.PIPE, text=True)
     try:
@@ -141,11 +141,18 @@ def main() -> None:
 
 
 def report(requests: int, rounds: int, endpoint: str) -> None:
-    """Best of `rounds` per variant (least disturbed by the rest of the machine)."""
-    results = {}
-    for variant in VARIANTS:
-        runs = [measure(variant, requests, endpoint) for _ in range(rounds)]
-        results[variant] = {key: min(run[key] for run in runs) for key in ("p50", "p99", "cpu")}
+    """Best of `rounds` per variant (least disturbed by the rest of the machine).
+
+    The variants take turns within each round, so that a busy spell slows all of them.
+    """
+    runs: dict[str, list[dict[str, float]]] = {variant: [] for variant in VARIANTS}
+    for _ in range(rounds):
+        for variant in VARIANTS:
+            runs[variant].append(measure(variant, requests, endpoint))
+    results = {
+        variant: {key: min(run[key] for run in measured) for key in ("p50", "p99", "cpu")}
+        for variant, measured in runs.items()
+    }
     base = results["none"]
     print(f"{requests} requests per run, best of {rounds} runs, µs per request")
     print(f"{'variant':<26}{'p50':>9}{'p99':>9}{'cpu':>9}{'+p50':>9}{'+cpu':>9}")

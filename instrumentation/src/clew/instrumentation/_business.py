@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -17,30 +16,46 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan, Span
 
 
-class OpenSpans(SpanProcessor):
-    """Remembers this process's open spans so a business key reaches their ancestors."""
+class BusinessSpans(SpanProcessor):
+    """Stamps the business keys in baggage on each new span; remembers the open ones.
+
+    One processor, a plain dict: it runs for every span, so it is kept cheaper than the
+    contrib BaggageSpanProcessor plus a weak registry (bench/instrumentation.py).
+    """
 
     def __init__(self) -> None:
-        self._spans: weakref.WeakValueDictionary[int, Span] = weakref.WeakValueDictionary()
+        self._open: dict[int, Span] = {}
 
     def on_start(self, span: Span, parent_context: context.Context | None = None) -> None:
-        self._spans[span.context.span_id] = span
+        entries = baggage.get_all(parent_context)
+        if entries:
+            for key in _settings.KEYS.keys:
+                value = entries.get(key)
+                if value is not None:
+                    span.set_attribute(key, str(value))
+        spans = self._open
+        spans[span.context.span_id] = span
+        if len(spans) > _MAX_OPEN:  # spans never ended must not pile up forever
+            spans.pop(next(iter(spans)), None)
 
     def on_end(self, span: ReadableSpan) -> None:
         if span.context is not None:
-            self._spans.pop(span.context.span_id, None)
+            self._open.pop(span.context.span_id, None)
 
     def stamp(self, attributes: dict[str, str]) -> None:
         """Set attributes on the current span and every open local span above it."""
         current = trace.get_current_span()
-        span = self._spans.get(current.get_span_context().span_id)
+        span = self._open.get(current.get_span_context().span_id)
         while span is not None:
             span.set_attributes(attributes)
             parent = span.parent
-            span = self._spans.get(parent.span_id) if parent is not None else None
+            span = self._open.get(parent.span_id) if parent is not None else None
 
 
-OPEN_SPANS = OpenSpans()
+_MAX_OPEN = 100_000
+
+
+OPEN_SPANS = BusinessSpans()
 
 
 class BusinessContext:

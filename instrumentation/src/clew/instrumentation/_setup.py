@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from opentelemetry import _logs, trace
-from opentelemetry.processor.baggage import BaggageLogProcessor, BaggageSpanProcessor
+from opentelemetry.processor.baggage import BaggageLogProcessor
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -125,7 +125,6 @@ def _tracer_provider(
 ) -> TracerProvider:
     def clew(provider: TracerProvider) -> None:
         provider.add_span_processor(OPEN_SPANS)
-        provider.add_span_processor(BaggageSpanProcessor(_is_business_key))
 
     def export(provider: TracerProvider) -> None:
         provider.add_span_processor(BatchSpanProcessor(exporter or _export.span_exporter(endpoint)))
