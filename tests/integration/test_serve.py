@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import signal
+import socket
+import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -132,3 +134,13 @@ def test_settings_from_environment(clew_server_factory: Callable[..., ClewServer
     engine = server.query("SELECT engine_full FROM system.tables WHERE name = 'otel_traces'")
     assert "toIntervalDay(30)" in engine[0]["engine_full"]
     assert Path(server.data_dir).is_dir()
+
+
+def test_a_busy_port_fails_the_start(clew_server_factory: Callable[..., ClewServer]) -> None:
+    server = clew_server_factory()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", server.http_port))
+        taken.listen()
+        process = subprocess.run(server.command(), capture_output=True, timeout=120, check=False)
+    assert process.returncode != 0
+    assert b"clew stopped" in process.stderr  # the store was closed on the way out
