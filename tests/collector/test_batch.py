@@ -100,3 +100,24 @@ def test_empty_add_is_a_no_op(sink: Recorder) -> None:
     batcher.add([])
     batcher.stop()
     assert sink.batches == []
+
+
+def test_a_failing_sink_does_not_stop_later_batches(sink: Recorder) -> None:
+    calls: list[list[Row]] = []
+    first = threading.Event()
+
+    def flaky(batch: list[Row]) -> None:
+        calls.append(batch)
+        if len(calls) == 1:
+            first.set()
+            raise RuntimeError("bug in a sink")
+        sink(batch)
+
+    batcher = Batcher(flaky, max_rows=1, max_age=3600, max_buffer=10)
+    batcher.start()
+    batcher.add(_rows(1))
+    assert first.wait(WAIT)
+    batcher.add(_rows(1, 1))
+    assert sink.flushed.wait(WAIT)
+    batcher.stop()
+    assert len(calls) == 2 and sink.batches[-1] == _rows(1, 1)

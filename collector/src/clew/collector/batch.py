@@ -7,12 +7,15 @@ with BufferFull instead of growing, so the receivers can answer with a retryable
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from clew.collector.errors import BufferFull
+
+log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 Sink = Callable[[list[Any]], None]
@@ -80,6 +83,8 @@ class Batcher:
                 return
             try:
                 self._sink(batch)
+            except Exception:  # a bug in a sink must not stop every later write
+                log.exception("%s: a batch of %d items was lost", self._thread.name, len(batch))
             finally:
                 with self._cond:
                     self._in_flight = 0
