@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import sys
@@ -15,6 +16,7 @@ import click
 from clew.collector.settings import Settings
 from clew.demo import services
 from clew.demo.scenarios import plan
+from clew.demo.shop import common
 from clew.demo.stack import Stack, StartError, port_in_use
 from clew.demo.traffic import Outcome, Shop, place_all
 
@@ -87,6 +89,8 @@ def _check_ports(settings: Settings) -> None:
 
 def _run(stack: Stack, settings: Settings, order_count: int, seed: int) -> None:
     _check_ports(settings)
+    if not os.environ.get(common.KAFKA_BOOTSTRAP):
+        services.broker_script()  # fail before starting anything when there is no broker
     host = services.client_host(settings.host)
     click.echo(f"starting clew (data in {settings.data_dir}, logs in {stack.log_dir}) ...")
     services.start_clew(stack, settings)
