@@ -181,3 +181,26 @@ def test_propagators_from_environment() -> None:
     """
     assert run_python(code) == ["baggage", "traceparent"]  # W3C trace context and baggage
     assert run_python(code, env={"OTEL_PROPAGATORS": "tracecontext"}) == ["traceparent"]
+
+
+def test_app_configured_log_handler_is_not_doubled() -> None:
+    result = run_python(
+        """
+        import logging
+        from opentelemetry._logs import set_logger_provider
+        from opentelemetry.instrumentation.logging.handler import LoggingHandler
+        from opentelemetry.sdk._logs import LoggerProvider
+        from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+        APP_LOGS = InMemoryLogRecordExporter()
+        provider = LoggerProvider()
+        provider.add_log_record_processor(SimpleLogRecordProcessor(APP_LOGS))
+        set_logger_provider(provider)
+        logging.getLogger().addHandler(LoggingHandler(logger_provider=provider))
+        import clew.instrumentation as ci
+        ci.setup(span_exporter=SPANS, log_exporter=LOGS)
+        logging.getLogger("app").warning("once")
+        report(app_logs=[str(r.log_record.body) for r in APP_LOGS.get_finished_logs()])
+        """
+    )
+    assert result["app_logs"] == ["once"]
+    assert result["logs"] == []  # clew added no second exporter either

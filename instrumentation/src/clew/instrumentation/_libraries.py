@@ -90,11 +90,22 @@ def _logging() -> None:
     from opentelemetry.instrumentation.logging import LoggingInstrumentor
 
     instrumentor = LoggingInstrumentor()
-    _instrument(instrumentor, enable_log_auto_instrumentation=True)
+    # An app that put its own OTel handler on the root logger keeps it alone: two would
+    # export each record twice.
+    _instrument(instrumentor, enable_log_auto_instrumentation=not _has_otel_handler())
     handler = LoggingInstrumentor._logging_handler
     if handler is not None and _skip_sdk_records not in handler.filters:
         handler.addFilter(_skip_sdk_records)
     _show_sdk_warnings(handler)
+
+
+def _has_otel_handler() -> bool:
+    """Whether the root logger already has an OpenTelemetry logging handler."""
+    return any(
+        type(handler).__name__ == "LoggingHandler"
+        and type(handler).__module__.startswith("opentelemetry.")
+        for handler in logging.getLogger().handlers
+    )
 
 
 def _show_sdk_warnings(otel_handler: logging.Handler | None) -> None:
