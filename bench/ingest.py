@@ -157,24 +157,38 @@ def main() -> None:
     )
     parser.add_argument("--batch-max-rows", default="20000")
     parser.add_argument("--batch-max-age", default="0.5")
+    parser.add_argument(
+        "--receive-only",
+        action="store_true",
+        help="hold every write back: measures the receivers alone (server CPU per accepted span)",
+    )
     args = parser.parse_args()
+    env = {"CLEW_BATCH_MAX_ROWS": args.batch_max_rows, "CLEW_BATCH_MAX_AGE": args.batch_max_age}
+    if args.receive_only:
+        held = str(10**9)
+        env = {
+            "CLEW_BATCH_MAX_ROWS": held,
+            "CLEW_BATCH_MAX_AGE": "3600",
+            "CLEW_BUFFER_MAX_ROWS": held,
+        }
     with tempfile.TemporaryDirectory(prefix="clew-bench-") as tmp:
-        env = {"CLEW_BATCH_MAX_ROWS": args.batch_max_rows, "CLEW_BATCH_MAX_AGE": args.batch_max_age}
         server, port = start_server(Path(tmp) / "data", env)
         try:
             cpu_before = cpu_seconds(server.pid)
-            total = run(port, args)
+            accepted, written = run(port, args)
             cpu = cpu_seconds(server.pid) - cpu_before
+            total = accepted if args.receive_only else written
             print(
                 f"server CPU: {cpu:.1f} s for {total:,.0f} spans = {total / cpu:,.0f} spans per "
                 f"CPU-second; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
             )
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(120)
+            # Held-back rows are not worth draining; otherwise SIGTERM drains as a user's would.
+            server.send_signal(signal.SIGKILL if args.receive_only else signal.SIGTERM)
+            server.wait(300)
 
 
-def run(port: int, args: argparse.Namespace) -> float:
+def run(port: int, args: argparse.Namespace) -> tuple[float, float]:
     out: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     samples: list[tuple[float, float]] = []
     stop = threading.Event()
@@ -190,7 +204,8 @@ def run(port: int, args: argparse.Namespace) -> float:
     stop.set()
     monitor.join()
     report(requests, samples, start, until, args)
-    return samples[-1][1]
+    accepted = sum(args.spans_per_request for _, _, ok in requests if ok)
+    return accepted, samples[-1][1]
 
 
 def report(
