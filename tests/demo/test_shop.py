@@ -7,6 +7,8 @@ order's final status, the payment's retry and idempotency, the saga's refund.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,3 +97,19 @@ def test_bad_checkout_input_is_a_422(shop: tuple[dict[str, str], Path]) -> None:
     urls, _ = shop
     response = httpx.post(f"{urls['gateway']}/checkout", json={"order_id": "x"}, timeout=10)
     assert response.status_code == 422
+
+
+def test_clew_traffic_places_orders_against_a_running_shop(
+    shop: tuple[dict[str, str], Path],
+) -> None:
+    urls, _ = shop
+    clew = str(Path(sys.executable).with_name("clew"))
+    argv = [clew, "traffic", "--gateway", urls["gateway"], "--orders-service", urls["orders"],
+            "--inventory", urls["inventory"], "--orders", "3", "--seed", "2"]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    expected = [EXPECTED[o.fault] for o in plan(2, 3, "x")]
+    failed = [status for status in expected if status[1] != "shipped"]
+    lines = done.stdout.splitlines()
+    assert f"3 orders, {len(failed)} failed; ask clew why:" in lines
+    assert len([line for line in lines if line.startswith("clew why ord-")]) == len(failed)
