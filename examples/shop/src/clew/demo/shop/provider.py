@@ -12,16 +12,19 @@ import asyncio
 import itertools
 from typing import Annotated, Any
 
+import structlog
 from fastapi import FastAPI, Header
 from pydantic import BaseModel
 
-from clew.demo.shop.common import health
+from clew.demo.shop.common import configure_logging, health
 
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_SLOW_ONCE = "4000000000000259"
 SLOW_SECONDS = 1.5
 
+configure_logging()
+log = structlog.get_logger("card-provider")
 app = FastAPI(title="card provider (fake)")
 app.include_router(health)
 _answers: dict[str, dict[str, Any]] = {}
@@ -50,7 +53,8 @@ async def charge(body: Charge, idempotency_key: Annotated[str, Header()] = "") -
         "approved": approved,
         "decline_code": None if approved else "insufficient_funds",
     }
-    _answers.setdefault(idempotency_key, answer)
+    if _answers.setdefault(idempotency_key, answer) is answer:
+        log.info("charge answered", key=idempotency_key, approved=approved, charge=answer["id"])
     return _answers[idempotency_key]
 
 
