@@ -1,10 +1,15 @@
-"""clew's OTLP span encoder writes the same message as the SDK's encoder."""
+"""clew's OTLP span and log encoders write the same messages as the SDK's encoders."""
 
 from __future__ import annotations
 
 import pytest
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs as sdk_encode_logs
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as sdk_encode
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -12,7 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.span import TraceState
 
-from clew.instrumentation._encode import encode_spans
+from clew.instrumentation._encode import encode_logs, encode_spans
 
 VALUES = {
     "text": "é ✓",
@@ -88,3 +93,31 @@ def test_unencodable_value_is_a_clear_error() -> None:
 
     with pytest.raises(TypeError, match="cannot encode object"):
         _value(object())
+
+
+def log_records() -> list[ReadableLogRecord]:
+    """Records of every shape: inside a span or not, bodies of each type, exceptions."""
+    exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
+    provider = LoggerProvider(resource=Resource.create({"service.name": "enc"}))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    logger = provider.get_logger("logs", "2.0", schema_url="https://l")
+    tracer = TracerProvider().get_tracer("t")
+    with tracer.start_as_current_span("s"):
+        logger.emit(
+            body="in span",
+            severity_number=SeverityNumber.WARN,
+            severity_text="WARN",
+            attributes=VALUES,
+        )
+    logger.emit(body={"structured": [1, "x"]}, event_name="order.placed")
+    logger.emit(body=None, severity_number=SeverityNumber.ERROR, exception=ValueError("bad"))
+    provider.get_logger("other").emit(body=b"raw", attributes={"n": 1})
+    return list(exporter.get_finished_logs())
+
+
+def test_same_logs_message_as_the_sdk_encoder() -> None:
+    batch = log_records()
+    ours = ExportLogsServiceRequest.FromString(encode_logs(batch))
+    assert ours == sdk_encode_logs(batch)
+    assert ExportLogsServiceRequest.FromString(encode_logs(batch[1:])) != sdk_encode_logs(batch)
+    assert len(ours.resource_logs[0].scope_logs) == 2

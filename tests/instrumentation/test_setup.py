@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
 from clew.instrumentation import ConfigurationError, _export
@@ -160,7 +161,7 @@ def test_protocol_selects_exporter(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
     assert type(_export.span_exporter(None)).__module__.endswith("grpc.trace_exporter")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/protobuf")
-    assert type(_export.log_exporter(None)).__module__.endswith("http._log_exporter")
+    assert isinstance(_export.log_exporter(None), OTLPLogExporter)
 
 
 def test_unsupported_protocol_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

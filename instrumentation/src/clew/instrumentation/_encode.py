@@ -1,4 +1,4 @@
-"""OTLP ExportTraceServiceRequest bytes written directly, without building protobuf objects.
+"""OTLP trace and log request bytes written directly, without building protobuf objects.
 
 The SDK's encoder builds a protobuf object per span, attribute and value: about 100 µs per
 span on the exporting thread, which holds the GIL while requests wait. This writes the same
@@ -10,10 +10,11 @@ that both encoders produce equal messages.
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk._logs import ReadableLogRecord
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import Event, ReadableSpan
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
@@ -74,7 +75,7 @@ def _value(value: Any) -> bytes:
     if isinstance(value, Sequence):
         return _field(5, b"".join(_field(1, _value(item)) for item in value))
     if isinstance(value, Mapping):
-        return _field(6, b"".join(_key_value(str(k), v) for k, v in value.items()))
+        return _field(6, b"".join(_field(1, _key_value(str(k), v)) for k, v in value.items()))
     raise TypeError(f"cannot encode {type(value).__name__} value {value!r}")
 
 
@@ -186,11 +187,21 @@ def _link(link: Link) -> bytes:
 
 def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
     """Serialized ExportTraceServiceRequest, spans grouped by resource then scope."""
+    return _request(spans, _span)
+
+
+def encode_logs(records: Sequence[ReadableLogRecord]) -> bytes:
+    """Serialized ExportLogsServiceRequest, records grouped by resource then scope."""
+    return _request(records, _log)
+
+
+def _request(items: Sequence[Any], encode: Callable[[Any], bytes]) -> bytes:
+    """Both requests share one shape: resource (1), scope (1), items (2), schema URLs (3)."""
     grouped: dict[int, tuple[Resource, dict[int, tuple[Any, list[bytes]]]]] = {}
-    for span in spans:
-        resource, scope = span.resource, span.instrumentation_scope or None
+    for item in items:
+        resource, scope = item.resource, item.instrumentation_scope or None
         scopes = grouped.setdefault(id(resource), (resource, {}))[1]
-        scopes.setdefault(id(scope), (scope, []))[1].append(_field(2, _span(span)))
+        scopes.setdefault(id(scope), (scope, []))[1].append(_field(2, encode(item)))
     out = []
     for resource, scopes in grouped.values():
         body = [_resource(resource)]
@@ -200,3 +211,24 @@ def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
         body.append(_text(3, resource.schema_url))
         out.append(_field(1, b"".join(body)))
     return b"".join(out)
+
+
+def _log(readable: ReadableLogRecord) -> bytes:
+    """A LogRecord message (opentelemetry/proto/logs/v1/logs.proto)."""
+    record = readable.log_record
+    severity = getattr(record.severity_number, "value", 0)
+    attributes = getattr(record, "_attributes", None) or record.attributes
+    parts = [
+        b"\x09" + _pack_fixed64(record.timestamp) if record.timestamp else b"",
+        _uint(2, severity),
+        _text(3, record.severity_text),
+        _field(5, _value(record.body)),
+        _attributes(6, attributes),
+        _uint(7, readable.dropped_attributes),
+        b"\x45" + _pack_fixed32(int(record.trace_flags)) if record.trace_flags else b"",
+        b"\x4a\x10" + record.trace_id.to_bytes(16, "big") if record.trace_id else b"",
+        b"\x52\x08" + record.span_id.to_bytes(8, "big") if record.span_id else b"",
+        b"\x59" + _pack_fixed64(record.observed_timestamp) if record.observed_timestamp else b"",
+        _text(12, record.event_name),
+    ]
+    return b"".join(parts)

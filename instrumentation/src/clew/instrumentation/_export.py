@@ -26,7 +26,7 @@ def span_exporter(endpoint: str | None) -> SpanExporter:
     if _settings.protocol("TRACES") == "grpc":
         grpc: Any = _grpc_module("trace_exporter")
         return grpc.OTLPSpanExporter(endpoint=endpoint)  # type: ignore[no-any-return]
-    from clew.instrumentation._span_exporter import FastOTLPSpanExporter
+    from clew.instrumentation._exporters import FastOTLPSpanExporter
 
     return FastOTLPSpanExporter(**_http_arguments(endpoint, "TRACES"))
 
@@ -36,9 +36,9 @@ def log_exporter(endpoint: str | None) -> LogRecordExporter:
     if _settings.protocol("LOGS") == "grpc":
         grpc: Any = _grpc_module("_log_exporter")
         return grpc.OTLPLogExporter(endpoint=endpoint)  # type: ignore[no-any-return]
-    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from clew.instrumentation._exporters import FastOTLPLogExporter
 
-    return OTLPLogExporter(**_http_arguments(endpoint, "LOGS"))
+    return FastOTLPLogExporter(**_http_arguments(endpoint, "LOGS"))
 
 
 def _grpc_module(name: str) -> Any:

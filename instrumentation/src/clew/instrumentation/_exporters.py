@@ -1,31 +1,47 @@
-"""The SDK's OTLP/HTTP span exporter (endpoint, headers, retries) with clew's faster encoder."""
+"""The SDK's OTLP/HTTP span and log exporters (endpoint, headers, retries), clew's encoder."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExportResult
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from clew.instrumentation._encode import encode_spans
+from clew.instrumentation._encode import encode_logs, encode_spans
 
 _log = logging.getLogger(__name__)
+
+
+def _send(exporter: Any, data: Callable[[], bytes]) -> bool:
+    """Encode and send with the SDK client: bounded retries, then a warning and the drop."""
+    if exporter._shutdown:
+        _log.warning("Exporter already shutdown, ignoring batch")
+        return False
+    try:
+        payload = data()
+    except Exception:  # a value the encoder cannot write must not kill the export thread
+        _log.exception("Failed to encode the batch")
+        return False
+    return bool(exporter._client.export(payload).success)
 
 
 class FastOTLPSpanExporter(OTLPSpanExporter):
     """OTLPSpanExporter whose batches are serialized by clew.instrumentation._encode."""
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        if self._shutdown:
-            _log.warning("Exporter already shutdown, ignoring batch")
-            return SpanExportResult.FAILURE
-        try:
-            data = encode_spans(spans)
-        except Exception:  # a span the encoder cannot write must not kill the export thread
-            _log.exception("Failed to encode span batch")
-            return SpanExportResult.FAILURE
-        # The SDK client: bounded retries within the timeout, then a warning and the drop.
-        result = self._client.export(data)
-        return SpanExportResult.SUCCESS if result.success else SpanExportResult.FAILURE
+        ok = _send(self, lambda: encode_spans(spans))
+        return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
+
+
+class FastOTLPLogExporter(OTLPLogExporter):
+    """OTLPLogExporter whose batches are serialized by clew.instrumentation._encode."""
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        ok = _send(self, lambda: encode_logs(batch))
+        return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
