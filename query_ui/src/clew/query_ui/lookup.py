@@ -131,7 +131,7 @@ def _attach_back_links(store: StoreLike, trace_ids: list[str], spans: list[Span]
         return
     rows = run(store, q.BACK_LINKS, {"trace_ids": trace_ids, "limit": q.MAX_LINKS})
     by_id = {s.span_id: s for s in spans}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: (int(r["StartNs"]), str(r["SpanId"]))):
         target = by_id.get(str(row["LinkedSpanId"]))
         if target is not None:
             target.back_links.append(
