@@ -22,10 +22,18 @@ pytest_plugins = [
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Generator[None, Any, None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[Any]
+) -> Generator[None, Any, None]:
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and not hasattr(report, "wasxfail") and not os.environ.get("CLEW_ALLOW_SKIPS"):
+    if (
+        report.skipped
+        and not hasattr(report, "wasxfail")
+        and not os.environ.get("CLEW_ALLOW_SKIPS")
+    ):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-        report.longrepr = f"skipped tests fail this suite (set CLEW_ALLOW_SKIPS=1 locally): {reason}"
+        report.longrepr = (
+            f"skipped tests fail this suite (set CLEW_ALLOW_SKIPS=1 locally): {reason}"
+        )
