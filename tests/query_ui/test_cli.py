@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from clew.collector.settings import Settings
+from clew.collector.store import ChdbStore
 from clew.query_ui import queries
 from clew.query_ui.cli import search, trace, ui, why
+from tests.query_ui.explain import scenarios
+from tests.query_ui.explain.test_store import write
 from tests.query_ui.shop import FAILED_ORDER, GOOD_ORDER, Shop
 from tests.support.ports import free_port
 
@@ -88,3 +92,13 @@ def test_clew_ui_says_it_needs_a_clickhouse_server(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "needs a ClickHouse server" in done.stderr and "CLEW_CLICKHOUSE_URL" in done.stderr
     assert CliRunner().invoke(ui, [], env={"CLEW_CLICKHOUSE_URL": ""}).exit_code == 2
+
+
+def test_why_lists_what_recovered(
+    ui_url: str, shop_store: tuple[Settings, ChdbStore, Shop]
+) -> None:
+    write(shop_store[1], scenarios.retry_then_success("cli-retry"))
+    result = CliRunner().invoke(why, ["cli-retry", "--url", ui_url])
+    assert result.exit_code == 0, result.output
+    recovered = result.output.split("Recovered:\n", 1)[1]
+    assert recovered.startswith("  checkout 'POST': retry of checkout")

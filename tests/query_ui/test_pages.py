@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from clew.collector.settings import Settings
+from clew.collector.store import ChdbStore
+from tests.query_ui.explain import scenarios
+from tests.query_ui.explain.test_store import write
 from tests.query_ui.shop import FAILED_ORDER, GOOD_ORDER, HOSTILE, Shop
 
 
@@ -60,3 +64,15 @@ def test_search_page_pages_and_reports_bad_filters(client: TestClient) -> None:
     assert "order=asc" in page.text  # clicking the sorted column reverses it
     bad = client.get("/search", params={"min_duration": "soon"})
     assert bad.status_code == 400 and "not a duration" in bad.text
+
+
+def test_order_page_shows_recoveries(
+    client: TestClient, shop_store: tuple[Settings, ChdbStore, Shop]
+) -> None:
+    built = write(shop_store[1], scenarios.retry_then_success("page-retry"))
+    html = client.get("/orders/page-retry").text
+    assert "<h3>Recovered</h3>" in html and 'class="recovery"' in html
+    retry = built.spans[3]  # the second, successful attempt
+    assert f'href="/traces/{retry.trace_id}#span-{retry.span_id}"' in html
+    assert "retry of checkout" in html
+    assert "Recovered" not in client.get(f"/orders/{GOOD_ORDER}").text

@@ -24,6 +24,10 @@ def diagnosis(d: dict[str, Any]) -> str:
         lines.append("Cascade:")
         lines += [f"  {c['service']} '{c['span_name']}': {c['reason']}" for c in d["cascade"]]
         lines.append("")
+    if d.get("recoveries"):
+        lines.append("Recovered:")
+        lines += [f"  {r['service']} '{r['span_name']}': {r['reason']}" for r in d["recoveries"]]
+        lines.append("")
     lines.append("Traces: " + ", ".join(d.get("traces", [])))
     return "\n".join(lines).rstrip() + "\n"
 
