@@ -17,16 +17,27 @@ from aiokafka import AIOKafkaConsumer
 from clew.demo import services
 from clew.demo.shop import common, relay
 from clew.demo.stack import Stack, free_port, wait_http
+from tests.support.clew_server import ClewServer
 from tests.support.kafka import KafkaBroker
 
 
 @pytest.fixture
 def orders(tmp_path: Path) -> Iterator[tuple[str, int]]:
     """The orders service alone, its Kafka bootstrap a port where no broker runs yet."""
+    yield from _orders(tmp_path, "http://127.0.0.1:9", {"OTEL_SDK_DISABLED": "true"})
+
+
+@pytest.fixture
+def traced_orders(tmp_path: Path, clew_server: ClewServer) -> Iterator[tuple[str, int]]:
+    """The orders service sending its telemetry to a real `clew serve`, and no broker."""
+    yield from _orders(tmp_path, clew_server.http_url, {})
+
+
+def _orders(tmp_path: Path, endpoint: str, extra: dict[str, str]) -> Iterator[tuple[str, int]]:
     kafka_port, port = free_port(), free_port()
     stack = Stack(tmp_path / "logs")
-    telemetry = services.Telemetry("http://127.0.0.1:9", f"127.0.0.1:{kafka_port}", tmp_path)
-    env = {**services.telemetry_env("orders", telemetry), "OTEL_SDK_DISABLED": "true"}
+    telemetry = services.Telemetry(endpoint, f"127.0.0.1:{kafka_port}", tmp_path)
+    env = {**services.telemetry_env("orders", telemetry), **extra}
     argv = [sys.executable, "-m", "uvicorn", "clew.demo.shop.orders:app", "--port", str(port)]
     child = stack.start("orders", argv, env)
     try:
@@ -79,3 +90,26 @@ async def _published(bootstrap: str) -> list[str]:
     finally:
         await consumer.stop()
     return [json.loads(r.value)["order_id"] for records in batches.values() for r in records]
+
+
+def test_a_message_stuck_in_the_outbox_shows_on_the_order_in_clew(
+    traced_orders: tuple[str, int], clew_server: ClewServer
+) -> None:
+    url, _ = traced_orders
+    _place(url, "stuck-1")
+    ui = clew_server.ui_url
+    for _ in range(int(4 * relay.STUCK_SECONDS)):
+        response = httpx.get(f"{ui}/api/orders/stuck-1/diagnosis", timeout=10)
+        found = response.json()  # 404 until the order's first spans are stored
+        if response.status_code == 200 and found["root_causes"]:
+            break
+        time.sleep(0.5)
+    assert found["status"] == "failed", found
+    ((service, span, error),) = [(r["service"], r["span_name"], r["error_type"])
+                                 for r in found["root_causes"]]  # fmt: skip
+    assert (service, span) == ("orders", "orders.placed publish")
+    assert error.rsplit(".", 1)[-1] == "KafkaConnectionError"
+    page = httpx.get(f"{ui}/orders/stuck-1", timeout=10)
+    assert page.status_code == 200 and "orders.placed publish" in page.text
+    assert "outbox message not published" in page.text  # the relay's log line, in the order's logs
+    assert _pending(url, "stuck-1") == 1

@@ -66,3 +66,22 @@ def test_captured_context_is_plain_json_headers(telemetry: Telemetry) -> None:
 def test_a_corrupt_stored_context_is_a_clear_error(bad: str) -> None:
     with pytest.raises(ValueError), outbox.restored(bad):
         pass
+
+
+def test_an_unsent_message_fails_in_the_trace_that_wrote_it(telemetry: Telemetry) -> None:
+    db = sqlite3.connect(":memory:")
+    db.cursor().execute("CREATE TABLE outbox (payload TEXT, context TEXT)")
+    _store_row(db)
+    ((stored,),) = db.cursor().execute("SELECT context FROM outbox").fetchall()
+    outbox.unsent(stored, "orders.placed", ConnectionError("no broker at 127.0.0.1:9"))
+    writer = telemetry.span("POST /orders/confirm")
+    report = telemetry.span("orders.placed publish")
+    assert report.parent is not None and report.parent.span_id == writer.context.span_id
+    assert report.context.trace_id == writer.context.trace_id
+    assert report.kind is trace.SpanKind.PRODUCER
+    assert report.status.status_code is trace.StatusCode.ERROR
+    attributes = dict(report.attributes or {})
+    assert (attributes["order.id"], attributes[outbox.UNSENT_ATTRIBUTE]) == ("o-7", True)
+    (event,) = report.events
+    assert dict(event.attributes or {})["exception.type"] == "ConnectionError"
+    assert not trace.get_current_span().get_span_context().is_valid  # the context is back

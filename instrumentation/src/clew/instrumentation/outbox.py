@@ -15,6 +15,10 @@ consumer behind it, join the story of the request that wrote the row::
     for topic, payload, stored in rows:
         with outbox.restored(stored):
             await producer.send_and_wait(topic, payload)
+
+A message the relay cannot publish (the broker is unreachable, so no producer span exists to
+fail) is reported with ``unsent(stored, topic, error)``: a failed producer span in the trace
+that wrote the row, so the order's page and diagnosis show the message stuck in the outbox.
 """
 
 from __future__ import annotations
@@ -25,9 +29,14 @@ from contextlib import contextmanager
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
 
 STORED_EVENT = "outbox.stored"
 """Event added to the current span when a message's context is captured (the row is written)."""
+UNSENT_ATTRIBUTE = "outbox.unsent"
+"""True on the span that reports a message still waiting in the outbox."""
+_tracer = trace.get_tracer(__name__)
 
 
 def capture(topic: str | None = None) -> str:
@@ -75,3 +84,21 @@ def polling() -> Iterator[None]:
     """Suppress tracing of the relay's polling queries, which belong to no request."""
     with suppress_instrumentation():
         yield
+
+
+def unsent(stored: str | Mapping[str, str] | None, topic: str, error: BaseException) -> None:
+    """Record in the row's own trace that its message could not be published (yet).
+
+    A failed producer span, child of the span that wrote the row, carrying the exception: the
+    message waiting in the outbox becomes a failure of the order, with its cause.
+    """
+    attributes: dict[str, AttributeValue] = {
+        "messaging.destination.name": topic,
+        "messaging.operation": "publish",
+        UNSENT_ATTRIBUTE: True,
+    }
+    with restored(stored):
+        span = _tracer.start_span(f"{topic} publish", kind=SpanKind.PRODUCER, attributes=attributes)
+        span.record_exception(error)
+        span.set_status(Status(StatusCode.ERROR, f"still in the outbox: {error!r}"))
+        span.end()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from types import TracebackType
 
 import structlog
@@ -19,6 +20,8 @@ OUTBOX_TABLE = (
 )
 POLL_SECONDS = 1.0
 """Rows are published when orders wakes the relay, or at the latest after this long."""
+STUCK_SECONDS = 5.0
+"""A row unpublished this long is reported in its order's trace (once), so clew shows it."""
 
 log = structlog.get_logger("orders.relay")
 
@@ -30,6 +33,9 @@ class Relay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._waiting: dict[int, float] = {}
+        """Unsent row id → when the relay first failed to publish it (monotonic)."""
+        self._reported: set[int] = set()
 
     async def __aenter__(self) -> Relay:
         # The producer connects in the task: orders takes orders while Kafka is down, and
@@ -60,6 +66,7 @@ class Relay:
             except Exception as exc:
                 # The rows stay in the outbox and are tried again at the next poll.
                 log.warning("outbox relay cannot publish yet", error=repr(exc))
+                self.report_stuck(exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             self._wake.clear()
@@ -88,6 +95,27 @@ class Relay:
                     sql(db, "UPDATE outbox SET sent = 1 WHERE id = ?", row_id)
                     db.commit()
                     log.info("outbox message published", topic=topic, outbox_id=row_id)
+                self._waiting.pop(row_id, None)
+                self._reported.discard(row_id)
         finally:
             db.close()
         return len(rows)
+
+    def report_stuck(self, error: Exception) -> None:
+        """Report each row unsent for STUCK_SECONDS once, in the trace of its order."""
+        now = time.monotonic()
+        db = connect("orders")
+        try:
+            with outbox.polling():
+                rows = sql(db, "SELECT id, topic, context FROM outbox WHERE sent = 0")
+        finally:
+            db.close()
+        for row_id, topic, stored in rows:
+            waited = now - self._waiting.setdefault(row_id, now)
+            if waited < STUCK_SECONDS or row_id in self._reported:
+                continue
+            self._reported.add(row_id)
+            outbox.unsent(stored, topic, error)
+            with outbox.restored(stored):  # the log line carries the order's id and trace
+                log.warning("outbox message not published", topic=topic, outbox_id=row_id,
+                            waited_s=round(waited, 1), error=repr(error))  # fmt: skip
