@@ -90,3 +90,15 @@ def test_demo_refuses_a_port_another_server_holds(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert f"port {port} on 127.0.0.1 is in use" in done.stderr
     assert not (tmp_path / "demo-logs").exists()
+
+
+def test_demo_without_java_says_what_to_install_before_starting_anything(tmp_path: Path) -> None:
+    clew = Path(sys.executable).with_name("clew")
+    env = {k: v for k, v in os.environ.items() if k not in ("JAVA_HOME", "KAFKA_BOOTSTRAP_SERVERS")}
+    env["PATH"] = str(clew.parent)  # the installation's own commands, and no java
+    argv = [str(clew), "demo", "--data-dir", str(tmp_path), "--http-port", str(free_port()),
+            "--grpc-port", str(free_port()), "--ui-port", str(free_port())]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 1, done.stderr
+    assert "needs Java 17" in done.stderr and "KAFKA_BOOTSTRAP_SERVERS" in done.stderr
+    assert not (tmp_path / "demo-logs").exists()

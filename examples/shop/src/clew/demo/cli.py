@@ -90,7 +90,7 @@ def _check_ports(settings: Settings) -> None:
 def _run(stack: Stack, settings: Settings, order_count: int, seed: int) -> None:
     _check_ports(settings)
     if not os.environ.get(common.KAFKA_BOOTSTRAP):
-        services.broker_script()  # fail before starting anything when there is no broker
+        services.check_broker_can_start()  # fail before starting anything
     host = services.client_host(settings.host)
     click.echo(f"starting clew (data in {settings.data_dir}, logs in {stack.log_dir}) ...")
     services.start_clew(stack, settings)

@@ -69,6 +69,23 @@ def broker_script() -> Path:
     )
 
 
+JAVA_MISSING = (
+    "clew demo runs a Kafka broker, which needs Java 17 or newer (and Maven, the first time, to"
+    " fetch the broker's jars): install them (Debian/Ubuntu: `sudo apt-get install"
+    " openjdk-17-jre-headless maven`, or `scripts/install-test-deps` in the checkout),"
+    " or give a running broker in KAFKA_BOOTSTRAP_SERVERS"
+)
+
+
+def check_broker_can_start() -> None:
+    """Fail before anything starts when the broker script or its Java is missing."""
+    broker_script()
+    home = os.environ.get("JAVA_HOME")
+    java = shutil.which(str(Path(home) / "bin" / "java")) if home else shutil.which("java")
+    if java is None:
+        raise StartError(JAVA_MISSING)
+
+
 def start_kafka(stack: Stack, data_dir: Path) -> str:
     """The project's Kafka broker unless KAFKA_BOOTSTRAP_SERVERS names one; its bootstrap."""
     given = os.environ.get(common.KAFKA_BOOTSTRAP)
