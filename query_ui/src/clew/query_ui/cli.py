@@ -6,7 +6,10 @@ UI alone over a ClickHouse server.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -126,15 +129,58 @@ def ui(host: str | None, ui_port: int | None, clickhouse_url: str | None) -> Non
     _serve(settings)
 
 
+# The tables the UI reads; the collector (`clew serve`) creates them, `clew ui` only reads.
+READ_TABLES = ("otel_traces", "otel_traces_trace_id_ts", "otel_logs", "clew_business_keys")
+
+
 def _serve(settings: Any) -> None:
     import uvicorn
 
+    from clew.collector.errors import CollectorError
     from clew.collector.store import open_store
     from clew.query_ui.app import create_app
 
-    store = open_store(settings)
     try:
+        store = open_store(settings)
+    except CollectorError as exc:  # an unreachable server or a bad URL: one line, no traceback
+        raise click.ClickException(f"cannot open the ClickHouse server: {exc}") from exc
+    try:
+        _check_tables(store)
         app = create_app(settings, store)
-        uvicorn.run(app, host=settings.host, port=settings.ui_port, log_level="info")
+        config = uvicorn.Config(app, host=settings.host, port=settings.ui_port, log_level="info")
+        _server_class(uvicorn.Server)(config).run()
     finally:
         store.close()
+
+
+def _server_class(base: Any) -> Any:
+    """uvicorn's server, minus re-raising SIGTERM after its graceful stop: the store closes and
+    `clew ui` exits 0, as a service manager expects of a clean stop."""
+
+    class QuietServer(base):  # type: ignore[misc]
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            signals = (signal.SIGINT, signal.SIGTERM)
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return QuietServer
+
+
+def _check_tables(store: Any) -> None:
+    """Stop at start-up, not at every page, when the database holds no clew data."""
+    sql = (
+        "SELECT name FROM system.tables WHERE database = currentDatabase() "
+        "AND name IN {names:Array(String)}"
+    )
+    found = {str(row[0]) for row in store.query(sql, {"names": list(READ_TABLES)}).rows}
+    missing = [name for name in READ_TABLES if name not in found]
+    if missing:
+        raise click.ClickException(
+            f"the ClickHouse database has no {', '.join(missing)}: start the collector "
+            "(`clew serve` with the same CLEW_CLICKHOUSE_URL) once to create clew's tables"
+        )
