@@ -86,6 +86,9 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
         assert path in paths
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assert {"SearchResponse", "TraceResponse", "LogsResponse", "DiagnosisResponse"} <= set(schemas)
-    assert "root_causes" in schemas["DiagnosisResponse"]["properties"]
+    assert {"root_causes", "cascade", "recoveries", "summary"} <= set(
+        schemas["DiagnosisResponse"]["properties"]
+    )
+    assert "504" in paths["/api/traces"]["get"]["responses"]
     names = {p["name"] for p in paths["/api/traces"]["get"]["parameters"]}
     assert {"service", "operation", "tag", "status", "min_duration", "key_value"} <= names

@@ -102,3 +102,13 @@ def test_why_lists_what_recovered(
     assert result.exit_code == 0, result.output
     recovered = result.output.split("Recovered:\n", 1)[1]
     assert recovered.startswith("  checkout 'POST': retry of checkout")
+
+
+def test_why_says_the_limits_the_diagnosis_hit(
+    ui_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "MAX_SPANS", 2)  # the server runs in this process
+    result = CliRunner().invoke(why, [FAILED_ORDER, "--url", ui_url])
+    assert result.exit_code == 0
+    assert "clew: Only the first 2 spans were read (limit)." in result.stderr
+    assert result.stdout.startswith(f"order.id {FAILED_ORDER}: UNKNOWN")

@@ -188,6 +188,7 @@ def test_hitting_a_row_limit_is_said_and_makes_the_outcome_unknown(store: Store)
     diagnosis = diagnose(store, "order.id", "s-limited", limits=Limits(max_spans=2))
     assert "Only the first 2 spans were read" in diagnosis.summary
     assert diagnosis.status == "unknown"
+    assert diagnosis.to_dict()["limits"] == ["Only the first 2 spans were read (limit)."]
 
 
 def test_a_trace_known_only_from_its_logs_is_an_unknown_outcome(store: Store) -> None:

@@ -14,10 +14,14 @@ from clew.query_ui.lookup import StoreLike, Story
 from clew.query_ui.model import Event, Link, LogLine, Span
 
 
+def ui_limits() -> Limits:
+    """The UI's row limits, so the order page and the diagnosis API read the same story."""
+    return Limits(max_traces=q.MAX_KEY_TRACES, max_spans=q.MAX_SPANS, max_logs=q.MAX_LOGS)
+
+
 def key_story(store: StoreLike, key: str, value: str) -> tuple[Story, dict[str, Any]]:
     """The story of a business key value, read once under the UI's limits, and its diagnosis."""
-    limits = Limits(max_traces=q.MAX_KEY_TRACES, max_spans=q.MAX_SPANS, max_logs=q.MAX_LOGS)
-    story = load_story(store, key, value, limits)
+    story = load_story(store, key, value, ui_limits())
     if not story:
         raise NotFoundError(str(explain.NotFound(key, value)))
     diagnosis: dict[str, Any] = explain.explain(story).to_dict()

@@ -42,8 +42,9 @@ def story_and_diagnosis(request: Request, key: str, value: str) -> tuple[Story, 
 def diagnose(request: Request, key: str, value: str) -> Any:
     """The explainer's diagnosis of a business key value; its NotFound becomes a 404."""
     from clew.query_ui import explain  # the explainer is its own subpackage
+    from clew.query_ui.adapt import ui_limits
 
     try:
-        return explain.diagnose(store(request), key, value)
+        return explain.diagnose(store(request), key, value, limits=ui_limits())
     except explain.NotFound as exc:
         raise NotFoundError(str(exc) or f"nothing was found for {key} = {value!r}") from exc

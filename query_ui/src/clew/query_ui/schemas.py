@@ -159,6 +159,20 @@ class CascadeEntry(TypedDict):
     reason: str
 
 
+class Recovery(TypedDict):
+    """A span that made a failure good: a successful retry or a compensating action."""
+
+    __pydantic_config__ = _OPEN  # type: ignore[misc]
+    kind: str
+    service: str
+    span_name: str
+    span_id: str
+    trace_id: str
+    timestamp: str
+    reason: str
+    related_span_id: str
+
+
 class DiagnosisResponse(TypedDict):
     """Why a business key value failed: causes most likely first, cascade, a summary."""
 
@@ -168,6 +182,8 @@ class DiagnosisResponse(TypedDict):
     status: str
     root_causes: list[RootCause]
     cascade: list[CascadeEntry]
+    recoveries: list[Recovery]
     traces: list[str]
     logs: list[Any]
     summary: str
+    limits: list[str]

@@ -75,7 +75,8 @@ class Diagnosis:
     warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON API's shape (issue 4), plus `recoveries`."""
+        """The JSON API's shape (issue 4), plus `recoveries` and `limits` (the row and time
+        limits the read hit, as every endpoint says them)."""
         return {
             "key": self.key,
             "value": self.value,
@@ -86,6 +87,7 @@ class Diagnosis:
             "traces": list(self.traces),
             "logs": [log_dict(record) for record in self.logs],
             "summary": self.summary,
+            "limits": list(self.warnings),
         }
 
 

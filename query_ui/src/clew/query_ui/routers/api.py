@@ -14,7 +14,8 @@ router = APIRouter(prefix="/api", tags=["api"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "a filter or id that cannot be understood"},
     404: {"description": "nothing is stored for what was asked"},
-    504: {"description": "the query hit its time limit"},
+    503: {"description": "the store failed or cannot be reached (retry later)"},
+    504: {"description": "the query hit its time limit (narrow the range or add filters)"},
 }
 
 
