@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
 import pytest
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs as sdk_encode_logs
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as sdk_encode
+from opentelemetry.instrumentation.logging.handler import LoggingHandler
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
@@ -16,10 +22,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import AnyValue
 
 from clew.instrumentation._encode import encode_logs, encode_spans
 
-VALUES = {
+VALUES: dict[str, AnyValue] = {
     "text": "é ✓",
     "empty": "",
     "yes": True,
@@ -121,3 +128,90 @@ def test_same_logs_message_as_the_sdk_encoder() -> None:
     assert ours == sdk_encode_logs(batch)
     assert ExportLogsServiceRequest.FromString(encode_logs(batch[1:])) != sdk_encode_logs(batch)
     assert len(ours.resource_logs[0].scope_logs) == 2
+
+
+# Every AnyValue kind (string, bool, int, double, bytes, array, kvlist, empty) and nestings.
+BODIES = [
+    "text",
+    "",
+    True,
+    False,
+    0,
+    -1,
+    2**63 - 1,
+    -(2**63),
+    1.5,
+    -0.0,
+    float("inf"),
+    b"",
+    b"\x00\xff",
+    [],
+    (),
+    [1, "a", None, [2.5, False], {"k": b"x"}],
+    {},
+    {"a": None, "b": {"c": [True, -7]}, 3: "int key", "d": ()},
+    None,
+]
+
+
+def emitted(**fields: Any) -> list[ReadableLogRecord]:
+    """One record emitted with these fields, as the batch processor would hand it over."""
+    exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
+    provider = LoggerProvider(resource=Resource.create({"service.name": "enc"}))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    provider.get_logger("bodies").emit(severity_number=SeverityNumber.INFO, **fields)
+    return list(exporter.get_finished_logs())
+
+
+@pytest.mark.parametrize("body", BODIES, ids=repr)
+def test_every_body_kind_as_the_sdk_encodes_it(body: Any) -> None:
+    batch = emitted(body=body, attributes={"none": None, "list": [None, 1], "map": {"x": b"z"}})
+    ours = ExportLogsServiceRequest.FromString(encode_logs(batch))
+    assert ours == sdk_encode_logs(batch)
+    assert ours.SerializeToString() == sdk_encode_logs(batch).SerializeToString()
+
+
+@pytest.mark.parametrize("big", [2**63, -(2**63) - 1, 2**64 + 5])
+def test_integer_out_of_int64_is_refused_like_the_sdk(big: int) -> None:
+    batch = emitted(body=big)
+    with pytest.raises(ValueError):
+        sdk_encode_logs(batch)
+    with pytest.raises(ValueError, match="int64"):
+        encode_logs(batch)  # not silently wrapped around to another number
+
+
+def test_attribute_the_sdk_cannot_encode_is_left_out_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    batch = emitted(body="b", attributes={"ok": 1, "huge": 2**64, "also": "kept"})
+    ours = ExportLogsServiceRequest.FromString(encode_logs(batch))
+    assert ours == sdk_encode_logs(batch)
+    [record] = ours.resource_logs[0].scope_logs[0].log_records
+    assert [kv.key for kv in record.attributes] == ["ok", "also"]
+    assert "Failed to encode key huge" in caplog.text
+
+
+def test_stdlib_logging_records_as_the_sdk_encodes_them() -> None:
+    """Records made by the real stdlib handler: extra fields of odd types, exceptions, spans."""
+    exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
+    provider = LoggerProvider(resource=Resource.create({"service.name": "enc"}))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    handler = LoggingHandler(logger_provider=provider)
+    tracer = TracerProvider().get_tracer("t")
+    for name in ("shop", "stock", "shop"):
+        logger = logging.getLogger(f"encode.{name}")
+        logger.addHandler(handler)
+        logger.propagate = False
+        extra = {"when": datetime(2026, 1, 2), "id": uuid.UUID(int=7), "parts": (1, None)}
+        with tracer.start_as_current_span(name):
+            logger.warning("%s low", name, extra=extra)
+        try:
+            raise KeyError(name)
+        except KeyError:
+            logger.exception({"structured": name})
+        logger.removeHandler(handler)
+    batch = list(exporter.get_finished_logs())
+    assert len(batch) == 6
+    ours = ExportLogsServiceRequest.FromString(encode_logs(batch))
+    assert ours == sdk_encode_logs(batch)
+    assert len(ours.resource_logs[0].scope_logs) == 2  # one per logger name

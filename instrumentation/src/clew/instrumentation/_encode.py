@@ -9,6 +9,7 @@ that both encoders produce equal messages.
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,11 +21,13 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
     from opentelemetry.trace import Link, SpanContext
 
+_logger = logging.getLogger(__name__)
 _HAS_IS_REMOTE = 0x100
 _IS_REMOTE = 0x200
 _MAX_CACHED_KEYS = 4096
 _MAX_CACHED_PAIRS = 16384
 _SCALARS = frozenset({str, bool, int, float})
+_INT64 = range(-(2**63), 2**63)
 _PAIRS: dict[tuple[int, str, Any, type], bytes] = {}
 _KEYS: dict[str, bytes] = {}
 _RESOURCES: dict[int, tuple[Resource, bytes]] = {}
@@ -65,6 +68,8 @@ def _value(value: Any) -> bytes:
     if isinstance(value, str):
         return _field(1, value.encode())
     if isinstance(value, int):
+        if value not in _INT64:  # the SDK's protobuf int64 refuses it too
+            raise ValueError(f"integer {value} is out of the int64 range of an AnyValue")
         return b"\x18" + _varint(value & 0xFFFFFFFFFFFFFFFF)
     if isinstance(value, float):
         return b"\x21" + _pack_double(value)
@@ -98,18 +103,27 @@ def _attributes(number: int, attributes: Mapping[str, Any] | None) -> bytes:
     items = getattr(attributes, "_dict", attributes).items()
     for key, value in items:
         if type(value) not in _SCALARS:
-            out.append(_field(number, _key_value(key, value)))
+            out.append(_attribute(number, key, value))
             continue
         # Most attributes repeat from span to span (method, route, status, peer): reuse them.
         pair = (number, key, value, type(value))  # the type tells True from 1
         encoded = _PAIRS.get(pair)
         if encoded is None:
-            encoded = _field(number, _key_value(key, value))
+            encoded = _attribute(number, key, value)
             if len(_PAIRS) >= _MAX_CACHED_PAIRS:
                 _PAIRS.clear()
             _PAIRS[pair] = encoded
         out.append(encoded)
     return b"".join(out)
+
+
+def _attribute(number: int, key: str, value: Any) -> bytes:
+    """One attribute field; like the SDK encoder, one it cannot write is logged and left out."""
+    try:
+        return _field(number, _key_value(key, value))
+    except (TypeError, ValueError) as error:
+        _logger.exception("Failed to encode key %s: %s", key, error)
+        return b""
 
 
 def _resource(resource: Resource) -> bytes:
