@@ -49,3 +49,15 @@ def test_closed_store_refuses(store: ChdbStore) -> None:
 def test_nested_strings_with_escapes(store: ChdbStore) -> None:
     values = ["tab\there", "new\nline", "q'uote", "back\\slash"]
     assert store.query("SELECT {xs:Array(String)}", {"xs": values}).rows == [(values,)]
+
+
+def test_a_failed_query_leaves_nothing_for_the_next(store: ChdbStore) -> None:
+    # chDB hands the output of a query that failed part-way to the next query on the session.
+    with pytest.raises(StoreError, match="TOO_MANY_ROWS"):
+        store.query(
+            "SELECT number FROM numbers(10)", settings={"max_result_rows": 2, "max_block_size": 1}
+        )
+    assert store.query("SELECT 42 AS x").named() == [{"x": 42}]
+    with pytest.raises(StoreError):
+        store.command("INSERT INTO otel_logs (Timestamp) VALUES ('not a time')")
+    assert store.query("SELECT count() AS n FROM otel_logs").named() == [{"n": 0}]

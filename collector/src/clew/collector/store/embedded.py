@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -99,8 +100,16 @@ class ChdbStore:
             try:
                 result = self._session.query(sql, fmt, params=encode(parameters))  # type: ignore[no-untyped-call]
             except Exception as exc:  # chDB raises bare RuntimeError/ChdbError subclasses
+                _discard_partial_output(self._session)
                 raise StoreError(str(exc)) from exc
             return bytes(result.bytes())
+
+
+def _discard_partial_output(session: chdb_session.Session) -> None:
+    # chDB prefixes the output a failed query wrote before failing (say, past max_result_rows)
+    # to the next query's result: a throwaway query on the same session takes it.
+    with contextlib.suppress(Exception):
+        session.query("SELECT 1", "CSV")  # type: ignore[no-untyped-call]
 
 
 def _scratch_dir() -> str | None:
