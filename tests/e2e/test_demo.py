@@ -42,6 +42,7 @@ class Demo:
 
     process: subprocess.Popen[str]
     ui: str
+    stderr: Path
     output: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     orders: list[PlannedOrder] = field(default_factory=list)
@@ -90,8 +91,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             "--seed", str(SEED), "--data-dir", str(data_dir), "--host", "127.0.0.1",
             *(str(part) for pair in ports.items() for part in pair)]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
-    running = Demo(process, f"http://127.0.0.1:{ports['--ui-port']}")
+    stderr = data_dir.parent / "demo-stderr.log"
+    with open(stderr, "w") as errors:
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
+    running = Demo(process, f"http://127.0.0.1:{ports['--ui-port']}", stderr)
     try:
         _read_until_ready(running)
         printed = [m for line in running.output if (m := WHY.match(line))]
@@ -123,6 +126,14 @@ def test_the_printed_failures_are_the_seeded_faults(demo: Demo) -> None:
     expected = [o.order_id for o in demo.orders if CAUSES[o.fault] is not None]
     assert demo.failed == expected
     assert any(line.startswith("clew UI: http://127.0.0.1:") for line in demo.output)
+
+
+def test_the_progress_line_counts_orders_placed_and_failed(demo: Demo) -> None:
+    progress = [line for line in demo.stderr.read_text().splitlines()
+                if line.startswith("orders placed: ")]  # fmt: skip
+    placed = [int(line.split()[2].rstrip(",")) for line in progress]
+    assert placed == [*range(1, ORDERS + 1), ORDERS]  # one line an order, then the settled one
+    assert progress[-1] == f"orders placed: {ORDERS}, failed: {len(demo.failed)}"
 
 
 @pytest.mark.parametrize("fault", [f for f in Fault if CAUSES[f] is not None])
@@ -174,6 +185,25 @@ def test_good_orders_succeeded(demo: Demo) -> None:
     for order in (o for o in demo.orders if o.fault is Fault.NONE):
         found = demo.get(f"/api/orders/{order.order_id}/diagnosis")
         assert (found["status"], found["root_causes"]) == ("succeeded", []), found
+
+
+def test_three_databases_and_structlog_in_every_service(demo: Demo) -> None:
+    order = next(o for o in demo.orders if o.fault is Fault.NONE)
+    (entry,) = demo.get(f"/api/keys/order.id/{order.order_id}/traces")["traces"]
+    spans = demo.get(f"/api/traces/{entry['trace_id']}")["spans"]
+    db = [s for s in spans if _first(s, "db.system", "db.system.name") == "sqlite"]
+    statements = {s["service"]: _first(s, "db.statement", "db.query.text") for s in db}
+    assert set(statements) == {"orders", "payments", "inventory"}, spans
+    assert all(statements.values()), statements
+    logs = demo.get(f"/api/traces/{entry['trace_id']}/logs")["logs"]
+    services = {"gateway", "orders", "payments", "inventory", "fulfilment"}
+    assert {log["service"] for log in logs} >= services, logs
+    assert {log["attributes"].get("order.id") for log in logs} == {order.order_id}
+
+
+def _first(span: dict[str, Any], *names: str) -> str | None:
+    """The first of these attributes the span has (old and new semantic conventions)."""
+    return next((span["attributes"][n] for n in names if n in span["attributes"]), None)
 
 
 def test_the_outbox_carries_the_checkout_trace_to_the_consumer(demo: Demo) -> None:

@@ -121,7 +121,7 @@ def _traffic(shop: Shop, order_count: int, seed: int, ui: str) -> list[Outcome]:
 
 
 def _progress(outcomes: list[Outcome]) -> None:
-    failed = sum(1 for o in outcomes if o.http_status != 200 or o.status == "fulfilment_failed")
+    failed = sum(1 for outcome in outcomes if outcome.failed)
     # One line, rewritten in place on a terminal.
     end = "\r" if sys.stderr.isatty() else "\n"
     sys.stderr.write(f"orders placed: {len(outcomes)}, failed: {failed}{end}")

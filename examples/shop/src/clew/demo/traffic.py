@@ -26,7 +26,8 @@ class Outcome:
 
     @property
     def failed(self) -> bool:
-        return self.http_status != 200 or self.status != "shipped"
+        """Refused at checkout, or (once its status is known) not shipped."""
+        return self.http_status != 200 or self.status not in ("unknown", "shipped")
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def settle(client: httpx.Client, shop: Shop, outcomes: list[Outcome]) -> None:
         while True:
             response = client.get(f"{shop.orders}/orders/{outcome.order.order_id}")
             outcome.status = (
-                response.json().get("status", "unknown") if response.is_success else ("missing")
+                response.json().get("status", "missing") if response.is_success else "missing"
             )
             if outcome.status not in UNSETTLED or time.monotonic() > deadline:
                 break
