@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -61,3 +61,22 @@ def test_a_failed_query_leaves_nothing_for_the_next(store: ChdbStore) -> None:
     with pytest.raises(StoreError):
         store.command("INSERT INTO otel_logs (Timestamp) VALUES ('not a time')")
     assert store.query("SELECT count() AS n FROM otel_logs").named() == [{"n": 0}]
+
+
+def test_datetimes_bind_to_datetime_and_datetime64(store: ChdbStore) -> None:
+    whole, fraction = datetime(2026, 1, 2, 3, 4, 5), datetime(2026, 1, 2, 3, 4, 5, 120000)
+    paris = datetime(2026, 1, 2, 4, 4, 5, tzinfo=timezone(timedelta(hours=1)))
+    result = store.query(
+        "SELECT {a:DateTime} AS a, {b:Array(DateTime)} AS b, {c:DateTime64(3)} AS c,"
+        " {d:DateTime} AS d, toString({e:Date}) AS e",
+        {"a": whole, "b": [whole, paris], "c": fraction, "d": paris, "e": date(2026, 1, 2)},
+    )
+    assert result.named() == [
+        {
+            "a": "2026-01-02 03:04:05",
+            "b": ["2026-01-02 03:04:05", "2026-01-02 03:04:05"],
+            "c": "2026-01-02 03:04:05.120",
+            "d": "2026-01-02 03:04:05",
+            "e": "2026-01-02",
+        }
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 _TOP_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
@@ -35,7 +35,7 @@ def _nested(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, datetime):
-        return "'" + value.strftime("%Y-%m-%d %H:%M:%S.%f") + "'"
+        return "'" + _datetime(value) + "'"
     if isinstance(value, date):
         return "'" + value.isoformat() + "'"
     if isinstance(value, list | tuple | set | frozenset):
@@ -44,3 +44,12 @@ def _nested(value: Any) -> str:
     if isinstance(value, Mapping):
         return "{" + ",".join(f"{_nested(k)}:{_nested(v)}" for k, v in value.items()) + "}"
     return "'" + str(value).translate(_QUOTED_ESCAPES) + "'"
+
+
+def _datetime(value: datetime) -> str:
+    # A whole second without a fraction, so `{x:DateTime}` parses it as well as DateTime64;
+    # an aware time in UTC, the time zone the stores read and write.
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{text}.{value.microsecond:06d}" if value.microsecond else text
