@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from clew.demo import services
 from clew.demo.stack import Stack, StartError, port_in_use, wait_http
 from tests.demo import procs
 from tests.support.ports import free_port
@@ -102,3 +103,13 @@ def test_demo_without_java_says_what_to_install_before_starting_anything(tmp_pat
     assert done.returncode == 1, done.stderr
     assert "needs Java 17" in done.stderr and "KAFKA_BOOTSTRAP_SERVERS" in done.stderr
     assert not (tmp_path / "demo-logs").exists()
+
+
+def test_a_given_broker_is_used_and_none_is_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "broker.example:9092")
+    monkeypatch.setenv("CLEW_KAFKA_BROKER_SCRIPT", str(tmp_path / "absent"))
+    stack = Stack(tmp_path / "logs")
+    assert services.start_kafka(stack, tmp_path) == "broker.example:9092"
+    assert stack.children == []
