@@ -148,11 +148,23 @@ def assert_structure(spans: list[dict[str, Any]]) -> None:
     assert c_consumer["SpanAttributes"]["messaging.consumer.group.name"] == "service-c"
 
 
+# The span each service's line is written in: (service, span kind).
+WRITTEN_IN = {
+    "order received": ("service-a", "Server"),
+    "order forwarded": ("service-a", "Server"),
+    "reserving stock": ("service-b", "Server"),
+    "reservation stored": ("service-c", "Consumer"),
+    "reservation failed": ("service-c", "Consumer"),
+}
+
+
 def assert_logs(spans: list[dict[str, Any]], logs: list[dict[str, Any]], order: str) -> None:
-    span_ids = {(s["ServiceName"], s["SpanId"]) for s in spans}
     assert {log["ServiceName"] for log in logs} == {"service-a", "service-b", "service-c"}
+    expected = [body for body in WRITTEN_IN if body != "reservation failed" or order == "o-fail"]
+    assert sorted(log["Body"] for log in logs) == sorted(expected)
     for log in logs:
-        assert (log["ServiceName"], log["SpanId"]) in span_ids, log  # written in that span
+        span = one(spans, *WRITTEN_IN[log["Body"]])
+        assert (log["TraceId"], log["SpanId"]) == (span["TraceId"], span["SpanId"]), log
         assert log["LogAttributes"]["order.id"] == order
     consumer = one(spans, "service-c", "Consumer")
     if order == "o-fail":

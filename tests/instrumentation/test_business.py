@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+import requests
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from opentelemetry import baggage, trace
@@ -115,3 +116,21 @@ def test_keys_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _settings.business_keys_from_env() == ("tenant.id", "order.id")
     monkeypatch.setenv(ci.BUSINESS_KEYS_ENV, "")
     assert _settings.business_keys_from_env() == ("order.id",)
+
+
+def test_requests_client_carries_keys_and_trace(
+    telemetry: Telemetry, downstream: tuple[str, list[Message]]
+) -> None:
+    url, seen = downstream
+    with tracer.start_as_current_span("caller"), ci.business_context(order_id="o-r"):
+        assert requests.get(f"{url}/stock", timeout=10).status_code == 204
+    [client] = [s for s in telemetry.spans() if s.kind == trace.SpanKind.CLIENT]
+    assert client.attributes["order.id"] == "o-r"  # type: ignore[index]
+    caller = telemetry.span("caller")
+    assert client.parent is not None and client.parent.span_id == caller.context.span_id
+    assert "order.id=o-r" in seen[0]["baggage"]
+    trace_id, span_id = seen[0]["traceparent"].split("-")[1:3]
+    assert (trace_id, span_id) == (
+        format(client.context.trace_id, "032x"),
+        format(client.context.span_id, "016x"),
+    )
