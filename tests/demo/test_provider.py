@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from clew.demo.shop import provider
+from clew.demo.shop.common import backoff
 
 CLIENT = TestClient(provider.app)
 
@@ -38,3 +39,11 @@ def test_the_slow_card_is_slow_only_for_the_first_attempt() -> None:
 
 def test_a_bad_request_is_a_422() -> None:
     assert CLIENT.post("/v1/charges", json={"card": "4242"}).status_code == 422
+
+
+def test_retry_delays_back_off_exponentially_with_jitter() -> None:
+    for attempt in (1, 2, 3):
+        base = 0.1 * 2 ** (attempt - 1)
+        delays = {backoff(0.1, attempt) for _ in range(50)}
+        assert all(base <= d <= 2 * base for d in delays)
+        assert len(delays) > 1  # jittered, not one fixed value

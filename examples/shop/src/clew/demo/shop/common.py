@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import sys
 from collections.abc import MutableMapping
@@ -84,3 +85,9 @@ def migrate(name: str, *statements: str) -> None:
         db.commit()
     finally:
         db.close()
+
+
+def backoff(base: float, attempt: int) -> float:
+    """Seconds to wait after failed attempt `attempt`: exponential backoff plus jitter."""
+    delay = base * 2.0 ** (attempt - 1)
+    return delay + random.uniform(0, delay)  # jitter: the retries of many calls spread out

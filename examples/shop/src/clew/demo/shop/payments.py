@@ -6,7 +6,6 @@ import clew.instrumentation.auto  # noqa: F401  (first, so it sees the libraries
 
 # isort: split
 import asyncio
-import random
 from typing import Any
 
 import httpx
@@ -16,7 +15,15 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from pydantic import BaseModel
 
-from clew.demo.shop.common import PROVIDER_URL, configure_logging, connect, env, health, migrate
+from clew.demo.shop.common import (
+    PROVIDER_URL,
+    backoff,
+    configure_logging,
+    connect,
+    env,
+    health,
+    migrate,
+)
 from clew.demo.shop.common import run as sql
 from clew.instrumentation import business_context
 
@@ -91,8 +98,7 @@ async def _charge_with_retries(body: ChargeRequest) -> dict[str, Any]:
             except httpx.TimeoutException:
                 if attempt == ATTEMPTS:
                     raise
-                delay = BACKOFF * 2 ** (attempt - 1)
-                delay += random.uniform(0, delay)  # jitter: retries of many calls spread out
+                delay = backoff(BACKOFF, attempt)
                 log.warning("provider timed out, retrying", order_id=body.order_id, attempt=attempt,
                             delay_s=delay)  # fmt: skip
                 await asyncio.sleep(delay)
