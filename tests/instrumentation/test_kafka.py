@@ -241,3 +241,28 @@ def test_uninstrument_unwraps(module_telemetry: Telemetry) -> None:
     finally:
         instrumentor.instrument()
     assert type(aiokafka.AIOKafkaConsumer.getone) is type(wrapped)
+
+
+async def test_keys_set_by_the_handler_stamp_the_open_consumer_span(
+    telemetry: Telemetry,
+    kafka_topic: str,
+    producer: AIOKafkaProducer,
+    consumer: AIOKafkaConsumer,
+) -> None:
+    """A message sent without business keys: the handler names the order itself."""
+    await producer.send_and_wait(kafka_topic, b"o-c1")
+    await producer.send_and_wait(kafka_topic, b"o-c2")
+    try:
+        record = await consumer.getone()
+        ci.business_context(order_id=record.value.decode())  # type: ignore[union-attr]
+        handle("keyed by getone handler")
+        [batch] = (await consumer.getmany(timeout_ms=5000)).values()
+        with ci.message_context(batch[0]):
+            ci.business_context(order_id=batch[0].value.decode())  # type: ignore[union-attr]
+            handle("keyed by getmany handler")
+    finally:
+        await consumer.stop()
+    first, second = sorted(only(telemetry, SpanKind.CONSUMER), key=by_offset)
+    assert (first.attributes["order.id"], second.attributes["order.id"]) == ("o-c1", "o-c2")  # type: ignore[index]
+    assert_handled_inside(telemetry, first, "keyed by getone handler")
+    assert_handled_inside(telemetry, second, "keyed by getmany handler")
