@@ -254,11 +254,11 @@ async def test_keys_set_by_the_handler_stamp_the_open_consumer_span(
     await producer.send_and_wait(kafka_topic, b"o-c2")
     try:
         record = await consumer.getone()
-        ci.business_context(order_id=record.value.decode())  # type: ignore[union-attr]
+        ci.business_context(order_id=record.value.decode())
         handle("keyed by getone handler")
         [batch] = (await consumer.getmany(timeout_ms=5000)).values()
         with ci.message_context(batch[0]):
-            ci.business_context(order_id=batch[0].value.decode())  # type: ignore[union-attr]
+            ci.business_context(order_id=batch[0].value.decode())
             handle("keyed by getmany handler")
     finally:
         await consumer.stop()

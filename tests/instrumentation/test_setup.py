@@ -11,6 +11,8 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 
 from clew.instrumentation import ConfigurationError, _export
 from tests.instrumentation.helpers import run_python
+from tests.instrumentation.otlp_sink import otlp_sink
+from tests.support.ports import free_port
 
 # A FastAPI app served through TestClient; prints server span count per request.
 SERVE_TWICE = """
@@ -205,3 +207,27 @@ def test_app_configured_log_handler_is_not_doubled() -> None:
     )
     assert result["app_logs"] == ["once"]
     assert result["logs"] == []  # clew added no second exporter either
+
+
+def test_per_signal_endpoints_win_over_the_base_endpoint() -> None:
+    """OTEL_EXPORTER_OTLP_{TRACES,LOGS}_ENDPOINT are full URLs; the base one has a dead port."""
+    with otlp_sink() as sink:
+        run_python(
+            """
+            import logging
+            import clew.instrumentation as ci
+            ci.setup()
+            from opentelemetry import trace
+            with trace.get_tracer("t").start_as_current_span("per-signal span"):
+                logging.getLogger("app").warning("per-signal line")
+            ci.shutdown()
+            print(json.dumps({}))
+            """,
+            env={
+                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}",
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{sink.url}/v1/traces",
+                "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": f"{sink.url}/v1/logs",
+            },
+        )
+    assert [s["name"] for s in sink.spans] == ["per-signal span"]
+    assert [r["body"] for r in sink.logs] == ["per-signal line"]
