@@ -54,6 +54,8 @@ def test_jump_box(client: TestClient, shop: Shop) -> None:
     assert to_order.headers["location"] == f"/keys/order.id/{FAILED_ORDER}"
     typed = client.get("/search", params={"key_value": shop.old_trace}, follow_redirects=False)
     assert typed.headers["location"] == f"/traces/{shop.old_trace}"
+    in_tag = client.get("/search", params={"tag": shop.old_trace}, follow_redirects=False)
+    assert in_tag.headers["location"] == f"/traces/{shop.old_trace}"
     nothing = client.get("/go", params={"q": HOSTILE})
     assert nothing.status_code == 404 and HOSTILE not in nothing.text
 

@@ -36,6 +36,7 @@ def search_page(
     """The search form and, below it, the matching traces."""
     store = deps.store(request)
     typed = [str(args[f]).strip() for f in ("key_value", "operation", "service")]
+    typed += [str(t).strip() for t in args["tag"]]
     for value in filter(TRACE_ID.match, typed):
         if lookup.trace_exists(store, value):  # a trace id typed anywhere opens the trace
             return RedirectResponse(f"/traces/{value.lower()}", status_code=303)
