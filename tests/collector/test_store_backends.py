@@ -249,6 +249,13 @@ def test_errors_are_store_errors(
         backend.query(sql, parameters)
 
 
+def test_insert_takes_a_deduplication_token(backend: Store) -> None:
+    backend.insert("clew_ingest_spans", json.dumps([span()]), token="batch-1")
+    backend.insert("clew_ingest_logs", json.dumps([log()]), "JSONEachRow", token=None)
+    assert backend.query("SELECT count() FROM otel_traces").rows == [(1,)]
+    assert backend.query("SELECT count() FROM otel_logs").rows == [(1,)]
+
+
 def test_bad_inserts_are_store_errors_and_store_nothing(backend: Store) -> None:
     with pytest.raises(StoreError):
         backend.insert("clew_ingest_spans", '[{"TimestampNs": "not a number"}]')

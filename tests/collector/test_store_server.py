@@ -88,6 +88,21 @@ def test_open_store_follows_clickhouse_url(clickhouse_url: str, tmp_path: Path) 
         store.close()
 
 
+def test_settings_never_show_the_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with_password = "http://clew:s3cret-pw@127.0.0.1:8123/clew"
+    monkeypatch.setenv("CLEW_CLICKHOUSE_URL", with_password)
+    settings = Settings(data_dir=tmp_path)
+    shown = [
+        repr(settings),
+        str(settings),
+        settings.model_dump_json(),
+        f"{settings.clickhouse_url}",
+    ]
+    assert all("s3cret-pw" not in text for text in shown)
+    assert settings.clickhouse_url is not None
+    assert settings.clickhouse_url.get_secret_value() == with_password
+
+
 def test_retried_insert_is_stored_once(server: ServerStore) -> None:
     server.command(DEDUP_TABLE.format(name="dedup"))
     rows = json.dumps([{"Id": 1, "Name": "a"}, {"Id": 2, "Name": "b"}])

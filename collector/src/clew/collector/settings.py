@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     business_keys: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["order.id"])
     # DateTime arithmetic ends in 2106: a longer TTL would wrap and expire everything.
     retention_days: int = Field(default=7, gt=0, le=3650)
-    clickhouse_url: str | None = None
+    # Secret: the URL carries the server's password; repr and logs show '**********'.
+    clickhouse_url: SecretStr | None = None
     batch_max_rows: int = Field(default=20_000, gt=0)
     batch_max_age: float = Field(default=0.5, gt=0)
     buffer_max_rows: int = Field(default=100_000, gt=0)

@@ -40,8 +40,14 @@ class Store(Protocol):
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
         """Run a statement that returns no rows (DDL, INSERT ... SELECT)."""
 
-    def insert(self, table: str, data: str, fmt: str = "JSONEachRow") -> None:
-        """Insert rows already encoded in a ClickHouse input format."""
+    def insert(
+        self, table: str, data: str, fmt: str = "JSONEachRow", *, token: str | None = None
+    ) -> None:
+        """Insert rows already encoded in a ClickHouse input format.
+
+        `token` is the insert's deduplication token where the backend deduplicates (the server
+        store; without one it uses the rows' digest); the embedded store ignores it.
+        """
 
     def close(self) -> None:
         """Release the backend; the store is unusable afterwards."""

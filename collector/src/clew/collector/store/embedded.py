@@ -55,8 +55,10 @@ class ChdbStore:
         """Run a statement that returns no rows."""
         self._run(sql, "CSV", parameters)
 
-    def insert(self, table: str, data: str, fmt: str = "JSONEachRow") -> None:
-        """Insert rows already encoded in `fmt`."""
+    def insert(
+        self, table: str, data: str, fmt: str = "JSONEachRow", *, token: str | None = None
+    ) -> None:
+        """Insert rows already encoded in `fmt` (`token` is ignored: one process writes here)."""
         if not _SETTING_NAME.match(table) or not _SETTING_NAME.match(fmt):
             raise StoreError(f"bad table or format name: {table!r} {fmt!r}")
         self._run(f"INSERT INTO {table} FORMAT {fmt}\n{data}", "CSV", None)
