@@ -66,7 +66,7 @@ class Relay:
             except Exception as exc:
                 # The rows stay in the outbox and are tried again at the next poll.
                 log.warning("outbox relay cannot publish yet", error=repr(exc))
-                self.report_stuck(exc)
+                self._report_stuck_safely(exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             self._wake.clear()
@@ -100,6 +100,13 @@ class Relay:
         finally:
             db.close()
         return len(rows)
+
+    def _report_stuck_safely(self, error: Exception) -> None:
+        """report_stuck(), whose own failure (a locked database) must not end the relay."""
+        try:
+            self.report_stuck(error)
+        except Exception as exc:
+            log.warning("outbox relay cannot report unsent messages", error=repr(exc))
 
     def report_stuck(self, error: Exception) -> None:
         """Report each row unsent for STUCK_SECONDS once, in the trace of its order."""
