@@ -112,3 +112,12 @@ def test_why_says_the_limits_the_diagnosis_hit(
     assert result.exit_code == 0
     assert "clew: Only the first 2 spans were read (limit)." in result.stderr
     assert result.stdout.startswith(f"order.id {FAILED_ORDER}: UNKNOWN")
+
+
+def test_trace_json_is_the_trace_and_its_logs(ui_url: str, shop: Shop) -> None:
+    result = CliRunner().invoke(trace, [shop.failed_trace, "--url", ui_url, "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["trace_id"] == shop.failed_trace and len(body["spans"]) == 6
+    assert shop.db_span.span_id in body["critical_path"]
+    assert [log["severity"] for log in body["logs"]] == ["WARN", "ERROR", "ERROR"]
