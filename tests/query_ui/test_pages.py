@@ -78,3 +78,17 @@ def test_order_page_shows_recoveries(
     assert f'href="/traces/{retry.trace_id}#span-{retry.span_id}"' in html
     assert "retry of checkout" in html
     assert "Recovered" not in client.get(f"/orders/{GOOD_ORDER}").text
+
+
+def test_trace_page_links_and_back_links_name_the_other_span(
+    client: TestClient, shop: Shop
+) -> None:
+    consumer_page = client.get(f"/traces/{shop.consumer_trace}").text
+    producer = shop.producer_span
+    link = consumer_page.split("<h3>Links</h3>", 1)[1].split("</ul>", 1)[0]
+    assert f'href="/traces/{producer.trace_id}#span-{producer.span_id}"' in link
+    assert "checkout · orders publish" in link
+    producer_page = client.get(f"/traces/{shop.failed_trace}").text
+    back = producer_page.split("<h3>Linked from</h3>", 1)[1].split("</ul>", 1)[0]
+    assert f'href="/traces/{shop.consumer_trace}#span-' in back
+    assert "inventory · orders process" in back
