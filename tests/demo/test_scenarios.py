@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import click
+
 from clew.demo.scenarios import CAUSES, FAULTS, Fault, plan
 from clew.demo.shop.provider import CARD_DECLINED, CARD_SLOW_ONCE
 
@@ -45,3 +47,16 @@ def test_each_fault_is_triggered_by_the_order_itself() -> None:
 def test_every_fault_has_a_known_outcome() -> None:
     assert set(CAUSES) == set(Fault)
     assert CAUSES[Fault.NONE] is None and CAUSES[Fault.PROVIDER_TIMEOUT_ONCE] is None
+
+
+def test_demo_takes_the_options_of_clew_serve() -> None:
+    from clew.collector.cli import serve
+    from clew.demo.cli import demo
+
+    def options(command: click.Command) -> dict[str, tuple[str, ...]]:
+        return {p.name or "": (*p.opts, p.type.name) for p in command.params}
+
+    served = options(serve)
+    assert set(served) == {"host", "http_port", "grpc_port", "ui_port", "data_dir"}
+    assert {name: options(demo)[name] for name in served} == served
+    assert {"order_count", "seed"} <= set(options(demo))

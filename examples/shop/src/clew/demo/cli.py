@@ -47,8 +47,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def demo(order_count: int, seed: int, **options: Any) -> None:
     """Run clew, a Kafka broker and a small shop whose orders fail; Ctrl-C stops it all.
 
-    Starts `clew serve`, the broker (unless KAFKA_BOOTSTRAP_SERVERS is set), the shop's
-    services, and places orders; then prints each failed order as the command that explains it.
+    Starts `clew serve`, the broker (unless KAFKA_BOOTSTRAP_SERVERS is set; it needs Java 17+,
+    and Maven on its first run), the shop's services, and places orders; then prints each
+    failed order as the command that explains it.
     """
     settings = _settings(options)
     stack = Stack(settings.data_dir / "demo-logs")
