@@ -176,3 +176,24 @@ def logs_request() -> ExportLogsServiceRequest:
         ]
     )
     return request
+
+
+def scalar_trace_request() -> ExportTraceServiceRequest:
+    """The trace fixture without invalid spans and without nested (array/map) values."""
+    request = trace_request()
+    spans = request.resource_spans[0].scope_spans[0].spans
+    del spans[6:]
+    keep = [kv for kv in spans[0].attributes if kv.key not in ("list", "map")]
+    del spans[0].attributes[:]
+    spans[0].attributes.extend(keep)
+    spans[0].attributes.extend(
+        [
+            KeyValue(key="big", value=AnyValue(double_value=1.5e21)),
+            KeyValue(key="nan", value=AnyValue(double_value=float("nan"))),
+            KeyValue(key="zero", value=AnyValue(int_value=0)),
+            KeyValue(key="empty", value=AnyValue(string_value="")),
+            KeyValue(key="false", value=AnyValue(bool_value=False)),
+        ]
+    )
+    spans[0].flags = 0x301  # a field otel_traces does not store must not disturb the reader
+    return request

@@ -7,7 +7,6 @@ from typing import Any
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from clew.collector import decode
@@ -15,7 +14,7 @@ from clew.collector.metrics import Metrics
 from clew.collector.store import ChdbStore
 from clew.collector.write import Writer
 
-from .fixtures import trace_request
+from .fixtures import scalar_trace_request, trace_request
 
 # Maps also as key/value arrays: order and repeated keys show there, not in a dict.
 COLUMNS = (
@@ -25,33 +24,12 @@ COLUMNS = (
 )
 
 
-def _scalar_request() -> ExportTraceServiceRequest:
-    """The trace fixture without invalid spans and without nested (array/map) values."""
-    request = trace_request()
-    spans = request.resource_spans[0].scope_spans[0].spans
-    del spans[6:]
-    keep = [kv for kv in spans[0].attributes if kv.key not in ("list", "map")]
-    del spans[0].attributes[:]
-    spans[0].attributes.extend(keep)
-    spans[0].attributes.extend(
-        [
-            KeyValue(key="big", value=AnyValue(double_value=1.5e21)),
-            KeyValue(key="nan", value=AnyValue(double_value=float("nan"))),
-            KeyValue(key="zero", value=AnyValue(int_value=0)),
-            KeyValue(key="empty", value=AnyValue(string_value="")),
-            KeyValue(key="false", value=AnyValue(bool_value=False)),
-        ]
-    )
-    spans[0].flags = 0x301  # a field otel_traces does not store must not disturb the reader
-    return request
-
-
 def _table(store: ChdbStore) -> list[dict[str, Any]]:
     return store.query(f"SELECT {COLUMNS} FROM otel_traces ORDER BY SpanId, ServiceName").named()  # noqa: S608
 
 
 def test_fast_path_matches_python_rows_field_by_field(store: ChdbStore) -> None:
-    body = _scalar_request().SerializeToString()
+    body = scalar_trace_request().SerializeToString()
     assert store.insert_otlp_traces([body]) == []
     fast = _table(store)
     store.command("TRUNCATE TABLE otel_traces")
@@ -74,7 +52,7 @@ def test_fast_path_matches_python_rows_field_by_field(store: ChdbStore) -> None:
 
 
 def test_requests_with_nested_values_are_left_to_python(store: ChdbStore) -> None:
-    scalar = _scalar_request().SerializeToString()
+    scalar = scalar_trace_request().SerializeToString()
     nested_request = trace_request()
     del nested_request.resource_spans[0].scope_spans[0].spans[6:]
     nested = nested_request.SerializeToString()
@@ -87,7 +65,7 @@ def test_writer_sends_skipped_requests_through_python(store: ChdbStore) -> None:
     nested_request = trace_request()
     del nested_request.resource_spans[0].scope_spans[0].spans[6:]
     nested_request.resource_spans.pop()  # one resource: 6 spans
-    scalar = _scalar_request().SerializeToString()
+    scalar = scalar_trace_request().SerializeToString()
     batch = [decode.RawSpans(scalar, 7), decode.RawSpans(nested_request.SerializeToString(), 6)]
     Writer(store, "spans", metrics)(batch)
     assert store.query("SELECT count() FROM otel_traces").rows == [(13,)]
@@ -99,7 +77,7 @@ def test_writer_sends_skipped_requests_through_python(store: ChdbStore) -> None:
 
 
 def test_side_tables_fill_from_the_fast_path(store: ChdbStore) -> None:
-    store.insert_otlp_traces([_scalar_request().SerializeToString()])
+    store.insert_otlp_traces([scalar_trace_request().SerializeToString()])
     keys = store.query("SELECT Key, Value, HasError FROM clew_business_keys").rows
     assert keys == [("order.id", "A-1", 1)]
     links = store.query("SELECT LinkedTraceId, SpanId FROM clew_span_links").rows
@@ -132,7 +110,7 @@ def test_fast_path_matches_rows_for_any_scalar_values(
     resource_attrs: list[KeyValue],
     event_attrs: list[KeyValue],
 ) -> None:
-    request = _scalar_request()
+    request = scalar_trace_request()
     request.resource_spans[0].resource.attributes.extend(resource_attrs)
     span = request.resource_spans[0].scope_spans[0].spans[1]
     span.attributes.extend(span_attrs)
@@ -152,7 +130,7 @@ def test_fast_path_matches_rows_for_any_scalar_values(
 
 
 def test_repeated_keys_go_through_rows_last_value_wins(store: ChdbStore) -> None:
-    request = _scalar_request()
+    request = scalar_trace_request()
     span = request.resource_spans[0].scope_spans[0].spans[1]
     span.attributes.extend(
         [KeyValue(key="k", value=AnyValue(string_value=v)) for v in ("first", "last")]

@@ -25,8 +25,7 @@ from clew.collector.store.server import ServerStore, dedup_token, open_server_st
 from tests.support.clickhouse_http import FakeClickHouse
 from tests.support.ports import free_port
 
-from .fixtures import trace_request
-from .test_fast_path import _scalar_request
+from .fixtures import scalar_trace_request, trace_request
 
 DEDUP_TABLE = (
     "CREATE TABLE {name} (Id UInt64, Name String) ENGINE = MergeTree ORDER BY Id"
@@ -190,7 +189,7 @@ def with_schema(server: ServerStore, tmp_path: Path) -> ServerStore:
 
 def test_fast_span_path_writes_what_the_python_path_writes(with_schema: ServerStore) -> None:
     store = with_schema
-    scalar = _scalar_request().SerializeToString()
+    scalar = scalar_trace_request().SerializeToString()
     nested_request = trace_request()
     del nested_request.resource_spans[0].scope_spans[0].spans[6:]
     assert store.insert_otlp_traces([scalar, nested_request.SerializeToString()]) == [1]

@@ -15,7 +15,7 @@ import grpc
 import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from tests.collector.fixtures import FIXTURES, logs_request, trace_request
+from tests.collector.fixtures import FIXTURES, logs_request, scalar_trace_request, trace_request
 from tests.support.clew_server import ClewServer
 
 PB = {"Content-Type": "application/x-protobuf"}
@@ -119,6 +119,24 @@ def test_stop_drains_the_buffer_and_restart_keeps_data(
     assert server.query("SELECT count() AS n FROM otel_traces") == [{"n": SPANS_PER_REQUEST}]
     assert server.query("SELECT count() AS n FROM otel_logs") == [{"n": 2}]
     assert "buffer drained" in server.log()
+
+
+def test_serve_leaves_the_working_directory_alone(
+    clew_server_factory: Callable[..., ClewServer], tmp_path: Path
+) -> None:
+    # chDB writes some files relative to the cwd (./__cache__ for inline format schemas):
+    # nothing of clew's may land in the folder the user started it from.
+    server = clew_server_factory(LONG_RETENTION)
+    server.cwd = tmp_path / "cwd"
+    server.cwd.mkdir()
+    server.start()
+    fast = scalar_trace_request().SerializeToString()  # every span through the Protobuf path
+    assert _post(server, "/v1/traces", fast, PB).status_code == 200
+    assert _post(server, "/v1/traces", trace_request().SerializeToString(), PB).status_code == 200
+    assert _post(server, "/v1/logs", logs_request().SerializeToString(), PB).status_code == 200
+    assert server.stop() == 0
+    assert sorted(path.name for path in server.cwd.iterdir()) == []
+    assert server.query("SELECT count() AS n FROM otel_traces") == [{"n": 2 * SPANS_PER_REQUEST}]
 
 
 def test_settings_from_environment(clew_server_factory: Callable[..., ClewServer]) -> None:

@@ -6,13 +6,16 @@ spans and logs sent to either are stored once, and either one's UI finds them.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
 from clew.collector.store.server import open_server_store
-from tests.collector.fixtures import TRACE, logs_request, trace_request
+from tests.collector.fixtures import TRACE, logs_request, scalar_trace_request, trace_request
 from tests.support.clew_server import ClewServer
+from tests.support.clickhouse_http import FakeClickHouse
 
 PB = {"Content-Type": "application/x-protobuf"}
 SPANS_PER_REQUEST = 7  # valid spans in the trace fixture
@@ -20,23 +23,32 @@ LOGS_PER_REQUEST = 2
 
 
 def test_two_serve_processes_share_one_server(
-    clew_server_factory: Callable[..., ClewServer], clickhouse_url: str
+    clew_server_factory: Callable[..., ClewServer],
+    clickhouse_url: str,
+    clickhouse_http: FakeClickHouse,
+    tmp_path: Path,
 ) -> None:
     env = {"CLEW_CLICKHOUSE_URL": clickhouse_url, "CLEW_RETENTION_DAYS": "3650"}
     first, second = clew_server_factory(env, "first"), clew_server_factory(env, "second")
-    first.start()
-    second.start()
-    traces, logs = trace_request().SerializeToString(), logs_request().SerializeToString()
     for server in (first, second):
+        server.cwd = tmp_path / f"cwd-{server.data_dir.name}"
+        server.cwd.mkdir()
+        server.start()
+    # The scalar request goes through the fast path (raw OTLP, the schema inline), the other
+    # through rows.
+    requests = [trace_request().SerializeToString(), scalar_trace_request().SerializeToString()]
+    logs = logs_request().SerializeToString()
+    for server, traces in itertools.product((first, second), requests):
         sent = httpx.post(f"{server.http_url}/v1/traces", content=traces, headers=PB, timeout=30)
         assert sent.status_code == 200
+    for server in (first, second):
         sent = httpx.post(f"{server.http_url}/v1/logs", content=logs, headers=PB, timeout=30)
         assert sent.status_code == 200
     assert first.stop() == 0 and second.stop() == 0  # drained: every accepted row is written
     store = open_server_store(clickhouse_url)
     try:
         spans = store.query("SELECT count() FROM otel_traces").rows
-        assert spans == [(2 * SPANS_PER_REQUEST,)]
+        assert spans == [(4 * SPANS_PER_REQUEST,)]
         records = store.query("SELECT count() FROM otel_logs").rows
         assert records == [(2 * LOGS_PER_REQUEST,)]
         assert not any(
@@ -45,6 +57,9 @@ def test_two_serve_processes_share_one_server(
         )
     finally:
         store.close()
+    # The inline schema is cached in the server's folder, never in a working directory.
+    assert list((clickhouse_http.data_dir / "format_schemas" / "__cache__").glob("*.proto"))
+    assert not any(any(server.cwd.iterdir()) for server in (first, second) if server.cwd)
     first.start()  # a UI over the server sees what both wrote
     try:
         page = httpx.get(f"{first.ui_url}/traces/{TRACE.hex()}", timeout=30)

@@ -20,6 +20,7 @@ import email.parser
 import email.policy
 import gzip
 import json
+import os
 import re
 import signal
 import ssl
@@ -28,6 +29,7 @@ import uuid
 import zlib
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -300,7 +302,14 @@ def main() -> None:
     parser.add_argument("--password", default="")
     parser.add_argument("--certfile", help="serve HTTPS with this certificate (PEM, key inside)")
     args = parser.parse_args()
-    server = FixtureServer(args.port, args.data_dir, args.user, args.password)
+    data_dir = Path(args.data_dir).resolve()
+    server = FixtureServer(args.port, str(data_dir), args.user, args.password)
+    # chDB (ClickHouse's local mode) writes an inline format schema (format_schema_source =
+    # 'string', the server store's fast span path) to ./__cache__; a real server writes it
+    # under its format_schema_path. Here that is the data folder's, never the caller's cwd.
+    schemas = data_dir / "format_schemas"
+    schemas.mkdir(parents=True, exist_ok=True)
+    os.chdir(schemas)
     if args.certfile:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args.certfile)

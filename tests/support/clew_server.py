@@ -38,6 +38,7 @@ class ClewServer:
         self.log_path = data_dir.parent / f"{data_dir.name}-serve.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.returncode: int | None = None
+        self.cwd: Path | None = None  # the process's working directory (None: this one's)
 
     @property
     def http_url(self) -> str:
@@ -73,7 +74,9 @@ class ClewServer:
         """Launch the process and wait until both receivers answer."""
         env = {**os.environ, "CLEW_BATCH_MAX_AGE": "0.2", **self.env}
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(self.command(), env=env, stdout=log, stderr=log)
+            self.process = subprocess.Popen(
+                self.command(), env=env, stdout=log, stderr=log, cwd=self.cwd
+            )
         deadline = time.monotonic() + START_TIMEOUT
         while not self._ready():
             if self.process.poll() is not None:
