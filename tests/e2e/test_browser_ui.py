@@ -13,10 +13,13 @@ from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from clew.query_ui.app import create_app
 from tests.query_ui.conftest import open_test_store
+from tests.query_ui.explain import scenarios
+from tests.query_ui.explain.test_store import write
 from tests.query_ui.server import serve
 from tests.query_ui.shop import FAILED_ORDER, HOSTILE, Shop, write_shop
 
 pytestmark = pytest.mark.browser
+RETRIED_ORDER = "ord-retried-1"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -33,6 +36,7 @@ def shop_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sho
     settings, store = open_test_store(tmp_path_factory.mktemp("browser-shop"))
     try:
         shop = write_shop(store)
+        write(store, scenarios.retry_then_success(RETRIED_ORDER))  # an hour ago: out of searches
         with serve(create_app(settings, store)) as url:
             yield url, shop
     finally:
@@ -141,6 +145,19 @@ def test_order_page_reads_the_diagnosis(page: Page, shop_ui: tuple[str, Shop]) -
     screenshot(page, "order")
     page.goto(f"{url}/orders/{FAILED_ORDER}")
     expect(page.locator("#diagnosis .diag-summary")).to_contain_text("deadlock")
+
+
+def test_order_page_lists_what_recovered(page: Page, shop_ui: tuple[str, Shop]) -> None:
+    url, _ = shop_ui
+    page.goto(f"{url}/orders/{RETRIED_ORDER}")
+    diagnosis = page.locator("#diagnosis")
+    expect(diagnosis.locator(".badge")).to_have_text("succeeded")
+    recovered = diagnosis.locator("table.recoveries tr.recovery")
+    expect(recovered).to_have_count(1)
+    expect(recovered).to_contain_text("retry of checkout")
+    screenshot(page, "order-recovered")
+    recovered.locator("a").click()
+    expect(page.locator(".span-detail:visible")).to_contain_text("http.request.resend_count")
 
 
 def test_trace_id_jump_and_not_found_page(page: Page, shop_ui: tuple[str, Shop]) -> None:

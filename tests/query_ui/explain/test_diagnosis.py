@@ -25,7 +25,7 @@ def test_to_dict_has_the_api_shape() -> None:
     data = explain(scenarios.cascade().story()).to_dict()
     assert list(data) == [
         "key", "value", "status", "root_causes", "cascade", "recoveries", "traces", "logs",
-        "summary",
+        "summary", "limits",
     ]  # fmt: skip
     cause = data["root_causes"][0]
     assert set(cause) == {
@@ -35,6 +35,7 @@ def test_to_dict_has_the_api_shape() -> None:
     assert RFC3339.match(cause["timestamp"])
     assert set(data["cascade"][0]) == {"service", "span_name", "span_id", "reason"}
     assert all(RFC3339.match(log["timestamp"]) for log in data["logs"])
+    assert data["limits"] == []
 
 
 def test_cascade_up_a_call_chain_blames_the_deepest_failure() -> None:
