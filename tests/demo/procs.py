@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,3 +50,12 @@ def tree(root: int) -> list[Proc]:
 def alive(pids: set[int], groups: set[int]) -> list[int]:
     """Which of `pids`, or of any process in `groups`, still live."""
     return sorted(p.pid for p in processes() if p.alive and (p.pid in pids or p.group in groups))
+
+
+def gone(pids: set[int], groups: set[int], seconds: float = 10.0) -> list[int]:
+    """alive(pids, groups) once it is empty or `seconds` have passed (SIGKILL is asynchronous)."""
+    for _ in range(int(seconds * 10)):
+        if not alive(pids, groups):
+            break
+        time.sleep(0.1)
+    return alive(pids, groups)

@@ -113,3 +113,31 @@ def test_a_given_broker_is_used_and_none_is_started(
     stack = Stack(tmp_path / "logs")
     assert services.start_kafka(stack, tmp_path) == "broker.example:9092"
     assert stack.children == []
+
+
+@pytest.mark.kafka
+def test_ctrl_c_while_the_broker_starts_stops_everything(tmp_path: Path) -> None:
+    clew = str(Path(sys.executable).with_name("clew"))
+    argv = [clew, "demo", "--data-dir", str(tmp_path), "--http-port", str(free_port()),
+            "--grpc-port", str(free_port()), "--ui-port", str(free_port())]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    demo = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
+    assert demo.stdout is not None
+    try:
+        for line in demo.stdout:  # clew serve is up once the demo starts the broker
+            if line.startswith("starting Kafka"):
+                break
+        started: list[procs.Proc] = []
+        for _ in range(300):  # clew serve, the broker script, and soon its JVM
+            started = [p for p in procs.tree(demo.pid) if p.pid != demo.pid]
+            if len(started) >= 2:
+                break
+            time.sleep(0.1)
+        assert len(started) >= 2, started
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(120) == 0
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    pids, groups = {p.pid for p in started}, {p.group for p in started}
+    assert procs.gone(pids, groups - {os.getpgid(0)}) == []
