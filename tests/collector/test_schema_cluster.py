@@ -6,12 +6,18 @@ the tests read the parsed statements for the engines, names and `ON CLUSTER` cla
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
-from clew.collector.schema.apply import RETENTION_TTL, schema_files
+from clew.collector import cli
+from clew.collector.schema.apply import RETENTION_TTL, apply_schema, schema_files
 from clew.collector.schema.apply import statements as single_statements
 from clew.collector.schema.cluster import (
     apply_cluster_schema,
@@ -22,6 +28,7 @@ from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore, QueryResult
 
 CLUSTER = "clew_cluster"
+CLEW = [str(Path(sys.executable).with_name("clew"))]
 CREATED = re.compile(r"^CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS (\w+) ON CLUSTER (\w+)")
 
 
@@ -140,3 +147,34 @@ def test_apply_cluster_schema_sends_parsable_ddl_retention_and_keys(
         "TRUNCATE TABLE IF EXISTS clew_business_key_names",
         "INSERT INTO clew_business_key_names SELECT arrayJoin({keys:Array(String)})",
     ]
+
+
+def test_apply_schema_goes_on_the_cluster_of_a_store_that_names_one(
+    store: ChdbStore, tmp_path: Any
+) -> None:
+    # The server store names its cluster (`?cluster=` in CLEW_CLICKHOUSE_URL) as `.cluster`.
+    on_cluster = Recorder(store)
+    on_cluster.cluster = CLUSTER  # type: ignore[attr-defined]
+    settings = Settings(data_dir=tmp_path, retention_days=5, business_keys=["order.id"])
+    apply_schema(on_cluster, settings)  # type: ignore[arg-type]
+    assert on_cluster.commands[:3] == cluster_statements(schema_files(), CLUSTER, 5)[:3]
+    assert all(" ON CLUSTER " in sql for sql in on_cluster.commands[:-2])
+    single = Recorder(store)
+    apply_schema(single, settings)  # type: ignore[arg-type]
+    assert not any(" ON CLUSTER " in sql for sql in single.commands)
+
+
+def test_clew_schema_prints_the_cluster_ddl(store: ChdbStore) -> None:
+    env = {**os.environ, "CLEW_RETENTION_DAYS": "9"}
+    printed = subprocess.run(
+        [*CLEW, "schema", "--cluster", CLUSTER], capture_output=True, env=env, check=True
+    ).stdout.decode()
+    sent = [part.strip() for part in printed.split(";\n") if part.strip()]
+    assert sent == cluster_statements(schema_files(), CLUSTER, 9)
+    for statement in sent:
+        ast(store, statement)
+    plain = CliRunner().invoke(cli.main, ["schema"])
+    assert plain.exit_code == 0 and " ON CLUSTER " not in plain.output
+    assert "CREATE TABLE IF NOT EXISTS otel_traces" in plain.output
+    bad = CliRunner().invoke(cli.main, ["schema", "--cluster", "c; DROP TABLE x"])
+    assert bad.exit_code == 2 and "bad cluster name" in bad.output

@@ -45,6 +45,29 @@ def serve(
     run(Settings(**overrides))
 
 
+@main.command()
+@click.option("--cluster", help="A ClickHouse cluster: ON CLUSTER, replicated and distributed.")
+def schema(cluster: str | None) -> None:
+    """Print the schema's DDL (retention from CLEW_RETENTION_DAYS), to apply by hand.
+
+    `clew serve` applies the same statements at start-up (on the cluster of
+    CLEW_CLICKHOUSE_URL's `?cluster=`), and also writes the business keys and aligns retention.
+    """
+    from clew.collector.schema.apply import schema_files, statements
+    from clew.collector.schema.cluster import cluster_statements
+
+    days = Settings().retention_days
+    if cluster is None:
+        ddl = [stmt for _, text in schema_files() for stmt in statements(text, days)]
+    else:
+        try:
+            ddl = cluster_statements(schema_files(), cluster, days)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--cluster") from exc
+    for stmt in ddl:
+        click.echo(f"{stmt};\n")
+
+
 def _add_plugin_commands(group: click.Group) -> None:
     for point in entry_points(group="clew.cli"):
         if point.name in group.commands:

@@ -34,7 +34,16 @@ def statements(text: str, retention_days: int) -> list[str]:
 
 
 def apply_schema(store: Store, settings: Settings) -> None:
-    """Create what is missing, then bring retention and business keys in line with settings."""
+    """Create what is missing, then bring retention and business keys in line with settings.
+
+    A store on a cluster (the server store's `cluster`, from `?cluster=` in its URL) gets the
+    cluster's variant of the same files (schema/cluster.py).
+    """
+    if cluster := getattr(store, "cluster", None):
+        from clew.collector.schema.cluster import apply_cluster_schema  # imports this module
+
+        apply_cluster_schema(store, settings, cluster)
+        return
     for _name, text in schema_files():
         for statement in statements(text, settings.retention_days):
             store.command(statement)
