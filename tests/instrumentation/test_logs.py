@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -116,3 +117,34 @@ def test_structlog_exception_is_exported(telemetry: Telemetry) -> None:
 def test_exporter_warnings_are_not_exported(telemetry: Telemetry) -> None:
     logging.getLogger("opentelemetry.exporter.otlp.common.http").warning("collector down")
     assert exported(telemetry, "collector down") == []
+
+
+def test_structlog_through_processor_formatter_exported_once_as_fields(
+    telemetry: Telemetry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """structlog's recommended stdlib setup: the event dict reaches the handlers unrendered."""
+    structlog.configure(
+        processors=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+    )
+    console = logging.StreamHandler(sys.stdout)
+    console.setFormatter(
+        structlog.stdlib.ProcessorFormatter(processor=structlog.processors.JSONRenderer())
+    )
+    logging.getLogger("formatted").addHandler(console)
+    try:
+        with tracer.start_as_current_span("s") as span, ci.business_context(order_id="o-9"):
+            structlog.get_logger("formatted").warning("via formatter", sku="C3")
+    finally:
+        logging.getLogger("formatted").removeHandler(console)
+    [record] = exported(telemetry, "via formatter")
+    assert (format(record.trace_id, "032x"), format(record.span_id, "016x")) == hex_ids(span)
+    assert record.severity_number == SeverityNumber.WARN
+    attributes = dict(record.attributes or {})
+    assert (attributes["sku"], attributes["order.id"]) == ("C3", "o-9")
+    assert not {"_logger", "_name", "event", "trace_id"} & set(attributes)
+    assert '"sku": "C3"' in capsys.readouterr().out  # the console handler still rendered it

@@ -8,7 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from clew.instrumentation._sqlite import instrument_sqlite3, uninstrument_sqlite3
-from clew.instrumentation._structlog import instrument_structlog, uninstrument_structlog
+from clew.instrumentation._structlog import (
+    export_formatter_events,
+    instrument_structlog,
+    uninstrument_structlog,
+)
 
 # The ASGI receive/send spans double the per-request cost and say little (issue 3 bench).
 FASTAPI_OPTIONS: dict[str, Any] = {"exclude_spans": ["receive", "send"]}
@@ -25,47 +29,47 @@ def _instrument(instrumentor: Any, **options: Any) -> None:
 
 
 def _fastapi() -> None:
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    """The contrib FastAPI instrumentor, plus every app its class swap misses.
 
-    _instrument(FastAPIInstrumentor(), **FASTAPI_OPTIONS)
-    _instrument_preimported_fastapi()
-
-
-def _instrument_preimported_fastapi() -> None:
-    """Instrument apps built from a FastAPI class imported before clew.
-
-    The contrib instrumentor swaps ``fastapi.FastAPI`` for a subclass, which misses
-    ``from fastapi import FastAPI`` done earlier; clew also hooks the original class's
-    __init__, skipping apps that the subclass instruments itself.
+    The instrumentor swaps ``fastapi.FastAPI`` for a subclass, which misses a
+    ``from fastapi import FastAPI`` done before clew, and plain Starlette apps are not
+    FastAPI's at all; clew hooks both classes' __init__ (the FastAPI instrumentation serves a
+    Starlette app as well: same routes, same middleware).
     """
     import fastapi
     import fastapi.applications
+    import starlette.applications
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    _instrument(FastAPIInstrumentor(), **FASTAPI_OPTIONS)
+    base = fastapi.applications.FastAPI
+    # An app of the swapped-in subclass is instrumented by that subclass itself.
+    _hook_init(base, lambda app: fastapi.FastAPI is not base and isinstance(app, fastapi.FastAPI))
+    _hook_init(starlette.applications.Starlette, lambda app: isinstance(app, base))
+
+
+def _hook_init(cls: type, skip: Callable[[Any], bool]) -> None:
+    """Instrument each app that cls.__init__ builds, unless skip(app) or already instrumented."""
     import wrapt
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    base = fastapi.applications.FastAPI
-    if isinstance(base.__dict__["__init__"], wrapt.FunctionWrapper):
+    if isinstance(cls.__dict__["__init__"], wrapt.FunctionWrapper):
         return
 
     def init(wrapped: Callable[..., None], app: Any, args: Any, kwargs: Any) -> None:
         wrapped(*args, **kwargs)
-        instrumented_class = fastapi.FastAPI
-        if instrumented_class is not base and isinstance(app, instrumented_class):
-            return
-        if not getattr(app, "_is_instrumented_by_opentelemetry", False):
+        if not skip(app) and not getattr(app, "_is_instrumented_by_opentelemetry", False):
             FastAPIInstrumentor.instrument_app(app, **FASTAPI_OPTIONS)
 
-    wrapt.wrap_function_wrapper(base, "__init__", init)
+    wrapt.wrap_function_wrapper(cls, "__init__", init)
 
 
-def _uninstrument_preimported_fastapi() -> None:
-    import fastapi.applications
+def _unhook_init(cls: type) -> None:
     import wrapt
 
-    base = fastapi.applications.FastAPI
-    init = base.__dict__["__init__"]
+    init = cls.__dict__["__init__"]
     if isinstance(init, wrapt.FunctionWrapper):
-        base.__init__ = init.__wrapped__  # type: ignore[method-assign]
+        cls.__init__ = init.__wrapped__  # type: ignore[misc]
 
 
 def _httpx() -> None:
@@ -96,6 +100,7 @@ def _logging() -> None:
     handler = LoggingInstrumentor._logging_handler
     if handler is not None and _skip_sdk_records not in handler.filters:
         handler.addFilter(_skip_sdk_records)
+        export_formatter_events(handler)
     _show_sdk_warnings(handler)
 
 
@@ -162,8 +167,12 @@ def _uninstrument(module: str, name: str) -> None:
 
 
 def _uninstrument_fastapi() -> None:
+    import fastapi.applications
+    import starlette.applications
+
     _uninstrument("fastapi", "FastAPIInstrumentor")
-    _uninstrument_preimported_fastapi()
+    _unhook_init(fastapi.applications.FastAPI)
+    _unhook_init(starlette.applications.Starlette)
 
 
 def _uninstrument_kafka() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import sys
 from collections.abc import Callable, MutableMapping
@@ -68,6 +69,30 @@ def _value(value: Any) -> Any:
     if isinstance(value, str | bool | int | float):
         return value
     return repr(value)
+
+
+def export_formatter_events(handler: logging.Handler) -> None:
+    """Let handler export structlog events wrapped for ProcessorFormatter like any other line.
+
+    ``wrap_for_formatter`` leaves the event dict as the record's message for the formatter
+    to render; the OTel handler would send it as one text body. The handler gets a copy
+    with the event as body and the fields as attributes; other handlers keep the original.
+    """
+    emit = handler.emit
+
+    def emit_event(record: logging.LogRecord) -> None:
+        event_dict = record.msg
+        if isinstance(event_dict, dict) and "_logger" in record.__dict__:
+            record = copy.copy(record)
+            record.msg, record.args = str(event_dict.get("event", "")), ()
+            for name in ("_logger", "_name", "_from_structlog"):
+                record.__dict__.pop(name, None)
+            for key, value in event_dict.items():
+                if key not in _NOT_ATTRIBUTES and key not in record.__dict__:
+                    record.__dict__[key] = _value(value)
+        emit(record)
+
+    handler.emit = emit_event  # type: ignore[method-assign]
 
 
 def instrument_structlog() -> None:
