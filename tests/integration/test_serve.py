@@ -8,11 +8,13 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import grpc
 import httpx
+import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from tests.collector.fixtures import FIXTURES, logs_request, scalar_trace_request, trace_request
@@ -23,6 +25,7 @@ JS = {"Content-Type": "application/json"}
 SPANS_PER_REQUEST = 7  # valid spans in the trace fixture (3 more are rejected)
 # The fixtures are dated 2023: keep them past the default 7-day TTL.
 LONG_RETENTION = {"CLEW_RETENTION_DAYS": "3650"}
+METRICS_EXPORT = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
 
 
 def _post(server: ClewServer, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -47,11 +50,33 @@ def test_encodings_and_statuses(clew_server_factory: Callable[..., ClewServer]) 
     bomb = gzip.compress(b"\x00" * (256 * 1024 + 1))
     assert _post(server, "/v1/traces", bomb, {**PB, "Content-Encoding": "gzip"}).status_code == 413
     assert _post(server, "/v1/metrics", b"", PB).status_code == 404
-    metrics = httpx.get(f"{server.http_url}/metrics", timeout=10).text
+    assert httpx.get(f"{server.http_url}/v1/traces", timeout=10).status_code == 405
+    with grpc.insecure_channel(server.grpc_target) as channel:
+        metrics_export = channel.unary_unary(METRICS_EXPORT)
+        with pytest.raises(grpc.RpcError) as refused:
+            metrics_export(b"", timeout=30)
+    assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    metrics = _metrics_when_written(server, 2 * SPANS_PER_REQUEST)
     assert 'clew_rejected_total{signal="spans"} 6.0' in metrics
+    assert 'clew_received_total{signal="spans"} 20.0' in metrics
+    assert 'clew_received_total{signal="logs"} 3.0' in metrics
+    assert 'clew_written_total{signal="logs"} 2.0' in metrics
+    assert 'clew_refused_total{signal="spans"} 0.0' in metrics
+    assert 'clew_batch_rows_count{signal="spans"}' in metrics
+    assert 'clew_buffer_rows{signal="logs"} 0.0' in metrics
     assert server.stop() == 0
     assert server.query("SELECT count() AS n FROM otel_traces") == [{"n": 2 * SPANS_PER_REQUEST}]
     assert server.query("SELECT count() AS n FROM otel_logs") == [{"n": 2}]
+
+
+def _metrics_when_written(server: ClewServer, spans: int) -> str:
+    """/metrics once the spans have been written (the writer works in the background)."""
+    for _ in range(600):
+        text = httpx.get(f"{server.http_url}/metrics", timeout=10).text
+        if f'clew_written_total{{signal="spans"}} {spans:.1f}' in text:
+            return text
+        time.sleep(0.1)
+    raise AssertionError(f"spans never written:\n{text}")
 
 
 def test_bad_input_never_loses_good_data(clew_server_factory: Callable[..., ClewServer]) -> None:
@@ -108,9 +133,16 @@ def test_stop_drains_the_buffer_and_restart_keeps_data(
     clew_server_factory: Callable[..., ClewServer],
 ) -> None:
     # Nothing flushes by age or size during the test: only the drain on shutdown can write.
-    server = clew_server_factory({**LONG_RETENTION, "CLEW_BATCH_MAX_AGE": "3600"})
+    # The buffer holds 10 rows: a second request of 7 spans is refused, retryable.
+    bounded = {"CLEW_BATCH_MAX_AGE": "3600", "CLEW_BUFFER_MAX_ROWS": "10"}
+    server = clew_server_factory({**LONG_RETENTION, **bounded})
     server.start()
     assert _post(server, "/v1/traces", trace_request().SerializeToString(), PB).status_code == 200
+    full = _post(server, "/v1/traces", trace_request().SerializeToString(), PB)
+    assert (full.status_code, full.headers["Retry-After"]) == (503, "1")
+    metrics = httpx.get(f"{server.http_url}/metrics", timeout=10).text
+    assert 'clew_buffer_rows{signal="spans"} 7.0' in metrics
+    assert 'clew_refused_total{signal="spans"} 7.0' in metrics
     assert server.stop(signal.SIGINT) == 0
     assert server.query("SELECT count() AS n FROM otel_traces") == [{"n": SPANS_PER_REQUEST}]
     server.start()

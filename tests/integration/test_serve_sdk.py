@@ -6,9 +6,11 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import grpc
 import pytest
 from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as GrpcLogs
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpans
+from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HttpLogs
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpans
 from opentelemetry.instrumentation.logging.handler import LoggingHandler
@@ -43,14 +45,16 @@ def _providers(
     resource = Resource.create({"service.name": service, "deployment.environment": "test"})
     tracer_provider = TracerProvider(resource=resource)
     logger_provider = LoggerProvider(resource=resource)
+    # Gzip on both transports: plain bodies are test_serve.py's.
     if transport == "http":
         spans, logs = (
-            HttpSpans(endpoint=f"{server.http_url}/v1/traces"),
-            HttpLogs(endpoint=f"{server.http_url}/v1/logs"),
+            HttpSpans(endpoint=f"{server.http_url}/v1/traces", compression=Compression.Gzip),
+            HttpLogs(endpoint=f"{server.http_url}/v1/logs", compression=Compression.Gzip),
         )
     else:
-        spans = GrpcSpans(endpoint=server.grpc_target, insecure=True)
-        logs = GrpcLogs(endpoint=server.grpc_target, insecure=True)
+        zipped = grpc.Compression.Gzip
+        spans = GrpcSpans(endpoint=server.grpc_target, insecure=True, compression=zipped)
+        logs = GrpcLogs(endpoint=server.grpc_target, insecure=True, compression=zipped)
     tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
     logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
     return tracer_provider, logger_provider
