@@ -84,6 +84,15 @@ LOG_ROWS = [
 ]
 
 
+# An attribute whose value is 400 arrays deep: JSON parses it, protobuf's parser recurses.
+DEEP_ANY_VALUE = (
+    '{"resourceSpans": [{"resource": {"attributes": [{"key": "k", "value": '
+    + '{"arrayValue": {"values": [' * 400
+    + "]}}" * 400
+    + "}]}}]}"
+).encode()
+
+
 def _bodies(kind: str) -> list[tuple[bytes, str]]:
     request = trace_request() if kind == "traces" else logs_request()
     return [
@@ -166,6 +175,8 @@ def test_valid_trace_requests_stay_whole() -> None:
             b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"startTimeUnixNano": "x"}]}]}]}',
             decode.JSON,
         ),
+        (b"[" * 100_000, decode.JSON),
+        (DEEP_ANY_VALUE, decode.JSON),
     ],
 )
 def test_undecodable_bodies(body: bytes, content_type: str) -> None:

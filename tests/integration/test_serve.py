@@ -89,6 +89,7 @@ def test_bad_input_never_loses_good_data(clew_server_factory: Callable[..., Clew
         (b'{"resourceSpans": 7}', JS),
         (b"\x1f\x8b garbage", {**PB, "Content-Encoding": "gzip"}),
         (json.dumps([1]).encode(), JS),
+        (b"[" * 100_000, JS),  # deeper than Python's recursion limit
     ]
     statuses: list[int] = []
 

@@ -25,12 +25,16 @@ def parse_json(body: bytes, message: M) -> M:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DecodeError(f"body is not JSON: {exc}") from exc
+    except RecursionError as exc:  # thousands of nested brackets: bad input, not a crash
+        raise DecodeError("body is nested too deeply") from exc
     if not isinstance(document, dict):
         raise DecodeError("OTLP/JSON body must be a JSON object")
     try:
         json_format.ParseDict(_ids_to_base64(document), message, ignore_unknown_fields=True)
     except (json_format.ParseError, ValueError, TypeError) as exc:
         raise DecodeError(f"body is not OTLP/JSON: {exc}") from exc
+    except RecursionError as exc:  # AnyValues nested past what the parser recurses into
+        raise DecodeError("body is nested too deeply") from exc
     return message
 
 
