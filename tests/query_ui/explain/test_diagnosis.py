@@ -98,6 +98,7 @@ def test_retry_then_success_is_a_success_with_the_retry_as_recovery() -> None:
     assert diagnosis.root_causes == () and diagnosis.cascade == ()
     assert [(r.kind, r.span.name) for r in diagnosis.recoveries] == [("retry", "POST")]
     assert "made good by a successful retry" in diagnosis.summary
+    assert "succeeded: nothing that failed stayed failed in 1 trace(s)" in diagnosis.summary
 
 
 def test_an_error_swallowed_and_logged_is_the_cause() -> None:

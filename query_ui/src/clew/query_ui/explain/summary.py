@@ -20,7 +20,7 @@ def summarize(diagnosis: Diagnosis, *, span_count: int, retried_failures: int) -
     scope = (
         f"{len(diagnosis.traces)} trace(s), {span_count} span(s) and {len(diagnosis.logs)} log(s)"
     )
-    parts = [_outcome(diagnosis, subject, scope)]
+    parts = [_outcome(diagnosis, subject, scope, bool(retried_failures or diagnosis.recoveries))]
     parts.extend(_cause_sentence(i, cause) for i, cause in enumerate(diagnosis.root_causes))
     cascade = [c for c in diagnosis.cascade if not c.quiet]
     if cascade:
@@ -37,13 +37,15 @@ def summarize(diagnosis: Diagnosis, *, span_count: int, retried_failures: int) -
     return " ".join(parts)
 
 
-def _outcome(diagnosis: Diagnosis, subject: str, scope: str) -> str:
+def _outcome(diagnosis: Diagnosis, subject: str, scope: str, recovered: bool) -> str:
     if diagnosis.status == "failed":
         count = len(diagnosis.root_causes)
         which = "one originating failure" if count == 1 else f"{count} independent failures"
         return f"{subject} failed, with {which}, across {scope}."
     if diagnosis.status == "succeeded":
-        return f"{subject} succeeded: nothing failed in {scope}."
+        # With a recovery something did fail on the way; "nothing failed" would contradict it.
+        verdict = "nothing that failed stayed failed" if recovered else "nothing failed"
+        return f"{subject} succeeded: {verdict} in {scope}."
     return f"The outcome of {subject} is unknown from {scope}."
 
 
