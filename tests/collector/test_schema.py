@@ -50,6 +50,13 @@ def test_tables_have_the_exporter_columns(store: ChdbStore) -> None:
     ]
     assert ("Events.Attributes", "Array(Map(LowCardinality(String), String))") in columns
     assert ("Duration", "UInt64") in columns
+    assert columns[-2:] == [
+        ("ResourceAttributeItems", "Array(String)"),
+        ("SpanAttributeItems", "Array(String)"),
+    ]
+    store.insert("clew_ingest_spans", json.dumps(_span(SpanAttributes={"k": "v", "a": "b"})))
+    items = store.query("SELECT SpanAttributeItems, ResourceAttributeItems FROM otel_traces").rows
+    assert items == [(["k=v", "a=b"], [])]
     keys = store.query(
         "SELECT sorting_key, partition_key FROM system.tables WHERE name = {t:String}",
         {"t": "otel_logs"},
