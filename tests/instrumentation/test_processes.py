@@ -72,9 +72,8 @@ def test_collector_refusing_drops_with_a_warning_after_bounded_retries() -> None
         with serve(uvicorn(APP), env) as service:
             assert len(call_pid(service.url, 20)) == 20
             service.wait_for_stderr("Transient error Service Unavailable")  # retried...
-            service.wait_for_stderr(
-                "Failed to export spans batch"
-            )  # ...then dropped, with a warning
+            for signal in ("spans", "logs"):  # ...then dropped, with a warning
+                service.wait_for_stderr(f"Failed to export {signal} batch")
             assert len(call_pid(service.url, 5)) == 5
             attempts = sink.attempts
     assert attempts <= 2 * 2 * 6  # bounded: at most 6 tries of each batch of spans and of logs
@@ -95,4 +94,5 @@ def test_collector_down_never_blocks_requests() -> None:
     with serve(uvicorn(APP), env) as service:
         assert len(call_pid(service.url, 20)) == 20
         service.wait_for_stderr("Failed to export spans batch")
+        service.wait_for_stderr("Failed to export logs batch")
         assert len(call_pid(service.url, 5)) == 5
