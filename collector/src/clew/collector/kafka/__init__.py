@@ -1,0 +1,1 @@
+"""Kafka-buffered ingestion: receivers publish accepted requests, a writer group stores them."""

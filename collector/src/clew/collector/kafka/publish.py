@@ -1,0 +1,113 @@
+"""The receivers' sink on `clew collect --kafka`: publish each accepted request, then answer.
+
+A Pipeline (the seam both receivers hand accepted requests to) whose accept() returns only
+after the broker acknowledged the message (idempotent producer, acks=all). When the broker
+cannot be reached it raises BufferFull, which the receivers answer with OTLP's retryable codes
+(HTTP 503 + Retry-After, gRPC UNAVAILABLE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaProducer
+
+from clew.collector.decode import Decoded
+from clew.collector.errors import BufferFull
+from clew.collector.kafka.messages import KafkaSettings, encode
+from clew.collector.metrics import Metrics
+from clew.collector.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Publisher:
+    """An aiokafka producer on its own event loop thread, usable from any thread."""
+
+    def __init__(self, bootstrap: str, settings: KafkaSettings) -> None:
+        self.bootstrap, self.settings = bootstrap, settings
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="clew-kafka-producer")
+        self._thread.daemon = True
+        self._producer: AIOKafkaProducer | None = None
+
+    def start(self) -> None:
+        """Start the loop; the producer connects on the first send (the broker may be down)."""
+        self._thread.start()
+
+    def publish(self, signal: str, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+        """Send one message and wait for the broker's acknowledgement; BufferFull if none."""
+        topic = self.settings.topics()[signal]
+        try:
+            self._run(self._send(topic, value, headers), self.settings.send_timeout)
+        except Exception as exc:  # any failure to get an ack: the client must retry
+            log.warning("publish to %s failed: %r", topic, exc)
+            raise BufferFull(f"Kafka did not acknowledge the request: {exc!r}") from exc
+
+    async def _send(self, topic: str, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+        producer = await self._connected()
+        await producer.send_and_wait(topic, value, headers=headers)
+
+    async def _connected(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all"
+            )
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    def _run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def close(self) -> None:
+        """Flush and stop the producer, then the loop."""
+        if self._producer is not None:
+            try:
+                self._run(self._producer.stop(), 30.0)
+            except Exception as exc:
+                log.warning("stopping the Kafka producer failed: %r", exc)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5.0)
+
+
+class KafkaPipeline(Pipeline):
+    """Receivers' pipeline that publishes to Kafka instead of buffering for a local writer."""
+
+    def __init__(self, publisher: Publisher, metrics: Metrics) -> None:
+        super().__init__({}, metrics)
+        self.publisher = publisher
+
+    def accept(self, signal: str, decoded: Decoded) -> None:
+        """Publish the request's accepted part; BufferFull when the broker did not take it."""
+        metrics = self.metrics
+        metrics.received.labels(signal).inc(decoded.accepted + decoded.rejected)
+        metrics.rejected.labels(signal).inc(decoded.rejected)
+        if not decoded.rows:
+            return
+        value, headers = encode(decoded)
+        try:
+            self.publisher.publish(signal, value, headers)
+        except BufferFull:
+            metrics.refused.labels(signal).inc(decoded.accepted)
+            raise
+
+    def update_gauges(self) -> None:
+        """Nothing is buffered here: the broker holds it."""
+
+    def start(self) -> None:
+        """Start the producer's loop."""
+        self.publisher.start()
+
+    def drain(self) -> None:
+        """Flush the producer (every accepted request was already acknowledged)."""
+        self.publisher.close()
