@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -118,7 +119,7 @@ async def _lag(bootstrap: str, group: str, topic: str, partitions: int) -> int:
 
 
 def wait_consumed(
-    bootstrap: str, group: str, topic: str, partitions: int, writers: list[ClewProcess]
+    bootstrap: str, group: str, topic: str, partitions: int, writers: Sequence[ClewProcess]
 ) -> None:
     """Wait until the group has committed every message of the topic."""
     deadline = time.monotonic() + 60
@@ -127,3 +128,16 @@ def wait_consumed(
         for writer in writers:
             assert writer.process is not None and writer.process.poll() is None, writer.log()
         time.sleep(0.3)
+
+
+def wait_balanced(writers: Sequence[ClewProcess], each: int) -> None:
+    """Wait until every writer was last assigned `each` partitions (the group has rebalanced)."""
+    deadline = time.monotonic() + 60
+    while not all(_last_assignment(writer.log()) == each for writer in writers):
+        assert time.monotonic() < deadline, "\n".join(writer.log() for writer in writers)
+        time.sleep(0.2)
+
+
+def _last_assignment(log: str) -> int:
+    lines = [line for line in log.splitlines() if "Setting newly assigned partitions" in line]
+    return lines[-1].count("TopicPartition(") if lines else -1

@@ -57,18 +57,38 @@ class WriterGroup:
     def __init__(self, store: Store, bootstrap: str, settings: KafkaSettings) -> None:
         self.store, self.settings = store, settings
         self.signals = {topic: signal for signal, topic in settings.topics().items()}
-        self.consumer = AIOKafkaConsumer(
+        self.bootstrap = bootstrap
+        self.consumer = self._new_consumer()
+        self.stopping = asyncio.Event()
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
             *self.signals,
-            bootstrap_servers=bootstrap,
-            group_id=settings.group,
+            bootstrap_servers=self.bootstrap,
+            group_id=self.settings.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
-        self.stopping = asyncio.Event()
+
+    async def _start(self) -> bool:
+        """Join the group, retrying with backoff while the broker is unreachable."""
+        for attempt in itertools.count():
+            try:
+                await self.consumer.start()
+                return True
+            except KafkaError as exc:
+                await self.consumer.stop()
+                self.consumer = self._new_consumer()  # a consumer that failed to start is spent
+                delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
+                log.warning("Kafka unreachable (retry in %.1f s): %r", delay, exc)
+                if await self._stopped_within(delay):
+                    return False
+        return False
 
     async def run(self, max_records: int) -> None:
         """Consume, store and commit until stop() is called."""
-        await self.consumer.start()
+        if not await self._start():
+            return
         try:
             while not self.stopping.is_set():
                 batches = await self.consumer.getmany(timeout_ms=500, max_records=max_records)
