@@ -1,0 +1,119 @@
+"""The writer group and the publisher against the real broker and a real chDB store."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from clew.collector import decode
+from clew.collector.errors import BufferFull, StoreError
+from clew.collector.kafka.consume import WriterGroup
+from clew.collector.kafka.messages import KafkaSettings
+from clew.collector.kafka.publish import KafkaPipeline, Publisher
+from clew.collector.metrics import Metrics
+from clew.collector.store import ChdbStore
+from tests.collector.fixtures import logs_request, scalar_trace_request
+from tests.support.kafka import KafkaBroker, unique_topic_name
+from tests.support.ports import free_port
+
+
+class FailingStore:
+    """A real store whose first `failures` inserts fail, as a ClickHouse that is down would."""
+
+    def __init__(self, store: ChdbStore, failures: int) -> None:
+        self.store, self.failures, self.tokens = store, failures, list[str | None]()
+
+    def _fail(self) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise StoreError("ClickHouse is down (test)")
+
+    def insert(self, table: str, data: str, fmt: str = "JSONEachRow", **kw: Any) -> None:
+        self._fail()
+        self.tokens.append(kw.get("token"))
+        self.store.insert(table, data, fmt)
+
+    def insert_otlp_traces(self, messages: list[bytes]) -> list[int]:
+        self._fail()
+        return self.store.insert_otlp_traces(messages)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+def kafka_settings(broker: KafkaBroker) -> KafkaSettings:
+    settings = KafkaSettings(
+        spans_topic=unique_topic_name("spans"),
+        logs_topic=unique_topic_name("logs"),
+        group=unique_topic_name("group"),
+    )
+    for topic in settings.topics().values():
+        broker.create_topic(topic, 1)
+    return settings
+
+
+def publish_fixtures(bootstrap: str, settings: KafkaSettings, copies: int) -> None:
+    """Publish `copies` trace and log requests through the receivers' pipeline."""
+    pipeline = KafkaPipeline(Publisher(bootstrap, settings), Metrics())
+    pipeline.start()
+    try:
+        for _ in range(copies):
+            trace = scalar_trace_request().SerializeToString()
+            pipeline.accept("spans", decode.spans(trace, decode.PROTOBUF))
+            logs = logs_request().SerializeToString()
+            pipeline.accept("logs", decode.logs(logs, decode.PROTOBUF))
+    finally:
+        pipeline.drain()
+
+
+async def run_until(group: WriterGroup, done: Any) -> None:
+    """Run the group until `done()` holds, then stop it."""
+    task = asyncio.create_task(group.run(max_records=100))
+    for _ in range(600):
+        if done() or task.done():
+            break
+        await asyncio.sleep(0.1)
+    group.stop()
+    await task
+
+
+def count(store: ChdbStore, table: str) -> int:
+    sql = "SELECT count() AS n FROM {table:Identifier}"
+    return int(store.query(sql, {"table": table}).named()[0]["n"])
+
+
+def test_a_failing_store_is_retried_and_nothing_is_dropped_or_doubled(
+    kafka_broker: KafkaBroker, store: ChdbStore
+) -> None:
+    settings = kafka_settings(kafka_broker)
+    publish_fixtures(kafka_broker.bootstrap, settings, 3)
+    failing = FailingStore(store, failures=3)
+
+    async def main() -> None:
+        group = WriterGroup(failing, kafka_broker.bootstrap, settings)
+        await run_until(group, lambda: count(store, "otel_logs") == 3 * 2)
+
+    asyncio.run(main())
+    spans = decode.spans(scalar_trace_request().SerializeToString(), decode.PROTOBUF).accepted
+    assert failing.failures == 0
+    assert count(store, "otel_traces") == 3 * spans
+    assert count(store, "otel_logs") == 3 * 2
+    assert all(
+        token and token.startswith(f"clew:{settings.logs_topic}:0:") for token in failing.tokens
+    )
+
+
+def test_the_publisher_refuses_with_a_retryable_error_when_kafka_is_unreachable() -> None:
+    settings = KafkaSettings(send_timeout=1)
+    metrics = Metrics()
+    pipeline = KafkaPipeline(Publisher(f"127.0.0.1:{free_port()}", settings), metrics)
+    pipeline.start()
+    trace = decode.spans(scalar_trace_request().SerializeToString(), decode.PROTOBUF)
+    try:
+        with pytest.raises(BufferFull, match="Kafka did not acknowledge"):
+            pipeline.accept("spans", trace)
+    finally:
+        pipeline.drain()
+    assert metrics.refused.labels("spans")._value.get() == trace.accepted
