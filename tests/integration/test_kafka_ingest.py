@@ -8,11 +8,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import grpc
 import httpx
+import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.collector.kafka.processes import Receiver, Writer, wait_balanced, wait_consumed
 from tests.support.kafka import KafkaBroker, unique_topic_name
+
+EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
 
 def trace_request(span_ids: list[bytes]) -> bytes:
@@ -43,6 +47,13 @@ def send(receiver: Receiver, requests: int, per_request: int = 5) -> set[str]:
     return sent
 
 
+def grpc_export(receiver: Receiver, span_ids: list[bytes]) -> None:
+    """One trace request over OTLP/gRPC; raises grpc.RpcError when refused."""
+    with grpc.insecure_channel(f"127.0.0.1:{receiver.grpc_port}") as channel:
+        export = channel.unary_unary(EXPORT, request_serializer=None, response_deserializer=None)
+        export(trace_request(span_ids), timeout=30)
+
+
 def kafka_env(broker: KafkaBroker, partitions: int) -> dict[str, str]:
     """Fresh topics and a fresh group for one test."""
     env = {
@@ -66,6 +77,9 @@ def test_one_receiver_one_writer_store_every_span_sent(
     writer.start()
     try:
         sent = send(receiver, 20)
+        grpc_ids = [os.urandom(8) for _ in range(3)]
+        grpc_export(receiver, grpc_ids)
+        sent |= {span_id.hex() for span_id in grpc_ids}
         wait_consumed(
             kafka_broker.bootstrap,
             env["CLEW_KAFKA_GROUP"],
@@ -180,6 +194,9 @@ def test_broker_down_answers_retryable_then_stores_all_accepted(
         refused = post_spans(receiver, [maybe])
         assert refused.status_code == 503, refused.text
         assert refused.headers["retry-after"] == "1"
+        with pytest.raises(grpc.RpcError) as unavailable:
+            grpc_export(receiver, [maybe])
+        assert unavailable.value.code() == grpc.StatusCode.UNAVAILABLE
         kafka_broker.start()
         sent |= send(receiver, 5)
         wait_consumed(
