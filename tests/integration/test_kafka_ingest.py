@@ -156,6 +156,7 @@ def test_a_writer_killed_mid_batch_loses_nothing_after_restart(
             assert writers[0].stop(signal.SIGKILL) == -signal.SIGKILL
             writers[0].start()
             sent = sending.result()
+        wait_balanced(writers, 2)  # the restarted writer is back in the group
         wait_consumed(
             kafka_broker.bootstrap,
             env["CLEW_KAFKA_GROUP"],
