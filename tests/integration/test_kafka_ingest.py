@@ -13,6 +13,7 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from clew.collector.store.server import open_server_store
 from tests.collector.kafka.processes import Receiver, Writer, wait_balanced, wait_consumed
 from tests.support.kafka import KafkaBroker, unique_topic_name
 
@@ -95,10 +96,10 @@ def test_one_receiver_one_writer_store_every_span_sent(
 
 
 def start_group(
-    broker: KafkaBroker, tmp_path: Path, receivers: int, writers: int
+    broker: KafkaBroker, tmp_path: Path, receivers: int, writers: int, **more: str
 ) -> tuple[dict[str, str], list[Receiver], list[Writer]]:
     """Fresh two-partition topics, started receivers and writers (one data folder each)."""
-    env = kafka_env(broker, 2)
+    env = {**kafka_env(broker, 2), **more}
     started_receivers = [
         Receiver(broker.bootstrap, env, tmp_path / f"collect-{n}.log") for n in range(receivers)
     ]
@@ -212,3 +213,30 @@ def test_broker_down_answers_retryable_then_stores_all_accepted(
     # A refused request may still reach the broker later (its send timed out, it was not
     # withdrawn): at least once, like the client's own retry of it.
     assert sent <= set(stored) <= sent | {maybe.hex()}
+
+
+def test_two_writers_on_a_server_backend_store_each_span_once(
+    kafka_broker: KafkaBroker, tmp_path: Path, clickhouse_url: str
+) -> None:
+    env, receivers, writers = start_group(
+        kafka_broker, tmp_path, 1, 2, CLEW_CLICKHOUSE_URL=clickhouse_url
+    )
+    try:
+        wait_balanced(writers, 2)
+        sent = send(receivers[0], 30)
+        wait_consumed(
+            kafka_broker.bootstrap,
+            env["CLEW_KAFKA_GROUP"],
+            env["CLEW_KAFKA_SPANS_TOPIC"],
+            2,
+            writers,
+        )
+    finally:
+        for process in [*receivers, *writers]:
+            assert process.stop() == 0, process.log()
+    store = open_server_store(clickhouse_url)
+    try:
+        rows = store.query("SELECT SpanId FROM otel_traces").named()
+    finally:
+        store.close()
+    assert sorted(str(row["SpanId"]) for row in rows) == sorted(sent)
