@@ -14,6 +14,7 @@ import click
 import yaml
 
 from clew.collector.cli import main as clew_cli
+from clew.collector.kafka.messages import KafkaSettings
 from clew.collector.settings import Settings
 from clew.demo.shop import common
 
@@ -22,6 +23,7 @@ COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 DEFAULT = Settings()
+KAFKA_PREFIX = KafkaSettings.model_config.get("env_prefix", "CLEW_KAFKA_")
 # The ports the Dockerfile exposes and the manifests open: the settings' defaults.
 PORTS = {
     "otlp_grpc_port": DEFAULT.otlp_grpc_port,
@@ -70,14 +72,21 @@ def uvicorn_context(argv: list[str]) -> click.Context:
 
 
 def check_clew_environment(env: dict[str, str]) -> None:
-    """CLEW_* names are settings and their values pass the settings' validation."""
+    """CLEW_* names are settings (CLEW_KAFKA_* the Kafka seam's) and their values validate."""
     fields: dict[str, Any] = {}
+    kafka: dict[str, Any] = {}
     for name, value in env.items():
         assert name.startswith("CLEW_"), f"{name} is not a clew setting"
+        if name.startswith(KAFKA_PREFIX):
+            field = name.removeprefix(KAFKA_PREFIX).lower()
+            assert field in KafkaSettings.model_fields, f"{name}: KafkaSettings has no {field}"
+            kafka[field] = value
+            continue
         field = name.removeprefix("CLEW_").lower()
         assert field in Settings.model_fields, f"{name}: Settings has no field {field}"
         fields[field] = value
     Settings.model_validate(fields)
+    KafkaSettings.model_validate(kafka)
     if "clickhouse_url" in fields:
         from clew.collector.store.server import parse_url
 

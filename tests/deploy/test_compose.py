@@ -35,7 +35,8 @@ def _healthcheck_urls(service: dict[str, Any]) -> list[str]:
 
 
 def test_the_stack_has_every_part() -> None:
-    assert {"clickhouse", "kafka", "clew-collector", "clew-ui", "traffic"} <= set(SERVICES)
+    clew = {"clew-collector", "clew-writer", "clew-ui", "traffic"}
+    assert {"clickhouse", "kafka"} | clew <= set(SERVICES)
     assert {"card-provider", "inventory", "payments", "orders", "fulfilment", "gateway"} == SHOP
     assert SERVICES["clickhouse"]["image"].startswith("clickhouse/clickhouse-server:")
     assert SERVICES["kafka"]["image"].startswith("apache/kafka:")
@@ -101,11 +102,24 @@ def test_traffic_reaches_the_shop_it_names() -> None:
         assert host in SHOP and port == 8000
 
 
-def test_clickhouse_url_matches_the_server_credentials() -> None:
-    url = SERVICES["clew-collector"]["environment"]["CLEW_CLICKHOUSE_URL"]
+@pytest.mark.parametrize("name", ["clew-writer", "clew-ui"])
+def test_clickhouse_url_matches_the_server_credentials(name: str) -> None:
+    url = SERVICES[name]["environment"]["CLEW_CLICKHOUSE_URL"]
     server = SERVICES["clickhouse"]["environment"]
     expected = f"http://{server['CLICKHOUSE_USER']}:{server['CLICKHOUSE_PASSWORD']}@clickhouse:8123/{server['CLICKHOUSE_DB']}"
     assert url == expected
+
+
+def test_the_collector_publishes_to_kafka_and_the_writer_consumes_it() -> None:
+    collector = clew_context(SERVICES["clew-collector"]["command"])
+    writer = clew_context(SERVICES["clew-writer"]["command"])
+    assert (collector.command.name, writer.command.name) == ("collect", "write")
+    listeners = SERVICES["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+    for ctx in (collector, writer):
+        assert f"PLAINTEXT://{ctx.params['bootstrap']}" in listeners
+    assert "CLEW_CLICKHOUSE_URL" not in SERVICES["clew-collector"]["environment"]
+    for name in ("clew-collector", "clew-writer"):
+        assert SERVICES[name]["depends_on"]["kafka"] == {"condition": "service_healthy"}
 
 
 def test_every_dependency_and_volume_exists() -> None:

@@ -25,13 +25,25 @@ for _doc in DOCS:
     BY_KIND.setdefault(_doc["kind"], {})[_doc["metadata"]["name"]] = _doc
 DEPLOYMENTS = BY_KIND["Deployment"]
 # Which setting gives the port a container opens, per clew command.
-PORT_FIELDS = {"serve": ("otlp_grpc_port", "otlp_http_port"), "ui": ("ui_port",)}
+RECEIVER_PORTS = ("otlp_grpc_port", "otlp_http_port")
+PORT_FIELDS: dict[str, tuple[str, ...]] = {
+    "serve": RECEIVER_PORTS,
+    "collect": RECEIVER_PORTS,
+    "write": (),
+    "ui": ("ui_port",),
+}
 OPTION_OF = {"otlp_grpc_port": "grpc_port", "otlp_http_port": "http_port", "ui_port": "ui_port"}
 
 
 def _containers(deployment: dict[str, Any]) -> list[dict[str, Any]]:
     containers: list[dict[str, Any]] = deployment["spec"]["template"]["spec"]["containers"]
     return containers
+
+
+def _args(name: str) -> list[str]:
+    (container,) = _containers(DEPLOYMENTS[name])
+    args: list[str] = container["args"]
+    return args
 
 
 def _environment(container: dict[str, Any]) -> dict[str, str]:
@@ -73,7 +85,7 @@ def test_containers_run_real_clew_commands_with_real_settings(name: str) -> None
         assert container["image"] == "clew"
         ctx = clew_context(container["args"])
         check_clew_environment(_environment(container))
-        opened = {port["containerPort"] for port in container["ports"]}
+        opened = {port["containerPort"] for port in container.get("ports", [])}
         assert ctx.command.name is not None
         fields = PORT_FIELDS[ctx.command.name]
         expected = {ctx.params[OPTION_OF[f]] or getattr(DEFAULT, f) for f in fields}
@@ -83,7 +95,7 @@ def test_containers_run_real_clew_commands_with_real_settings(name: str) -> None
 @pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
 def test_probes_use_open_ports_and_real_paths(name: str) -> None:
     for container in _containers(DEPLOYMENTS[name]):
-        ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+        ports = {port["name"]: port["containerPort"] for port in container.get("ports", [])}
         for probe in ("readinessProbe", "livenessProbe"):
             if probe in container:
                 check = container[probe]["httpGet"]
@@ -99,7 +111,7 @@ def test_services_select_pods_and_ports_that_exist(name: str) -> None:
     labels = [(d, d["spec"]["template"]["metadata"]["labels"]) for d in DEPLOYMENTS.values()]
     matched = [d for d, pod in labels if selector.items() <= pod.items()]
     assert len(matched) == 1, name
-    names = {port["name"] for c in _containers(matched[0]) for port in c["ports"]}
+    names = {port["name"] for c in _containers(matched[0]) for port in c.get("ports", [])}
     assert {port["targetPort"] for port in service["spec"]["ports"]} <= names
 
 
@@ -110,3 +122,23 @@ def test_pods_run_as_the_images_unprivileged_user(name: str) -> None:
     security = spec["template"]["spec"]["securityContext"]
     (uid,) = re.findall(r"useradd .*--uid (\d+)", DOCKERFILE.read_text())
     assert security["runAsNonRoot"] is True and security["runAsUser"] == int(uid)
+
+
+def test_receivers_publish_to_the_kafka_the_writers_consume() -> None:
+    receivers = clew_context(_args("clew-receivers"))
+    writers = clew_context(_args("clew-writers"))
+    assert (receivers.command.name, writers.command.name) == ("collect", "write")
+    assert receivers.params["bootstrap"] == writers.params["bootstrap"]
+    # Writers scale with the topics' partitions, not CPU: no autoscaler targets them.
+    targets = {
+        h["spec"]["scaleTargetRef"]["name"] for h in BY_KIND["HorizontalPodAutoscaler"].values()
+    }
+    assert "clew-writers" not in targets
+
+
+def test_only_the_writers_and_ui_hold_the_clickhouse_url() -> None:
+    (receiver,) = _containers(DEPLOYMENTS["clew-receivers"])
+    assert "CLEW_CLICKHOUSE_URL" not in _environment(receiver)
+    for name in ("clew-writers", "clew-ui"):
+        (container,) = _containers(DEPLOYMENTS[name])
+        assert "CLEW_CLICKHOUSE_URL" in _environment(container), name
