@@ -67,8 +67,8 @@ def _span(span: explained.Span) -> Span:
         status=span.status_code,
         status_message=span.status_message,
         attributes=dict(span.attributes),
-        resource={},
-        scope="",
+        resource=dict(span.resource),
+        scope=span.scope,
         events=[Event(e.time_ns, e.name, dict(e.attributes)) for e in span.events],
         links=[Link(link.trace_id, link.span_id, dict(link.attributes)) for link in span.links],
     )
