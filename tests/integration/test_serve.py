@@ -56,7 +56,7 @@ def test_encodings_and_statuses(clew_server_factory: Callable[..., ClewServer]) 
         with pytest.raises(grpc.RpcError) as refused:
             metrics_export(b"", timeout=30)
     assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    metrics = _metrics_when_written(server, 2 * SPANS_PER_REQUEST)
+    metrics = _metrics_when_written(server, spans=2 * SPANS_PER_REQUEST, logs=2)
     assert 'clew_rejected_total{signal="spans"} 6.0' in metrics
     assert 'clew_received_total{signal="spans"} 20.0' in metrics
     assert 'clew_received_total{signal="logs"} 3.0' in metrics
@@ -69,14 +69,21 @@ def test_encodings_and_statuses(clew_server_factory: Callable[..., ClewServer]) 
     assert server.query("SELECT count() AS n FROM otel_logs") == [{"n": 2}]
 
 
-def _metrics_when_written(server: ClewServer, spans: int) -> str:
-    """/metrics once the spans have been written (the writer works in the background)."""
+def _metrics_when_written(server: ClewServer, spans: int, logs: int = 0) -> str:
+    """/metrics once the spans and logs have been written.
+
+    Spans and logs have a writer each, working in the background, so waiting for one
+    says nothing about the other.
+    """
+    wanted = [f'clew_written_total{{signal="spans"}} {spans:.1f}']
+    if logs:
+        wanted.append(f'clew_written_total{{signal="logs"}} {logs:.1f}')
     for _ in range(600):
         text = httpx.get(f"{server.http_url}/metrics", timeout=10).text
-        if f'clew_written_total{{signal="spans"}} {spans:.1f}' in text:
+        if all(line in text for line in wanted):
             return text
         time.sleep(0.1)
-    raise AssertionError(f"spans never written:\n{text}")
+    raise AssertionError(f"never written ({wanted}):\n{text}")
 
 
 def test_bad_input_never_loses_good_data(clew_server_factory: Callable[..., ClewServer]) -> None:
