@@ -118,7 +118,12 @@ def test_full_buffer_is_503_retry_after(settings: Settings, store: ChdbStore) ->
     response = client.post("/v1/traces", content=trace_request().SerializeToString(), headers=PB)
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
-    assert tight.metrics.registry.get_sample_value("clew_refused_total", {"signal": "spans"}) == 7
+    assert (
+        tight.metrics.registry.get_sample_value(
+            "clew_refused_total", {"signal": "spans", "reason": "buffer_full"}
+        )
+        == 7
+    )
 
 
 def test_bad_request_loses_nothing_else(
@@ -138,9 +143,11 @@ def test_healthz_and_metrics(client: TestClient, pipeline: Pipeline) -> None:
     text = client.get("/metrics").text
     for line in (
         'clew_received_total{signal="spans"} 10.0',
-        'clew_rejected_total{signal="spans"} 3.0',
+        'clew_rejected_total{reason="invalid",signal="spans"} 3.0',
+        'clew_accepted_total{signal="spans"} 7.0',
         'clew_written_total{signal="spans"} 7.0',
-        'clew_refused_total{signal="logs"} 0.0',
+        'clew_refused_total{reason="buffer_full",signal="logs"} 0.0',
+        'clew_batch_seconds_count{signal="spans"} 1.0',
         'clew_buffer_rows{signal="spans"} 0.0',
         'clew_batch_rows_count{signal="spans"} 1.0',
     ):

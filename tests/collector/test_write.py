@@ -67,7 +67,9 @@ def test_counts_drops_after_every_retry_failed(store: ChdbStore) -> None:
     flaky = FlakyStore(store, failures=100)
     Writer(flaky, "spans", metrics, sleep=lambda _: None)([_span(1), _span(2)])  # type: ignore[arg-type]
     assert flaky.calls == len(RETRY_DELAYS) + 1
-    assert _value(metrics, "clew_dropped_total", "spans") == 2
+    dropped = {"signal": "spans", "reason": "store_failed"}
+    assert metrics.registry.get_sample_value("clew_dropped_total", dropped) == 2
+    assert _value(metrics, "clew_retried_total", "spans") == 2 * len(RETRY_DELAYS)
     assert _value(metrics, "clew_written_total", "spans") == 0
 
 

@@ -57,11 +57,13 @@ def test_encodings_and_statuses(clew_server_factory: Callable[..., ClewServer]) 
             metrics_export(b"", timeout=30)
     assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
     metrics = _metrics_when_written(server, spans=2 * SPANS_PER_REQUEST, logs=2)
-    assert 'clew_rejected_total{signal="spans"} 6.0' in metrics
+    assert 'clew_rejected_total{reason="invalid",signal="spans"} 6.0' in metrics
+    assert 'clew_refused_requests_total{reason="undecodable",signal="spans"} 2.0' in metrics
+    assert 'clew_refused_requests_total{reason="body_too_large",signal="spans"} 1.0' in metrics
     assert 'clew_received_total{signal="spans"} 20.0' in metrics
     assert 'clew_received_total{signal="logs"} 3.0' in metrics
     assert 'clew_written_total{signal="logs"} 2.0' in metrics
-    assert 'clew_refused_total{signal="spans"} 0.0' in metrics
+    assert 'clew_refused_total{reason="buffer_full",signal="spans"} 0.0' in metrics
     assert 'clew_batch_rows_count{signal="spans"}' in metrics
     assert 'clew_buffer_rows{signal="logs"} 0.0' in metrics
     assert server.stop() == 0
@@ -151,7 +153,8 @@ def test_stop_drains_the_buffer_and_restart_keeps_data(
     assert (full.status_code, full.headers["Retry-After"]) == (503, "1")
     metrics = httpx.get(f"{server.http_url}/metrics", timeout=10).text
     assert 'clew_buffer_rows{signal="spans"} 7.0' in metrics
-    assert 'clew_refused_total{signal="spans"} 7.0' in metrics
+    assert 'clew_refused_total{reason="buffer_full",signal="spans"} 7.0' in metrics
+    assert 'clew_refused_requests_total{reason="buffer_full",signal="spans"} 1.0' in metrics
     assert server.stop(signal.SIGINT) == 0
     assert server.query("SELECT count() AS n FROM otel_traces") == [{"n": SPANS_PER_REQUEST}]
     server.start()

@@ -116,4 +116,4 @@ def test_the_publisher_refuses_with_a_retryable_error_when_kafka_is_unreachable(
             pipeline.accept("spans", trace)
     finally:
         pipeline.drain()
-    assert metrics.refused.labels("spans")._value.get() == trace.accepted
+    assert metrics.refused.labels("spans", "broker_unavailable")._value.get() == trace.accepted

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from clew.collector.errors import BufferFull
+from clew.collector.errors import BufferFull, ShuttingDown
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class Batcher:
             return
         with self._cond:
             if self._stopping:
-                raise BufferFull("the collector is shutting down")
+                raise ShuttingDown("the collector is shutting down")
             if self.depth + weight > self.max_buffer:
                 raise BufferFull(f"write buffer full ({self.depth} rows buffered)")
             was_empty = not self._items

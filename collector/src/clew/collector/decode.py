@@ -42,6 +42,8 @@ class Decoded:
     rows: list[Any] = field(default_factory=list)
     rejected: int = 0
     message: str = ""
+    # Rejected items by reason (the metric's label); those not listed count as "invalid".
+    reasons: dict[str, int] = field(default_factory=dict)
     accepted: int = -1  # items the rows stand for; -1: one per row
 
     def __post_init__(self) -> None:

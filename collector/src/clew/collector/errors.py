@@ -6,6 +6,8 @@ CollectorError
 ├── UnsupportedMediaType  a content type or content encoding we do not speak     -> 415
 ├── BodyTooLarge          the body, after decompression, exceeds max_body_bytes  -> 413
 └── BufferFull            the write buffer is at its bound; try again later      -> 503
+    ├── ShuttingDown      the collector is draining and takes nothing new         -> 503
+    └── BrokerUnavailable Kafka did not acknowledge the request                   -> 503
 """
 
 from __future__ import annotations
@@ -18,34 +20,53 @@ class CollectorError(Exception):
 
     retriable: ClassVar[bool] = False
     http_status: ClassVar[int] = 500
+    # The `reason` label of clew_refused_total / clew_refused_requests_total / clew_dropped_total.
+    reason: ClassVar[str] = "internal"
 
 
 class StoreError(CollectorError):
     """A statement failed in the store."""
 
+    reason = "store_failed"
     retriable = True
 
 
 class DecodeError(CollectorError):
     """The request body could not be decoded."""
 
+    reason = "undecodable"
     http_status = 400
 
 
 class UnsupportedMediaType(CollectorError):
     """The content type or encoding is not one OTLP defines."""
 
+    reason = "unsupported_media_type"
     http_status = 415
 
 
 class BodyTooLarge(CollectorError):
     """The (decompressed) body is larger than the configured limit."""
 
+    reason = "body_too_large"
     http_status = 413
 
 
 class BufferFull(CollectorError):
     """The write buffer is full; the client should retry later."""
 
+    reason = "buffer_full"
     retriable = True
     http_status = 503
+
+
+class ShuttingDown(BufferFull):
+    """The collector is draining its buffer before it exits."""
+
+    reason = "shutting_down"
+
+
+class BrokerUnavailable(BufferFull):
+    """Kafka did not acknowledge the request in time."""
+
+    reason = "broker_unavailable"

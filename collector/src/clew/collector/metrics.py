@@ -1,52 +1,110 @@
-"""The collector's Prometheus metrics, one registry per app so tests can run several."""
+"""The collector's Prometheus metrics, one registry per app so tests can run several.
+
+Every item a receiver decodes ends in exactly one of: written, rejected (invalid, answered
+through partial success), refused (retryable: the client keeps it and resends) or dropped
+(lost after clew had accepted it; the goal is that this stays 0). Requests refused before
+they could be decoded are counted as requests. Reasons are the `reason` of the error
+(clew.collector.errors) or of the partial-success rejection.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+if TYPE_CHECKING:
+    from clew.collector.decode import Decoded
+
 SIGNALS = ("spans", "logs")
+# The reason of a rejection that does not say which rule it broke.
+INVALID = "invalid"
 
 
 @dataclass
 class Metrics:
-    """Counters by signal ("spans" or "logs"): received, written, rejected, refused, dropped."""
+    """Counters by signal ("spans" or "logs") and, for refusals and losses, by reason."""
 
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     def __post_init__(self) -> None:
-        labels = ["signal"]
-        reg = self.registry
-        self.received = Counter(
-            "clew_received", "Items decoded from requests", labels, registry=reg
+        self.received = self._counter("clew_received", "Items decoded from requests")
+        self.accepted = self._counter("clew_accepted", "Items accepted into the write buffer")
+        self.written = self._counter("clew_written", "Items inserted into the store")
+        self.rejected = self._counter(
+            "clew_rejected", "Items refused as invalid (partial success)", "reason"
         )
-        self.written = Counter(
-            "clew_written", "Items inserted into the store", labels, registry=reg
+        self.refused = self._counter(
+            "clew_refused", "Items refused with a retryable status", "reason"
         )
-        self.rejected = Counter(
-            "clew_rejected", "Items refused as invalid (partial success)", labels, registry=reg
+        self.refused_requests = self._counter(
+            "clew_refused_requests", "Requests refused before they were decoded", "reason"
         )
-        self.refused = Counter(
-            "clew_refused", "Items refused because the buffer was full", labels, registry=reg
+        self.dropped = self._counter(
+            "clew_dropped", "Accepted items lost (should stay 0)", "reason"
         )
-        self.dropped = Counter(
-            "clew_dropped", "Items lost after the store failed every retry", labels, registry=reg
-        )
+        self.spooled = self._counter("clew_spooled", "Items written to the on-disk spool")
+        self.replayed = self._counter("clew_replayed", "Items replayed from the spool")
+        self.retried = self._counter("clew_retried", "Items whose insert was retried")
         self.batch_rows = Histogram(
             "clew_batch_rows",
             "Rows per insert",
-            labels,
+            ["signal"],
             buckets=(10, 100, 1_000, 5_000, 10_000, 20_000, 50_000, 100_000),
-            registry=reg,
+            registry=self.registry,
+        )
+        self.batch_seconds = Histogram(
+            "clew_batch_seconds",
+            "Time to write one batch to the store, retries included",
+            ["signal"],
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
         )
         self.buffer_rows = Gauge(
-            "clew_buffer_rows", "Rows waiting to be written", labels, registry=reg
+            "clew_buffer_rows", "Rows waiting to be written", ["signal"], registry=self.registry
+        )
+        self.spool_bytes = Gauge(
+            "clew_spool_bytes", "Bytes in the on-disk spool", ["signal"], registry=self.registry
         )
         for signal in SIGNALS:
-            for metric in (self.received, self.written, self.rejected, self.refused, self.dropped):
-                metric.labels(signal)  # present at 0 from the start
+            for counter in (self.received, self.accepted, self.written, self.spooled):
+                counter.labels(signal)  # present at 0 from the start
+            for counter in (self.replayed, self.retried):
+                counter.labels(signal)
+            self.dropped.labels(signal, "store_failed")
+            self.refused.labels(signal, "buffer_full")
+
+    def _counter(self, name: str, documentation: str, *extra: str) -> Counter:
+        return Counter(name, documentation, ["signal", *extra], registry=self.registry)
+
+    def count_decoded(self, signal: str, decoded: Decoded) -> None:
+        """Count a decoded request's items as received, and its rejections by reason."""
+        self.received.labels(signal).inc(decoded.accepted + decoded.rejected)
+        explained = 0
+        for reason, count in decoded.reasons.items():
+            self.rejected.labels(signal, reason).inc(count)
+            explained += count
+        if decoded.rejected > explained:
+            self.rejected.labels(signal, INVALID).inc(decoded.rejected - explained)
+
+    def rejected_total(self, signal: str) -> float:
+        """Items of `signal` rejected for any reason (for tests and logs)."""
+        return _sum(self.registry, "clew_rejected_total", signal)
+
+    def refused_total(self, signal: str) -> float:
+        """Items of `signal` refused for any reason."""
+        return _sum(self.registry, "clew_refused_total", signal)
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
         return generate_latest(self.registry)
+
+
+def _sum(registry: CollectorRegistry, sample: str, signal: str) -> float:
+    return sum(
+        s.value
+        for metric in registry.collect()
+        for s in metric.samples
+        if s.name == sample and s.labels.get("signal") == signal
+    )

@@ -17,13 +17,13 @@ class Pipeline:
     def accept(self, signal: str, decoded: Decoded) -> None:
         """Buffer the rows; BufferFull (after counting them refused) when there is no room."""
         metrics = self.metrics
-        metrics.received.labels(signal).inc(decoded.accepted + decoded.rejected)
-        metrics.rejected.labels(signal).inc(decoded.rejected)
+        metrics.count_decoded(signal, decoded)
         try:
             self.batchers[signal].add(decoded.rows, decoded.accepted)
-        except BufferFull:
-            metrics.refused.labels(signal).inc(decoded.accepted)
+        except BufferFull as exc:
+            metrics.refused.labels(signal, exc.reason).inc(decoded.accepted)
             raise
+        metrics.accepted.labels(signal).inc(decoded.accepted)
 
     def update_gauges(self) -> None:
         """Refresh the buffer-depth gauges (called before /metrics is rendered)."""

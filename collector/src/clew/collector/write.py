@@ -38,12 +38,14 @@ class Writer:
 
     def __call__(self, batch: list[Any]) -> None:
         """Insert a batch of rows and raw trace requests; count what was written or dropped."""
+        started = time.monotonic()
         raw = [item for item in batch if isinstance(item, RawSpans)]
         rows: list[Row] = [item for item in batch if not isinstance(item, RawSpans)]
         if raw:
             rows.extend(self._raw(raw))
         if rows:
             self._insert_rows(rows)
+        self._metrics.batch_seconds.labels(self._signal).observe(time.monotonic() - started)
 
     def _raw(self, raw: list[RawSpans]) -> list[Row]:
         """Insert whole requests; the rows of those the fast path left to Python."""
@@ -68,9 +70,10 @@ class Writer:
             except StoreError as exc:
                 if delay is None:
                     log.error("dropped %d %s after retries: %s", len(rows), self._signal, exc)
-                    self._metrics.dropped.labels(self._signal).inc(len(rows))
+                    self._metrics.dropped.labels(self._signal, exc.reason).inc(len(rows))
                     return
                 log.warning("insert of %d %s failed, retrying: %s", len(rows), self._signal, exc)
+                self._metrics.retried.labels(self._signal).inc(len(rows))
                 self._sleep(delay)
             else:
                 self._count_written(len(rows))

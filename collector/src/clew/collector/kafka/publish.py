@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaProducer
 
 from clew.collector.decode import Decoded
-from clew.collector.errors import BufferFull
+from clew.collector.errors import BrokerUnavailable, BufferFull
 from clew.collector.kafka.messages import KafkaSettings, encode
 from clew.collector.metrics import Metrics
 from clew.collector.pipeline import Pipeline
@@ -47,7 +47,7 @@ class Publisher:
             self._run(self._send(topic, value, headers), self.settings.send_timeout)
         except Exception as exc:  # any failure to get an ack: the client must retry
             log.warning("publish to %s failed: %r", topic, exc)
-            raise BufferFull(f"Kafka did not acknowledge the request: {exc!r}") from exc
+            raise BrokerUnavailable(f"Kafka did not acknowledge the request: {exc!r}") from exc
 
     async def _send(self, topic: str, value: bytes, headers: list[tuple[str, bytes]]) -> None:
         producer = await self._connected()
@@ -90,16 +90,16 @@ class KafkaPipeline(Pipeline):
     def accept(self, signal: str, decoded: Decoded) -> None:
         """Publish the request's accepted part; BufferFull when the broker did not take it."""
         metrics = self.metrics
-        metrics.received.labels(signal).inc(decoded.accepted + decoded.rejected)
-        metrics.rejected.labels(signal).inc(decoded.rejected)
+        metrics.count_decoded(signal, decoded)
         if not decoded.rows:
             return
         value, headers = encode(decoded)
         try:
             self.publisher.publish(signal, value, headers)
-        except BufferFull:
-            metrics.refused.labels(signal).inc(decoded.accepted)
+        except BufferFull as exc:
+            metrics.refused.labels(signal, exc.reason).inc(decoded.accepted)
             raise
+        metrics.accepted.labels(signal).inc(decoded.accepted)
 
     def update_gauges(self) -> None:
         """Nothing is buffered here: the broker holds it."""

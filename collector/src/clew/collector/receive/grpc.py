@@ -25,7 +25,7 @@ Handler = Callable[[bytes, grpc.ServicerContext], Message]
 
 def _traces(pipeline: Pipeline) -> Handler:
     def export(body: bytes, context: grpc.ServicerContext) -> Message:
-        decoded = _decode(context, lambda: decode.spans(body, decode.PROTOBUF))
+        decoded = _decode(pipeline, "spans", context, lambda: decode.spans(body, decode.PROTOBUF))
         _accept(pipeline, "spans", decoded, context)
         return export_response("spans", decoded)
 
@@ -34,17 +34,23 @@ def _traces(pipeline: Pipeline) -> Handler:
 
 def _logs(pipeline: Pipeline) -> Handler:
     def export(body: bytes, context: grpc.ServicerContext) -> Message:
-        decoded = _decode(context, lambda: decode.logs(body, decode.PROTOBUF))
+        decoded = _decode(pipeline, "logs", context, lambda: decode.logs(body, decode.PROTOBUF))
         _accept(pipeline, "logs", decoded, context)
         return export_response("logs", decoded)
 
     return export
 
 
-def _decode(context: grpc.ServicerContext, run: Callable[[], decode.Decoded]) -> decode.Decoded:
+def _decode(
+    pipeline: Pipeline,
+    signal: str,
+    context: grpc.ServicerContext,
+    run: Callable[[], decode.Decoded],
+) -> decode.Decoded:
     try:
         return run()
     except DecodeError as exc:
+        pipeline.metrics.refused_requests.labels(signal, exc.reason).inc()
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         raise  # abort raises; this line only satisfies the type checker
 
@@ -55,6 +61,7 @@ def _accept(
     try:
         pipeline.accept(signal, decoded)
     except BufferFull as exc:
+        pipeline.metrics.refused_requests.labels(signal, exc.reason).inc()
         # UNAVAILABLE is retryable for OTLP clients; they back off and resend.
         context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
 

@@ -33,6 +33,7 @@ def router(pipeline: Pipeline, max_body_bytes: int) -> APIRouter:
             decoded = decoder(body, media)
             pipeline.accept(signal, decoded)
         except CollectorError as exc:
+            pipeline.metrics.refused_requests.labels(signal, exc.reason).inc()
             return _error(exc, content_type)
         return _message(export_response(signal, decoded), media)
 
