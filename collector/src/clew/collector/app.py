@@ -82,21 +82,27 @@ async def _serve_http(servers: list[_Server]) -> None:
     await asyncio.gather(*(server.serve() for server in servers))
 
 
-def _http_servers(settings: Settings, pipeline: Pipeline, store: Store) -> list[_Server]:
-    """The OTLP/HTTP receiver, and the query UI when it is installed."""
-    receiver = http_receiver.create_app(pipeline, settings.max_body_bytes)
-    servers = [_uvicorn(receiver, settings.host, settings.otlp_http_port)]
-    ui = load_ui(settings, store)
-    if ui is not None:
-        servers.append(_uvicorn(ui, settings.host, settings.ui_port))
-    return servers
-
-
 def serve(settings: Settings) -> None:
     """Run `clew serve` until SIGINT/SIGTERM, then stop receiving, drain the buffer, close."""
     store = open_store(settings)
-    apply_schema(store, settings)
-    pipeline = build_pipeline(settings, store)
+    try:
+        apply_schema(store, settings)
+        pipeline = build_pipeline(settings, store)
+        ui = load_ui(settings, store)
+        run_receivers(settings, pipeline, ui=ui, destination=f"data in {settings.data_dir}")
+    finally:
+        store.close()
+        log.info("clew stopped: buffer drained, store closed")
+
+
+def run_receivers(
+    settings: Settings, pipeline: Pipeline, *, ui: FastAPI | None, destination: str
+) -> None:
+    """Start `pipeline`, serve OTLP/HTTP, OTLP/gRPC and `ui` until SIGINT/SIGTERM, then drain.
+
+    `clew serve` (pipeline → local store) and `clew collect --kafka` (pipeline → Kafka) both
+    run their receivers here.
+    """
     pipeline.start()
     grpc_server: grpc.Server | None = None
     try:
@@ -104,14 +110,17 @@ def serve(settings: Settings) -> None:
             pipeline, settings.host, settings.otlp_grpc_port, settings.max_body_bytes
         )
         grpc_server.start()
-        servers = _http_servers(settings, pipeline, store)
+        receiver = http_receiver.create_app(pipeline, settings.max_body_bytes)
+        servers = [_uvicorn(receiver, settings.host, settings.otlp_http_port)]
+        if ui is not None:
+            servers.append(_uvicorn(ui, settings.host, settings.ui_port))
         log.info(
-            "clew serving: OTLP/HTTP %s:%d, OTLP/gRPC %s:%d, data in %s",
+            "clew receiving: OTLP/HTTP %s:%d, OTLP/gRPC %s:%d, %s",
             settings.host,
             settings.otlp_http_port,
             settings.host,
             settings.otlp_grpc_port,
-            settings.data_dir,
+            destination,
         )
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(_serve_http(servers))
@@ -119,5 +128,3 @@ def serve(settings: Settings) -> None:
         if grpc_server is not None:
             grpc_server.stop(grace=5).wait()
         pipeline.drain()
-        store.close()
-        log.info("clew stopped: buffer drained, store closed")

@@ -9,10 +9,14 @@ they could be decoded are counted as requests. Reasons are the `reason` of the e
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from clew.collector.errors import BufferFull
 
 if TYPE_CHECKING:
     from clew.collector.decode import Decoded
@@ -87,6 +91,16 @@ class Metrics:
             explained += count
         if decoded.rejected > explained:
             self.rejected.labels(signal, INVALID).inc(decoded.rejected - explained)
+
+    @contextmanager
+    def admitting(self, signal: str, items: int) -> Iterator[None]:
+        """Count `items` accepted when the block succeeds, refused by reason when it raises."""
+        try:
+            yield
+        except BufferFull as exc:
+            self.refused.labels(signal, exc.reason).inc(items)
+            raise
+        self.accepted.labels(signal).inc(items)
 
     def rejected_total(self, signal: str) -> float:
         """Items of `signal` rejected for any reason (for tests and logs)."""

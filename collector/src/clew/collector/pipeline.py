@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from clew.collector.batch import Batcher
 from clew.collector.decode import Decoded
-from clew.collector.errors import BufferFull
 from clew.collector.metrics import Metrics
 
 
@@ -16,14 +15,13 @@ class Pipeline:
 
     def accept(self, signal: str, decoded: Decoded) -> None:
         """Buffer the rows; BufferFull (after counting them refused) when there is no room."""
-        metrics = self.metrics
-        metrics.count_decoded(signal, decoded)
-        try:
+        self.metrics.count_decoded(signal, decoded)
+        with self.metrics.admitting(signal, decoded.accepted):
             self.batchers[signal].add(decoded.rows, decoded.accepted)
-        except BufferFull as exc:
-            metrics.refused.labels(signal, exc.reason).inc(decoded.accepted)
-            raise
-        metrics.accepted.labels(signal).inc(decoded.accepted)
+
+    async def accept_async(self, signal: str, decoded: Decoded) -> None:
+        """accept() for the HTTP receiver's event loop (buffering here never waits)."""
+        self.accept(signal, decoded)
 
     def update_gauges(self) -> None:
         """Refresh the buffer-depth gauges (called before /metrics is rendered)."""

@@ -17,13 +17,14 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaProducer
 
 from clew.collector.decode import Decoded
-from clew.collector.errors import BrokerUnavailable, BufferFull
+from clew.collector.errors import BrokerUnavailable
 from clew.collector.kafka.messages import KafkaSettings, encode
 from clew.collector.metrics import Metrics
 from clew.collector.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Message = tuple[bytes, list[tuple[str, bytes]]]  # a Kafka message's value and headers
 
 
 class Publisher:
@@ -46,8 +47,19 @@ class Publisher:
         try:
             self._run(self._send(topic, value, headers), self.settings.send_timeout)
         except Exception as exc:  # any failure to get an ack: the client must retry
-            log.warning("publish to %s failed: %r", topic, exc)
-            raise BrokerUnavailable(f"Kafka did not acknowledge the request: {exc!r}") from exc
+            raise _unacknowledged(topic, exc) from exc
+
+    async def publish_async(
+        self, signal: str, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
+        """publish() for a caller on another event loop: it waits without blocking that loop."""
+        topic = self.settings.topics()[signal]
+        future = asyncio.run_coroutine_threadsafe(self._send(topic, value, headers), self._loop)
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(future), self.settings.send_timeout)
+        except Exception as exc:
+            future.cancel()
+            raise _unacknowledged(topic, exc) from exc
 
     async def _send(self, topic: str, value: bytes, headers: list[tuple[str, bytes]]) -> None:
         producer = await self._connected()
@@ -80,6 +92,11 @@ class Publisher:
         self._thread.join(5.0)
 
 
+def _unacknowledged(topic: str, exc: Exception) -> BrokerUnavailable:
+    log.warning("publish to %s failed: %r", topic, exc)
+    return BrokerUnavailable(f"Kafka did not acknowledge the request: {exc!r}")
+
+
 class KafkaPipeline(Pipeline):
     """Receivers' pipeline that publishes to Kafka instead of buffering for a local writer."""
 
@@ -89,17 +106,22 @@ class KafkaPipeline(Pipeline):
 
     def accept(self, signal: str, decoded: Decoded) -> None:
         """Publish the request's accepted part; BufferFull when the broker did not take it."""
-        metrics = self.metrics
-        metrics.count_decoded(signal, decoded)
-        if not decoded.rows:
-            return
-        value, headers = encode(decoded)
-        try:
-            self.publisher.publish(signal, value, headers)
-        except BufferFull as exc:
-            metrics.refused.labels(signal, exc.reason).inc(decoded.accepted)
-            raise
-        metrics.accepted.labels(signal).inc(decoded.accepted)
+        message = self._message(signal, decoded)
+        if message is not None:
+            with self.metrics.admitting(signal, decoded.accepted):
+                self.publisher.publish(signal, *message)
+
+    async def accept_async(self, signal: str, decoded: Decoded) -> None:
+        """accept() without blocking the HTTP receiver's event loop while the broker acks."""
+        message = self._message(signal, decoded)
+        if message is not None:
+            with self.metrics.admitting(signal, decoded.accepted):
+                await self.publisher.publish_async(signal, *message)
+
+    def _message(self, signal: str, decoded: Decoded) -> Message | None:
+        """Count the request; the Kafka message of its accepted part, None when nothing is."""
+        self.metrics.count_decoded(signal, decoded)
+        return encode(decoded) if decoded.rows else None
 
     def update_gauges(self) -> None:
         """Nothing is buffered here: the broker holds it."""

@@ -31,7 +31,7 @@ def router(pipeline: Pipeline, max_body_bytes: int) -> APIRouter:
             media = decode.media_type(content_type)
             body = await _read_body(request, max_body_bytes)
             decoded = decoder(body, media)
-            pipeline.accept(signal, decoded)
+            await pipeline.accept_async(signal, decoded)
         except CollectorError as exc:
             pipeline.metrics.refused_requests.labels(signal, exc.reason).inc()
             return _error(exc, content_type)
