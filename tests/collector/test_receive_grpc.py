@@ -11,6 +11,7 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metric
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
 from clew.collector.app import build_pipeline
+from clew.collector.limits import Limits
 from clew.collector.pipeline import Pipeline
 from clew.collector.receive.grpc import create_server
 from clew.collector.settings import Settings
@@ -21,7 +22,7 @@ from .fixtures import logs_request, trace_request
 
 @pytest.fixture
 def channel(pipeline: Pipeline) -> Iterator[grpc.Channel]:
-    server, port = create_server(pipeline, "127.0.0.1", 0, max_body_bytes=1 << 20)
+    server, port = create_server(pipeline, "127.0.0.1", 0, Limits(max_body_bytes=1 << 20))
     server.start()
     with grpc.insecure_channel(f"127.0.0.1:{port}") as opened:
         yield opened
@@ -68,7 +69,7 @@ def test_metrics_are_unimplemented(channel: grpc.Channel) -> None:
 
 def test_full_buffer_is_unavailable(settings: Settings, store: ChdbStore) -> None:
     tight = build_pipeline(settings.model_copy(update={"buffer_max_rows": 2}), store)
-    server, port = create_server(tight, "127.0.0.1", 0, max_body_bytes=1 << 20)
+    server, port = create_server(tight, "127.0.0.1", 0, Limits(max_body_bytes=1 << 20))
     server.start()
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:

@@ -11,6 +11,7 @@ from google.rpc.status_pb2 import Status
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from clew.collector.app import build_pipeline
+from clew.collector.limits import Limits
 from clew.collector.pipeline import Pipeline
 from clew.collector.receive.http import create_app
 from clew.collector.settings import Settings
@@ -24,7 +25,7 @@ JS = {"Content-Type": "application/json"}
 
 @pytest.fixture
 def client(pipeline: Pipeline) -> TestClient:
-    return TestClient(create_app(pipeline, max_body_bytes=64 * 1024))
+    return TestClient(create_app(pipeline, Limits(max_body_bytes=64 * 1024)))
 
 
 def _count(store: ChdbStore, pipeline: Pipeline, table: str) -> int:
@@ -114,7 +115,7 @@ def test_other_paths_and_methods(client: TestClient) -> None:
 
 def test_full_buffer_is_503_retry_after(settings: Settings, store: ChdbStore) -> None:
     tight = build_pipeline(settings.model_copy(update={"buffer_max_rows": 2}), store)  # not started
-    client = TestClient(create_app(tight, max_body_bytes=1 << 20))
+    client = TestClient(create_app(tight, Limits(max_body_bytes=1 << 20)))
     response = client.post("/v1/traces", content=trace_request().SerializeToString(), headers=PB)
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"

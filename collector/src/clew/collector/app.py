@@ -16,6 +16,7 @@ import uvloop
 from fastapi import FastAPI
 
 from clew.collector.batch import Batcher
+from clew.collector.limits import Limits
 from clew.collector.metrics import SIGNALS, Metrics
 from clew.collector.pipeline import Pipeline
 from clew.collector.receive import grpc as grpc_receiver
@@ -103,14 +104,15 @@ def run_receivers(
     `clew serve` (pipeline → local store) and `clew collect --kafka` (pipeline → Kafka) both
     run their receivers here.
     """
+    limits = Limits.from_settings(settings)
     pipeline.start()
     grpc_server: grpc.Server | None = None
     try:
         grpc_server, _ = grpc_receiver.create_server(
-            pipeline, settings.host, settings.otlp_grpc_port, settings.max_body_bytes
+            pipeline, settings.host, settings.otlp_grpc_port, limits
         )
         grpc_server.start()
-        receiver = http_receiver.create_app(pipeline, settings.max_body_bytes)
+        receiver = http_receiver.create_app(pipeline, limits)
         servers = [_uvicorn(receiver, settings.host, settings.otlp_http_port)]
         if ui is not None:
             servers.append(_uvicorn(ui, settings.host, settings.ui_port))

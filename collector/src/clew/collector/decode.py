@@ -17,6 +17,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from clew.collector.errors import DecodeError, UnsupportedMediaType
+from clew.collector.limits import DEFAULT_LIMITS, Limits
 from clew.collector.otlp_json import parse_json
 from clew.collector.rows import count_spans, log_rows, span_rows
 
@@ -72,7 +73,7 @@ def parse(body: bytes, content_type: str, message: M) -> M:
     return message
 
 
-def spans(body: bytes, content_type: str) -> Decoded:
+def spans(body: bytes, content_type: str, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     """An ExportTraceServiceRequest body → the request kept whole, or one row per span."""
     request = parse(body, content_type, ExportTraceServiceRequest())
     count, valid = count_spans(request)
@@ -89,7 +90,7 @@ def spans_as_rows(body: bytes) -> list[dict[str, Any]]:
     return trace_request(parse(body, PROTOBUF, ExportTraceServiceRequest())).rows
 
 
-def logs(body: bytes, content_type: str) -> Decoded:
+def logs(body: bytes, content_type: str, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     """An ExportLogsServiceRequest body → one row per log record."""
     return logs_request(parse(body, content_type, ExportLogsServiceRequest()))
 

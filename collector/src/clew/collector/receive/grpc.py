@@ -14,6 +14,7 @@ from google.protobuf.message import Message
 
 from clew.collector import decode
 from clew.collector.errors import BufferFull, DecodeError
+from clew.collector.limits import DEFAULT_LIMITS, Limits
 from clew.collector.pipeline import Pipeline
 from clew.collector.receive import export_response
 
@@ -23,20 +24,14 @@ LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService"
 Handler = Callable[[bytes, grpc.ServicerContext], Message]
 
 
-def _traces(pipeline: Pipeline) -> Handler:
+Decoder = Callable[[bytes, str, Limits], decode.Decoded]
+
+
+def _export(pipeline: Pipeline, signal: str, decoder: Decoder, limits: Limits) -> Handler:
     def export(body: bytes, context: grpc.ServicerContext) -> Message:
-        decoded = _decode(pipeline, "spans", context, lambda: decode.spans(body, decode.PROTOBUF))
-        _accept(pipeline, "spans", decoded, context)
-        return export_response("spans", decoded)
-
-    return export
-
-
-def _logs(pipeline: Pipeline) -> Handler:
-    def export(body: bytes, context: grpc.ServicerContext) -> Message:
-        decoded = _decode(pipeline, "logs", context, lambda: decode.logs(body, decode.PROTOBUF))
-        _accept(pipeline, "logs", decoded, context)
-        return export_response("logs", decoded)
+        decoded = _decode(pipeline, signal, context, lambda: decoder(body, decode.PROTOBUF, limits))
+        _accept(pipeline, signal, decoded, context)
+        return export_response(signal, decoded)
 
     return export
 
@@ -74,16 +69,16 @@ def _service(name: str, handler: Handler) -> grpc.GenericRpcHandler:
 
 
 def create_server(
-    pipeline: Pipeline, host: str, port: int, max_body_bytes: int
+    pipeline: Pipeline, host: str, port: int, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[grpc.Server, int]:
     """A started-ready (not yet started) gRPC server and the port it bound."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="otlp-grpc"),
         handlers=[
-            _service(TRACE_SERVICE, _traces(pipeline)),
-            _service(LOGS_SERVICE, _logs(pipeline)),
+            _service(TRACE_SERVICE, _export(pipeline, "spans", decode.spans, limits)),
+            _service(LOGS_SERVICE, _export(pipeline, "logs", decode.logs, limits)),
         ],
-        options=[("grpc.max_receive_message_length", max_body_bytes)],
+        options=[("grpc.max_receive_message_length", limits.max_body_bytes)],
     )
     bound = server.add_insecure_port(f"{host}:{port}")
     return server, bound

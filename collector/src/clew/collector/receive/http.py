@@ -13,24 +13,25 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from clew.collector import decode
 from clew.collector.errors import BodyTooLarge, CollectorError, DecodeError, UnsupportedMediaType
+from clew.collector.limits import DEFAULT_LIMITS, Limits
 from clew.collector.pipeline import Pipeline
 from clew.collector.receive import export_response
 
 RETRY_AFTER_SECONDS = "1"
 
 
-def router(pipeline: Pipeline, max_body_bytes: int) -> APIRouter:
+def router(pipeline: Pipeline, limits: Limits) -> APIRouter:
     """The receiver's routes over one pipeline."""
     routes = APIRouter()
 
     async def export(
-        request: Request, signal: str, decoder: Callable[[bytes, str], decode.Decoded]
+        request: Request, signal: str, decoder: Callable[[bytes, str, Limits], decode.Decoded]
     ) -> Response:
         content_type = request.headers.get("content-type", "")
         try:
             media = decode.media_type(content_type)
-            body = await _read_body(request, max_body_bytes)
-            decoded = decoder(body, media)
+            body = await _read_body(request, limits.max_body_bytes)
+            decoded = decoder(body, media, limits)
             await pipeline.accept_async(signal, decoded)
         except CollectorError as exc:
             pipeline.metrics.refused_requests.labels(signal, exc.reason).inc()
@@ -57,10 +58,10 @@ def router(pipeline: Pipeline, max_body_bytes: int) -> APIRouter:
     return routes
 
 
-def create_app(pipeline: Pipeline, max_body_bytes: int) -> FastAPI:
+def create_app(pipeline: Pipeline, limits: Limits = DEFAULT_LIMITS) -> FastAPI:
     """A FastAPI app serving only the receiver (app.py adds the lifespan)."""
     app = FastAPI(title="clew collector", docs_url=None, redoc_url=None, openapi_url=None)
-    app.include_router(router(pipeline, max_body_bytes))
+    app.include_router(router(pipeline, limits))
     return app
 
 
