@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from typing import Any
@@ -15,6 +16,7 @@ import uvicorn
 import uvloop
 from fastapi import FastAPI
 
+from clew.collector.auth import TokenCheck
 from clew.collector.batch import Batcher
 from clew.collector.limits import Limits
 from clew.collector.metrics import SIGNALS, Metrics
@@ -23,25 +25,36 @@ from clew.collector.receive import grpc as grpc_receiver
 from clew.collector.receive import http as http_receiver
 from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
+from clew.collector.spool import Spool
 from clew.collector.store import Store, open_store
+from clew.collector.tls import ServerTLS, server_tls
 from clew.collector.write import Writer
 
 log = logging.getLogger("clew.collector")
 
 
 def build_pipeline(settings: Settings, store: Store, metrics: Metrics | None = None) -> Pipeline:
-    """Writers and batchers for both signals over one store (not started)."""
+    """Spools, writers and batchers for both signals over one store (not started)."""
     metrics = metrics or Metrics()
-    batchers = {
-        signal: Batcher(
-            Writer(store, signal, metrics),
+    spool_dir = settings.spool_dir or settings.data_dir / "spool"
+    batchers = {}
+    for signal in SIGNALS:
+        stopping = threading.Event()  # set by drain(): a failing store is not retried forever
+        spool = Spool(
+            spool_dir / signal,
+            max_bytes=settings.spool_max_bytes,
+            max_weight=settings.buffer_max_rows,
+            fsync=settings.spool_fsync == "always",
+        )
+        batchers[signal] = Batcher(
+            spool,
+            Writer(store, signal, metrics, stopping=stopping),
             max_rows=settings.batch_max_rows,
             max_age=settings.batch_max_age,
-            max_buffer=settings.buffer_max_rows,
-            name=f"clew-batch-{signal}",
+            name=signal,
+            replayed=metrics.replayed.labels(signal).inc,
+            stopping=stopping,
         )
-        for signal in SIGNALS
-    }
     return Pipeline(batchers, metrics)
 
 
@@ -62,11 +75,18 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _uvicorn(app: FastAPI, host: str, port: int) -> _Server:
+def _uvicorn(app: FastAPI, host: str, port: int, tls: ServerTLS | None = None) -> _Server:
     # httptools: uvicorn's C HTTP parser; measured, the pure-Python one cost more per request
     # than decoding it (docs/adr/0001).
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", lifespan="on", http="httptools"
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        http="httptools",
+        ssl_certfile=tls.cert_file if tls else None,
+        ssl_keyfile=tls.key_file if tls else None,
     )
     return _Server(config)
 
@@ -105,24 +125,33 @@ def run_receivers(
     run their receivers here.
     """
     limits = Limits.from_settings(settings)
+    token = TokenCheck(settings.ingest_token)
+    tls = server_tls(settings)  # before starting anything: a bad setting stops here
     pipeline.start()
     grpc_server: grpc.Server | None = None
     try:
         grpc_server, _ = grpc_receiver.create_server(
-            pipeline, settings.host, settings.otlp_grpc_port, limits
+            pipeline,
+            settings.host,
+            settings.otlp_grpc_port,
+            limits,
+            token=token,
+            tls=tls.pair() if tls else None,
         )
         grpc_server.start()
-        receiver = http_receiver.create_app(pipeline, limits)
-        servers = [_uvicorn(receiver, settings.host, settings.otlp_http_port)]
+        receiver = http_receiver.create_app(pipeline, limits, token)
+        servers = [_uvicorn(receiver, settings.host, settings.otlp_http_port, tls)]
         if ui is not None:
-            servers.append(_uvicorn(ui, settings.host, settings.ui_port))
+            servers.append(_uvicorn(ui, settings.host, settings.ui_port, tls))
         log.info(
-            "clew receiving: OTLP/HTTP %s:%d, OTLP/gRPC %s:%d, %s",
+            "clew receiving: OTLP/HTTP%s %s:%d, OTLP/gRPC %s:%d, %s; ingest token %s",
+            " over TLS" if tls else "",
             settings.host,
             settings.otlp_http_port,
             settings.host,
             settings.otlp_grpc_port,
             destination,
+            "required" if token.enabled else "not set",
         )
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(_serve_http(servers))

@@ -5,6 +5,8 @@ CollectorError
 ├── DecodeError           the body is not OTLP in the declared encoding          -> 400
 ├── UnsupportedMediaType  a content type or content encoding we do not speak     -> 415
 ├── BodyTooLarge          the body, after decompression, exceeds max_body_bytes  -> 413
+├── Unauthenticated       no bearer token, or a wrong one (CLEW_INGEST_TOKEN)    -> 401
+├── TLSConfigError        CLEW_TLS_CERT_FILE / CLEW_TLS_KEY_FILE incomplete or unreadable
 └── BufferFull            the write buffer is at its bound; try again later      -> 503
     ├── ShuttingDown      the collector is draining and takes nothing new         -> 503
     └── BrokerUnavailable Kafka did not acknowledge the request                   -> 503
@@ -70,3 +72,16 @@ class BrokerUnavailable(BufferFull):
     """Kafka did not acknowledge the request in time."""
 
     reason = "broker_unavailable"
+
+
+class Unauthenticated(CollectorError):
+    """The request carries no bearer token, or not the configured one."""
+
+    reason = "unauthenticated"
+    http_status = 401
+
+
+class TLSConfigError(CollectorError):
+    """The TLS settings are incomplete or name files that do not exist."""
+
+    reason = "tls_config"

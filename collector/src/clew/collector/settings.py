@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -30,7 +30,25 @@ class Settings(BaseSettings):
     clickhouse_url: SecretStr | None = None
     batch_max_rows: int = Field(default=20_000, gt=0)
     batch_max_age: float = Field(default=0.5, gt=0)
-    buffer_max_rows: int = Field(default=100_000, gt=0)
+    # Rows accepted and not yet written (they wait in the spool, on disk, not in memory).
+    buffer_max_rows: int = Field(default=5_000_000, gt=0)
+    # The spool (issue 7, docs/RELIABILITY.md): accepted requests wait on disk until inserted.
+    spool_dir: Path | None = None  # None: <data_dir>/spool
+    spool_max_bytes: int = Field(default=1024 * MIB, ge=MIB)
+    # "always": answer after fsync (group commit); "never": after write(2), survives a crash
+    # of clew but not of the machine.
+    spool_fsync: Literal["always", "never"] = "always"
+    # Security (issue 7, docs/SECURITY.md): bearer tokens (None: open), TLS for the receivers
+    # and the UI (both files or neither), a CA for https to ClickHouse, the UI's own read-only
+    # connection and the limits of every UI query.
+    ingest_token: SecretStr | None = None
+    ui_token: SecretStr | None = None
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    clickhouse_ca_file: Path | None = None
+    ui_clickhouse_url: SecretStr | None = None
+    ui_max_execution_time: float = Field(default=30.0, gt=0)
+    ui_max_result_rows: int = Field(default=100_000, gt=0)
 
     @field_validator("business_keys", mode="before")
     @classmethod

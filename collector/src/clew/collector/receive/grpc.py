@@ -13,7 +13,8 @@ import grpc
 from google.protobuf.message import Message
 
 from clew.collector import decode
-from clew.collector.errors import BufferFull, DecodeError
+from clew.collector.auth import TokenCheck
+from clew.collector.errors import BufferFull, DecodeError, Unauthenticated
 from clew.collector.limits import DEFAULT_LIMITS, Limits
 from clew.collector.pipeline import Pipeline
 from clew.collector.receive import export_response
@@ -68,10 +69,48 @@ def _service(name: str, handler: Handler) -> grpc.GenericRpcHandler:
     return grpc.method_handlers_generic_handler(name, {"Export": method})
 
 
+class _TokenInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+    """Refuses a call without the configured token in its `authorization` metadata."""
+
+    def __init__(self, pipeline: Pipeline, check: TokenCheck) -> None:
+        self._pipeline, self._check = pipeline, check
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        metadata = dict(details.invocation_metadata or ())
+        header = metadata.get("authorization")
+        if self._check.header_ok(header if isinstance(header, str) else None):
+            return continuation(details)
+        signal = "logs" if details.method.startswith(f"/{LOGS_SERVICE}/") else "spans"
+        return grpc.unary_unary_rpc_method_handler(self._refuse(signal))
+
+    def _refuse(self, signal: str) -> Callable[[bytes, grpc.ServicerContext], Message]:
+        def refuse(_: bytes, context: grpc.ServicerContext) -> Message:
+            error = Unauthenticated("a valid bearer token is required (authorization metadata)")
+            self._pipeline.metrics.refused_requests.labels(signal, error.reason).inc()
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, str(error))
+            raise error  # abort raises; this line only satisfies the type checker
+
+        return refuse
+
+
 def create_server(
-    pipeline: Pipeline, host: str, port: int, limits: Limits = DEFAULT_LIMITS
+    pipeline: Pipeline,
+    host: str,
+    port: int,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    token: TokenCheck | None = None,
+    tls: tuple[bytes, bytes] | None = None,
 ) -> tuple[grpc.Server, int]:
-    """A started-ready (not yet started) gRPC server and the port it bound."""
+    """A started-ready (not yet started) gRPC server and the port it bound.
+
+    `token`: calls must carry it; `tls`: (private key, certificate chain) PEM, else plain text.
+    """
+    interceptors = [_TokenInterceptor(pipeline, token)] if token and token.enabled else []
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="otlp-grpc"),
         handlers=[
@@ -79,6 +118,9 @@ def create_server(
             _service(LOGS_SERVICE, _export(pipeline, "logs", decode.logs, limits)),
         ],
         options=[("grpc.max_receive_message_length", limits.max_body_bytes)],
+        interceptors=interceptors,
     )
-    bound = server.add_insecure_port(f"{host}:{port}")
-    return server, bound
+    address = f"{host}:{port}"
+    if tls is None:
+        return server, server.add_insecure_port(address)
+    return server, server.add_secure_port(address, grpc.ssl_server_credentials([tls]))

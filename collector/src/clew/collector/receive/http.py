@@ -12,7 +12,14 @@ from google.rpc.status_pb2 import Status
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from clew.collector import decode
-from clew.collector.errors import BodyTooLarge, CollectorError, DecodeError, UnsupportedMediaType
+from clew.collector.auth import CHALLENGE, TokenCheck
+from clew.collector.errors import (
+    BodyTooLarge,
+    CollectorError,
+    DecodeError,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
 from clew.collector.limits import DEFAULT_LIMITS, Limits
 from clew.collector.pipeline import Pipeline
 from clew.collector.receive import export_response
@@ -20,15 +27,17 @@ from clew.collector.receive import export_response
 RETRY_AFTER_SECONDS = "1"
 
 
-def router(pipeline: Pipeline, limits: Limits) -> APIRouter:
-    """The receiver's routes over one pipeline."""
+def router(pipeline: Pipeline, limits: Limits, token: TokenCheck | None = None) -> APIRouter:
+    """The receiver's routes over one pipeline; with `token`, exports and /metrics need it."""
     routes = APIRouter()
+    check = token or TokenCheck(None)
 
     async def export(
         request: Request, signal: str, decoder: Callable[[bytes, str, Limits], decode.Decoded]
     ) -> Response:
         content_type = request.headers.get("content-type", "")
         try:
+            _authenticate(check, request)  # before reading: a stranger's body is not read
             media = decode.media_type(content_type)
             body = await _read_body(request, limits.max_body_bytes)
             decoded = decoder(body, media, limits)
@@ -51,18 +60,28 @@ def router(pipeline: Pipeline, limits: Limits) -> APIRouter:
         return {"status": "ok"}
 
     @routes.get("/metrics")
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        # Behind the ingest token too: Prometheus sends it (authorization: credentials).
+        if not check.header_ok(request.headers.get("authorization")):
+            return Response("unauthenticated\n", 401, headers={"WWW-Authenticate": CHALLENGE})
         pipeline.update_gauges()
         return Response(pipeline.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return routes
 
 
-def create_app(pipeline: Pipeline, limits: Limits = DEFAULT_LIMITS) -> FastAPI:
+def create_app(
+    pipeline: Pipeline, limits: Limits = DEFAULT_LIMITS, token: TokenCheck | None = None
+) -> FastAPI:
     """A FastAPI app serving only the receiver (app.py adds the lifespan)."""
     app = FastAPI(title="clew collector", docs_url=None, redoc_url=None, openapi_url=None)
-    app.include_router(router(pipeline, limits))
+    app.include_router(router(pipeline, limits, token))
     return app
+
+
+def _authenticate(check: TokenCheck, request: Request) -> None:
+    if not check.header_ok(request.headers.get("authorization")):
+        raise Unauthenticated("a valid bearer token is required (Authorization: Bearer ...)")
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -108,8 +127,10 @@ def _error(exc: CollectorError, content_type: str) -> Response:
     response = _message(status, media, exc.http_status)
     if exc.retriable:
         response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    if isinstance(exc, Unauthenticated):
+        response.headers["WWW-Authenticate"] = CHALLENGE
     return response
 
 
 # google.rpc.Code for each HTTP status the receiver answers with.
-_RPC_CODES = {400: 3, 413: 8, 415: 3, 503: 14}
+_RPC_CODES = {400: 3, 401: 16, 413: 8, 415: 3, 503: 14}
