@@ -54,6 +54,9 @@ def _spans(body: bytes) -> list[dict[str, Any]]:
             "parent_span_id": span.parent_span_id.hex(),
             "attributes": _attributes(span.attributes),
             "resource": _attributes(rs.resource.attributes),
+            "scope": ss.scope.name,
+            "status": span.status.code,
+            "events": [{"name": e.name, **_attributes(e.attributes)} for e in span.events],
         }
         for rs in request.resource_spans
         for ss in rs.scope_spans

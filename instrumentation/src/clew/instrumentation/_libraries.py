@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from clew.instrumentation._sqlite import instrument_sqlite3, uninstrument_sqlite3
@@ -28,6 +29,14 @@ def _instrument(instrumentor: Any, **options: Any) -> None:
         instrumentor.instrument(**options)
 
 
+def _servers() -> None:
+    """FastAPI and Starlette apps: one server span a request, whichever is installed."""
+    if _installed("fastapi"):
+        _fastapi()
+    else:
+        _starlette()
+
+
 def _fastapi() -> None:
     """The contrib FastAPI instrumentor, plus every app its class swap misses.
 
@@ -43,15 +52,55 @@ def _fastapi() -> None:
 
     _instrument(FastAPIInstrumentor(), **FASTAPI_OPTIONS)
     base = fastapi.applications.FastAPI
+    instrument_app = partial(FastAPIInstrumentor.instrument_app, **FASTAPI_OPTIONS)
     # An app of the swapped-in subclass is instrumented by that subclass itself.
-    _hook_init(base, lambda app: fastapi.FastAPI is not base and isinstance(app, fastapi.FastAPI))
-    _hook_init(starlette.applications.Starlette, lambda app: isinstance(app, base))
+    _hook_init(
+        base,
+        lambda app: fastapi.FastAPI is not base and isinstance(app, fastapi.FastAPI),
+        instrument_app,
+    )
+    _hook_init(
+        starlette.applications.Starlette,
+        lambda app: isinstance(app, base) or _contrib_starlette_class(app),
+        instrument_app,
+    )
 
 
-def _hook_init(cls: type, skip: Callable[[Any], bool]) -> None:
+def _starlette() -> None:
+    """Starlette apps where FastAPI is not installed: the contrib Starlette instrumentation.
+
+    clew hooks Starlette.__init__ rather than swapping the class as the contrib instrumentor
+    does, so that an app whose class was imported before clew, or subclassed, is traced too.
+    """
+    import starlette.applications
+
+    _hook_init(starlette.applications.Starlette, _contrib_starlette_class, _starlette_app)
+
+
+def _contrib_starlette_class(app: Any) -> bool:
+    """Whether app is of the class opentelemetry-instrument swapped in, which instruments it."""
+    from opentelemetry.instrumentation.starlette import _InstrumentedStarlette
+
+    return isinstance(app, _InstrumentedStarlette)
+
+
+def _starlette_app(app: Any) -> None:
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+    from opentelemetry.instrumentation.starlette import StarletteInstrumentor
+
+    StarletteInstrumentor.instrument_app(app)
+    # The contrib Starlette instrumentor has no exclude_spans option: its middleware gets the
+    # one FastAPI's is given (the middleware stack is built at the first request, not yet).
+    for middleware in app.user_middleware:
+        if middleware.cls is OpenTelemetryMiddleware:
+            middleware.kwargs.update(FASTAPI_OPTIONS)
+
+
+def _hook_init(
+    cls: type, skip: Callable[[Any], bool], instrument_app: Callable[[Any], Any]
+) -> None:
     """Instrument each app that cls.__init__ builds, unless skip(app) or already instrumented."""
     import wrapt
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     if isinstance(cls.__dict__["__init__"], wrapt.FunctionWrapper):
         return
@@ -59,7 +108,7 @@ def _hook_init(cls: type, skip: Callable[[Any], bool]) -> None:
     def init(wrapped: Callable[..., None], app: Any, args: Any, kwargs: Any) -> None:
         wrapped(*args, **kwargs)
         if not skip(app) and not getattr(app, "_is_instrumented_by_opentelemetry", False):
-            FastAPIInstrumentor.instrument_app(app, **FASTAPI_OPTIONS)
+            instrument_app(app)
 
     wrapt.wrap_function_wrapper(cls, "__init__", init)
 
@@ -137,7 +186,7 @@ def _skip_sdk_records(record: logging.LogRecord) -> bool:
 _LIBRARIES: tuple[tuple[str, Callable[[], None], Callable[[], None]], ...] = (
     ("logging", _logging, lambda: _uninstrument("logging", "LoggingInstrumentor")),
     ("structlog", instrument_structlog, uninstrument_structlog),
-    ("fastapi", _fastapi, lambda: _uninstrument_fastapi()),
+    ("starlette", _servers, lambda: _uninstrument_servers()),
     ("httpx", _httpx, lambda: _uninstrument("httpx", "HTTPXClientInstrumentor")),
     ("requests", _requests, lambda: _uninstrument("requests", "RequestsInstrumentor")),
     ("sqlite3", instrument_sqlite3, uninstrument_sqlite3),
@@ -166,12 +215,14 @@ def _uninstrument(module: str, name: str) -> None:
         instrumentor.uninstrument()
 
 
-def _uninstrument_fastapi() -> None:
-    import fastapi.applications
+def _uninstrument_servers() -> None:
     import starlette.applications
 
-    _uninstrument("fastapi", "FastAPIInstrumentor")
-    _unhook_init(fastapi.applications.FastAPI)
+    if _installed("fastapi"):
+        import fastapi.applications
+
+        _uninstrument("fastapi", "FastAPIInstrumentor")
+        _unhook_init(fastapi.applications.FastAPI)
     _unhook_init(starlette.applications.Starlette)
 
 
