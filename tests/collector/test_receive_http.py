@@ -144,7 +144,7 @@ def test_healthz_and_metrics(client: TestClient, pipeline: Pipeline) -> None:
     text = client.get("/metrics").text
     for line in (
         'clew_received_total{signal="spans"} 10.0',
-        'clew_rejected_total{reason="invalid",signal="spans"} 3.0',
+        'clew_rejected_total{reason="invalid_id",signal="spans"} 3.0',
         'clew_accepted_total{signal="spans"} 7.0',
         'clew_written_total{signal="spans"} 7.0',
         'clew_refused_total{reason="buffer_full",signal="logs"} 0.0',

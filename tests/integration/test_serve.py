@@ -57,7 +57,7 @@ def test_encodings_and_statuses(clew_server_factory: Callable[..., ClewServer]) 
             metrics_export(b"", timeout=30)
     assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
     metrics = _metrics_when_written(server, spans=2 * SPANS_PER_REQUEST, logs=2)
-    assert 'clew_rejected_total{reason="invalid",signal="spans"} 6.0' in metrics
+    assert 'clew_rejected_total{reason="invalid_id",signal="spans"} 6.0' in metrics
     assert 'clew_refused_requests_total{reason="undecodable",signal="spans"} 2.0' in metrics
     assert 'clew_refused_requests_total{reason="body_too_large",signal="spans"} 1.0' in metrics
     assert 'clew_received_total{signal="spans"} 20.0' in metrics

@@ -1,31 +1,32 @@
 """OTLP request bodies → what the writer stores, following the ClickHouse exporter's mapping.
 
-Pure: no I/O. A trace request whose spans are all valid stays whole (RawSpans): ClickHouse
-reads its protobuf bytes itself, which is what makes the span path fast (docs/adr/0001).
-Otherwise, and for logs, the request becomes rows here. Items that cannot be stored (ids of the
-wrong length) are counted as rejected, for the OTLP partial-success response; the rest is kept.
+Pure: no I/O. A trace request that fits every limit (clew.collector.limits) as it came stays
+whole (RawSpans): ClickHouse reads its protobuf bytes itself, which is what makes the span path
+fast (docs/adr/0001). Otherwise, and for logs, the request becomes rows here: items that cannot
+be stored (bad ids, timestamps out of range, past the per-request count) are rejected by reason,
+for the OTLP partial-success response; values are fitted to the limits and the fixes counted.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-from google.protobuf.message import DecodeError as ProtobufDecodeError
-from google.protobuf.message import Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from clew.collector.errors import DecodeError, UnsupportedMediaType
-from clew.collector.limits import DEFAULT_LIMITS, Limits
+from clew.collector import otlp_protobuf
+from clew.collector.errors import UnsupportedMediaType
+from clew.collector.limits import DEFAULT_LIMITS, UNBOUNDED, Limits
 from clew.collector.otlp_json import parse_json
-from clew.collector.rows import count_spans, log_rows, span_rows
+from clew.collector.rows import Outcome, fast_path_spans, log_rows, span_rows
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 _PROTOBUF_TYPES = frozenset({PROTOBUF, "application/protobuf"})
-
-M = TypeVar("M", bound=Message)
+# A map or list flattened to JSON takes at most 6 characters per protobuf byte ("<" → "\u003c").
+_JSON_GROWTH = 6
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Decoded:
     # Rejected items by reason (the metric's label); those not listed count as "invalid".
     reasons: dict[str, int] = field(default_factory=dict)
     accepted: int = -1  # items the rows stand for; -1: one per row
+    # Values changed to fit the limits, by reason (attributes dropped, values truncated, ...).
+    adjusted: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.accepted < 0:
@@ -62,46 +65,68 @@ def media_type(content_type: str | None) -> str:
     raise UnsupportedMediaType(f"unsupported content type {content_type!r}")
 
 
-def parse(body: bytes, content_type: str, message: M) -> M:
-    """Fill `message` from a body in the given encoding; DecodeError when it is not OTLP."""
-    if media_type(content_type) == JSON:
-        return parse_json(body, message)
-    try:
-        message.ParseFromString(body)
-    except (ProtobufDecodeError, RuntimeError, ValueError) as exc:
-        raise DecodeError(f"body is not an OTLP protobuf message: {exc}") from exc
-    return message
-
-
 def spans(body: bytes, content_type: str, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     """An ExportTraceServiceRequest body → the request kept whole, or one row per span."""
-    request = parse(body, content_type, ExportTraceServiceRequest())
-    count, valid = count_spans(request)
-    if not valid:
-        return trace_request(request)
-    if not count:
-        return Decoded()
-    raw = body if content_type == PROTOBUF else request.SerializeToString()
-    return Decoded([RawSpans(raw, count)], accepted=count)
+    request, fixed, depth_ok = _parse(body, content_type, ExportTraceServiceRequest, limits)
+    count = fast_path_spans(request, limits) if depth_ok else -1
+    if count == 0:
+        return _decoded(Outcome(adjusted=fixed), "spans")
+    if count > 0:
+        raw = body if content_type == PROTOBUF and not fixed else request.SerializeToString()
+        if _values_fit(raw, limits):
+            return _decoded(Outcome([RawSpans(raw, count)], adjusted=fixed), "spans", count)
+    outcome = span_rows(request, limits)
+    outcome.adjusted.update(fixed)
+    return _decoded(outcome, "spans")
 
 
 def spans_as_rows(body: bytes) -> list[dict[str, Any]]:
-    """Rows of a protobuf trace request that the ClickHouse fast path could not take."""
-    return trace_request(parse(body, PROTOBUF, ExportTraceServiceRequest())).rows
+    """Rows of a RawSpans body (already within the limits) that the fast path could not take."""
+    request, _, _ = _parse(body, PROTOBUF, ExportTraceServiceRequest, UNBOUNDED)
+    return span_rows(request, UNBOUNDED).rows
 
 
 def logs(body: bytes, content_type: str, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     """An ExportLogsServiceRequest body → one row per log record."""
-    return logs_request(parse(body, content_type, ExportLogsServiceRequest()))
+    request, fixed, _ = _parse(body, content_type, ExportLogsServiceRequest, limits)
+    outcome = log_rows(request, limits)
+    outcome.adjusted.update(fixed)
+    return _decoded(outcome, "log records")
 
 
-def trace_request(request: ExportTraceServiceRequest) -> Decoded:
-    """A parsed trace request → one row per valid span."""
-    rows, rejected, reason = span_rows(request)
-    return Decoded(rows, rejected, f"{rejected} spans rejected: {reason}" if rejected else "")
+def _parse(
+    body: bytes, content_type: str, message_type: type[Any], limits: Limits
+) -> tuple[Any, Counter[str], bool]:
+    """The message, the values already repaired, and whether its nesting is within the limit."""
+    if media_type(content_type) == JSON:
+        message = message_type()
+        return message, parse_json(body, message, limits.max_value_depth), True
+    return otlp_protobuf.parse(body, message_type, limits.max_value_depth)
 
 
-def logs_request(request: ExportLogsServiceRequest) -> Decoded:
-    """A parsed logs request → one row per valid log record."""
-    rows, rejected, reason = log_rows(request)
-    return Decoded(rows, rejected, f"{rejected} log records rejected: {reason}" if rejected else "")
+def _values_fit(raw: bytes, limits: Limits) -> bool:
+    """Whether no value of the request can be longer than max_value_bytes, stored as text."""
+    bound = limits.max_value_bytes // _JSON_GROWTH
+    return len(raw) <= bound or otlp_protobuf.largest_part(raw) <= bound
+
+
+def _decoded(outcome: Outcome, items: str, accepted: int = -1) -> Decoded:
+    rejected = sum(outcome.rejected.values())
+    notes = []
+    if rejected:
+        why = "; ".join(
+            f"{outcome.problems[reason]} ({count} {reason})"
+            for reason, count in sorted(outcome.rejected.items())
+        )
+        notes.append(f"{rejected} {items} rejected: {why}")
+    if outcome.adjusted:
+        fitted = ", ".join(f"{n} {reason}" for reason, n in sorted(outcome.adjusted.items()))
+        notes.append(f"values fitted to the limits: {fitted}")
+    return Decoded(
+        outcome.rows,
+        rejected,
+        "; ".join(notes),
+        dict(outcome.rejected),
+        accepted,
+        dict(outcome.adjusted),
+    )

@@ -39,6 +39,9 @@ class Metrics:
         self.rejected = self._counter(
             "clew_rejected", "Items refused as invalid (partial success)", "reason"
         )
+        self.adjusted = self._counter(  # limits (docs/LIMITS.md): values cut, not items lost
+            "clew_adjusted", "Values changed to fit the input limits", "reason"
+        )
         self.refused = self._counter(
             "clew_refused", "Items refused with a retryable status", "reason"
         )
@@ -91,6 +94,8 @@ class Metrics:
             explained += count
         if decoded.rejected > explained:
             self.rejected.labels(signal, INVALID).inc(decoded.rejected - explained)
+        for reason, count in decoded.adjusted.items():
+            self.adjusted.labels(signal, reason).inc(count)
 
     @contextmanager
     def admitting(self, signal: str, items: int) -> Iterator[None]:

@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     ui_clickhouse_url: SecretStr | None = None
     ui_max_execution_time: float = Field(default=30.0, gt=0)
     ui_max_result_rows: int = Field(default=100_000, gt=0)
+    # Input limits (issue 7, docs/LIMITS.md; timestamps older than retention_days are refused too):
+    # items per request, attributes per span/event/link/resource/log, value bytes, map/list
+    # nesting, how far ahead of now a timestamp may be.
+    max_items_per_request: int = Field(default=20_000, gt=0)
+    max_attributes: int = Field(default=128, ge=0)
+    max_value_bytes: int = Field(default=64 * 1024, ge=64)
+    max_value_depth: int = Field(default=16, ge=1)
+    max_future_seconds: int = Field(default=3600, ge=0)
 
     @field_validator("business_keys", mode="before")
     @classmethod

@@ -5,11 +5,21 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from clew.collector.limits import (
+    ATTRIBUTES_DROPPED,
+    DEPTH_TRUNCATED,
+    TOO_DEEP,
+    UNBOUNDED,
+    VALUE_TRUNCATED,
+    Limits,
+)
 
 # Go's encoding/json escapes these even inside strings; the exporter's JSON carries them so.
 _GO_JSON_ESCAPES = str.maketrans(
@@ -21,7 +31,50 @@ class _Unsupported(Exception):
     """Go's json.Marshal fails on NaN and ±Inf; the exporter then stores ''."""
 
 
-def as_string(value: AnyValue) -> str:
+class Fitter:
+    """Flattens values within the limits, counting what it had to change by reason."""
+
+    def __init__(self, limits: Limits = UNBOUNDED) -> None:
+        self.limits = limits
+        self.adjusted: Counter[str] = Counter()
+        self._short = limits.max_value_bytes // 4  # at most 4 bytes a character: surely fits
+
+    def attributes(self, pairs: Sequence[KeyValue]) -> dict[str, str]:
+        """Key-value list → flat map of strings (later duplicates win, as in a Go map)."""
+        if len(pairs) > self.limits.max_attributes:  # like the SDKs' limit: the first ones stay
+            self.adjusted[ATTRIBUTES_DROPPED] += len(pairs) - self.limits.max_attributes
+            pairs = pairs[: self.limits.max_attributes]
+        out: dict[str, str] = {}
+        for pair in pairs:
+            value = pair.value
+            if value.WhichOneof("value") == "string_value":  # the common case, kept cheap
+                text = value.string_value
+                out[pair.key] = text if len(text) <= self._short else self.fit(text)
+            else:
+                out[pair.key] = self.value(value)
+        return out
+
+    def value(self, value: AnyValue) -> str:
+        """One value as its text, cut to the length limit."""
+        return self.fit(as_string(value, self))
+
+    def fit(self, text: str) -> str:
+        """`text`, or its truncated form when longer than max_value_bytes."""
+        cut = self.limits.truncate(text)
+        if cut is None:
+            return text
+        self.adjusted[VALUE_TRUNCATED] += 1
+        return cut
+
+    def too_deep(self, depth: int) -> bool:
+        """Whether a map or list at `depth` (1: a top-level one) goes; counted if so."""
+        if depth <= self.limits.max_value_depth:
+            return False
+        self.adjusted[DEPTH_TRUNCATED] += 1
+        return True
+
+
+def as_string(value: AnyValue, fitter: Fitter | None = None) -> str:
     """One value as its text: strings as-is, scalars as Go prints them, arrays/maps as JSON."""
     kind = value.WhichOneof("value")
     if kind == "string_value":
@@ -37,21 +90,14 @@ def as_string(value: AnyValue) -> str:
     if kind is None:
         return ""
     try:
-        return go_json(_raw(value))
+        return go_json(_raw(value, fitter or Fitter(), 1))
     except _Unsupported:
         return ""
 
 
-def attributes(pairs: Iterable[KeyValue]) -> dict[str, str]:
-    """Key-value list → flat map of strings (later duplicates win, as in a Go map)."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        value = pair.value
-        if value.WhichOneof("value") == "string_value":  # the common case, kept cheap
-            out[pair.key] = value.string_value
-        else:
-            out[pair.key] = as_string(value)
-    return out
+def attributes(pairs: Sequence[KeyValue]) -> dict[str, str]:
+    """Key-value list → flat map of strings, without limits."""
+    return Fitter().attributes(pairs)
 
 
 def float_string(number: float) -> str:
@@ -75,12 +121,14 @@ def _es6(number: float) -> str:
     return text.removesuffix(".0")
 
 
-def _raw(value: AnyValue) -> Any:
+def _raw(value: AnyValue, fitter: Fitter, depth: int) -> Any:
     kind = value.WhichOneof("value")
+    if kind in ("array_value", "kvlist_value") and fitter.too_deep(depth):
+        return TOO_DEEP
     if kind == "array_value":
-        return [_raw(item) for item in value.array_value.values]
+        return [_raw(item, fitter, depth + 1) for item in value.array_value.values]
     if kind == "kvlist_value":
-        return {pair.key: _raw(pair.value) for pair in value.kvlist_value.values}
+        return {pair.key: _raw(pair.value, fitter, depth + 1) for pair in value.kvlist_value.values}
     if kind == "bytes_value":
         return base64.b64encode(value.bytes_value).decode("ascii")
     if kind == "double_value" and not math.isfinite(value.double_value):
