@@ -30,7 +30,8 @@ def key_story(store: StoreLike, key: str, value: str) -> tuple[Story, dict[str, 
 
 def from_explainer(story: explained.Story) -> Story:
     """Spans with their links resolved both ways inside the story, and the logs."""
-    spans = [_span(s) for s in story.spans]
+    error_logged = {(r.trace_id, r.span_id) for r in story.logs if r.is_error}
+    spans = [_span(s, (s.trace_id, s.span_id) in error_logged) for s in story.spans]
     by_ref = {(s.trace_id, s.span_id): s for s in spans}
     for span in spans:
         span.links = [
@@ -54,7 +55,7 @@ def _resolved(link: Link, other: Span | None) -> Link:
                 name=other.name, time_ns=other.start_ns)  # fmt: skip
 
 
-def _span(span: explained.Span) -> Span:
+def _span(span: explained.Span, error_logged: bool) -> Span:
     return Span(
         trace_id=span.trace_id,
         span_id=span.span_id,
@@ -71,6 +72,7 @@ def _span(span: explained.Span) -> Span:
         scope=span.scope,
         events=[Event(e.time_ns, e.name, dict(e.attributes)) for e in span.events],
         links=[Link(link.trace_id, link.span_id, dict(link.attributes)) for link in span.links],
+        error_logged=error_logged,
     )
 
 

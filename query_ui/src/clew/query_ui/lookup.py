@@ -117,7 +117,7 @@ def spans_of(store: StoreLike, trace_ids: list[str], limits: list[str]) -> list[
     if not bounds or not bounds[0]["n"]:
         return []
     # The lookup table keeps whole seconds; widen to cover the nanoseconds inside them.
-    params = {"trace_ids": trace_ids, "limit": q.MAX_SPANS + 1}
+    params = {"trace_ids": trace_ids, "limit": q.MAX_SPANS + 1, "margin_ns": q.LOG_MARGIN_NS}
     params |= {
         "start_ns": int(bounds[0]["start_s"]) * NS,
         "end_ns": (int(bounds[0]["end_s"]) + 1) * NS,
@@ -204,6 +204,7 @@ def _span(row: dict[str, Any]) -> Span:
         scope=" ".join(p for p in (str(row["ScopeName"]), str(row["ScopeVersion"])) if p),
         events=events,
         links=links,
+        error_logged=bool(row["ErrorLogged"]),
     )
 
 

@@ -87,6 +87,8 @@ class Span:
     events: list[Event] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     back_links: list[Link] = field(default_factory=list)
+    error_logged: bool = False
+    """A log record at ERROR or above was written in the span."""
 
     @property
     def end_ns(self) -> int:
@@ -113,12 +115,14 @@ class Span:
 
     @property
     def failed(self) -> bool:
-        """Status Error, an exception event or an HTTP status of 500 or more."""
+        """The explainer's failed span (explain/failed.py): status Error, an exception event,
+        an HTTP status of 500 or more, or an ERROR log written in it."""
         status = self.http_status
         return (
             self.status == "Error"
             or self.exception is not None
             or (status is not None and status >= 500)
+            or self.error_logged
         )
 
     @property

@@ -2,9 +2,9 @@
 
 Values never enter the SQL text; they are bound server-side (`{trace_id:String}`).
 Times go in and come out as Unix nanoseconds (`fromUnixTimestamp64Nano` / `toUnixTimestamp64Nano`)
-so no reader depends on how a backend renders DateTime64. A span "failed" in search terms when
-its status is Error, it carries an exception event, or its HTTP status is 5xx (ERROR logs are in
-another table and count only in the explainer).
+so no reader depends on how a backend renders DateTime64. A span failed, in search as in the
+explainer (explain/failed.py), when its status is Error, it carries an exception event, its HTTP
+status is 500 or more, or a log record at ERROR or above was written in it.
 """
 
 from __future__ import annotations
@@ -48,7 +48,13 @@ SELECT TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
        arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp) AS EventTimes,
        Events.Name AS EventNames, Events.Attributes AS EventAttributes,
        Links.TraceId AS LinkTraceIds, Links.SpanId AS LinkSpanIds,
-       Links.Attributes AS LinkAttributes
+       Links.Attributes AS LinkAttributes,
+       (TraceId, SpanId) IN (
+           SELECT TraceId, SpanId FROM otel_logs
+           WHERE TraceId IN {trace_ids:Array(String)} AND SeverityNumber >= 17
+             AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64} - {margin_ns:Int64})
+             AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64} + {margin_ns:Int64})
+       ) AS ErrorLogged
 FROM otel_traces
 WHERE TraceId IN {trace_ids:Array(String)}
   AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
@@ -105,24 +111,38 @@ WHERE Value = {value:String} AND Key IN {keys:Array(String)}
 LIMIT 10
 """
 
+# The explainer's failed span (explain/failed.py) as a condition on otel_traces: status Error,
+# an exception event, HTTP status >= 500, or an ERROR (SeverityNumber >= 17) log written in the
+# span, the last through `error_log_spans` (a WITH subquery of the queries that use it).
+_FAILED_SPAN: Final = """(StatusCode IN ('Error', 'STATUS_CODE_ERROR')
+       OR has(Events.Name, 'exception')
+       OR toUInt16OrZero(SpanAttributes['http.response.status_code']) >= 500
+       OR toUInt16OrZero(SpanAttributes['http.status_code']) >= 500
+       OR (TraceId, SpanId) IN error_log_spans)"""
+# The spans of the time range that wrote an ERROR log (logs fall inside their span's time range;
+# the margin is for clocks of different hosts).
+_ERROR_LOG_SPANS: Final = """error_log_spans AS (
+    SELECT TraceId, SpanId FROM otel_logs
+    WHERE SeverityNumber >= 17 AND SpanId != ''
+      AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64} - {margin_ns:Int64})
+      AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64} + {margin_ns:Int64}))"""
+
 # Whole-trace search, in two steps. First the matching traces of the time range, grouped by
 # trace, every condition a HAVING over the whole trace ("service checkout and any span errored"
 # means any span of the trace), reading only the columns the conditions need; then the summary
 # of the page of traces found. A condition that a trace meets when one of its spans does
 # (service, error, first attribute, business key) is also a WHERE TraceId IN (its spans), so
 # only candidate traces are grouped; its subquery reads nothing when the filter is not set.
-# With status=error the error spans are the candidates (far fewer than a service's spans).
-# In search, a span errored when its status is Error or it has an exception event
-# (instrumentations set Error on HTTP 5xx; the explainer's fuller definition also reads HTTP
-# status attributes and ERROR logs).
+# With status=error the failed spans are the candidates (far fewer than a service's spans):
+# those of otel_traces and those that wrote an ERROR log.
 _SEARCH_TEMPLATE: Final = """
-WITH {tag_keys:Array(String)} AS tag_keys, {tag_values:Array(String)} AS tag_values
+WITH {tag_keys:Array(String)} AS tag_keys, {tag_values:Array(String)} AS tag_values,
+     ERROR_LOG_SPANS
 SELECT TraceId AS trace_id,
        toUnixTimestamp64Nano(min(Timestamp)) AS start_ns,
        toInt64(max(toUnixTimestamp64Nano(Timestamp) + Duration)) - start_ns AS duration_ns,
        count() AS span_count,
-       countIf(StatusCode IN ('Error', 'STATUS_CODE_ERROR') OR has(Events.Name, 'exception'))
-           AS error_count
+       countIf(FAILED_SPAN) AS error_count
 FROM otel_traces
 WHERE Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
   AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
@@ -136,7 +156,8 @@ WHERE Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
         WHERE {status:String} = 'error'
           AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
           AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
-          AND (StatusCode IN ('Error', 'STATUS_CODE_ERROR') OR has(Events.Name, 'exception'))))
+          AND FAILED_SPAN)
+        OR TraceId IN (SELECT TraceId FROM error_log_spans))
   AND ({key_value:String} = '' OR TraceId IN (
         SELECT TraceId FROM clew_business_keys
         WHERE Key = {key:String} AND Value = {key_value:String}))
@@ -173,10 +194,13 @@ _ATTRIBUTE_PREFILTER: Final = """AND TraceId IN (
           AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
           AND (SpanAttributes[tag_keys[1]] = tag_values[1]
                OR ResourceAttributes[tag_keys[1]] = tag_values[1]))"""
-SEARCH_TRACES: Final = _SEARCH_TEMPLATE.replace("ATTRIBUTE_CONDITION", "").replace(
+_SEARCH: Final = _SEARCH_TEMPLATE.replace("FAILED_SPAN", _FAILED_SPAN).replace(
+    "ERROR_LOG_SPANS", _ERROR_LOG_SPANS
+)
+SEARCH_TRACES: Final = _SEARCH.replace("ATTRIBUTE_CONDITION", "").replace(
     "  ATTRIBUTE_PREFILTER\n", ""
 )
-SEARCH_TRACES_BY_ATTRIBUTES: Final = _SEARCH_TEMPLATE.replace(
+SEARCH_TRACES_BY_ATTRIBUTES: Final = _SEARCH.replace(
     "ATTRIBUTE_CONDITION", _ATTRIBUTE_CONDITION
 ).replace("ATTRIBUTE_PREFILTER", _ATTRIBUTE_PREFILTER)
 

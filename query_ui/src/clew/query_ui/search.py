@@ -97,6 +97,7 @@ class SearchFilters:
             "descending": self.descending,
             "limit": self.limit + 1,
             "offset": self.offset,
+            "margin_ns": q.LOG_MARGIN_NS,
         }
 
 
