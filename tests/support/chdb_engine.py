@@ -31,6 +31,9 @@ _INSERT_DATA = re.compile(rb"\s*(INSERT\b[^\n]*?)\bFORMAT\s+(\w+)[ \t\f]*\r?\n?"
 # about 64 KiB): Protobuf goes through its streaming insert, Native through a file.
 _STREAMED = frozenset({"Protobuf", "ProtobufSingle", "ProtobufList"})
 _FROM_FILE = frozenset({"Native"})
+# `readonly` is checked here rather than SET: a chDB session cannot SET it back afterwards.
+_READS = re.compile(rb"\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXISTS|EXPLAIN)\b", re.IGNORECASE)
+READONLY = 164
 
 
 class EngineError(Exception):
@@ -148,7 +151,10 @@ class Engine:
             if slot.database != database:
                 self._query(slot, f"USE {_ident(database)}")
                 slot.database = database
-            restore = self._apply(slot, settings)
+            if settings.get("readonly", "0") != "0" and not _READS.match(text):
+                message = "DB::Exception: Cannot execute query in readonly mode. (READONLY)"
+                raise EngineError(READONLY, message)
+            restore = self._apply(slot, {k: v for k, v in settings.items() if k != "readonly"})
             try:
                 return self._statement(slot, text, default_format, params)
             except EngineError:
