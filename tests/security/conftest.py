@@ -9,7 +9,12 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
+from pydantic import SecretStr
 
+from clew.collector.settings import Settings
+from clew.collector.store import ChdbStore
+from tests.query_ui.conftest import open_test_store
+from tests.query_ui.shop import Shop, write_shop
 from tests.security.certs import Certs, certs
 from tests.support.clew_server import ClewServer
 
@@ -68,3 +73,21 @@ def hardened_server(
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def shop_store(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Settings, ChdbStore, Shop]]:
+    """The query UI's shop in a real chDB store, with CLEW_UI_TOKEN set in the settings."""
+    settings, store = open_test_store(tmp_path_factory.mktemp("secure-shop"))
+    try:
+        shop = write_shop(store)
+        yield settings.model_copy(update={"ui_token": SecretStr(UI_TOKEN)}), store, shop
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def shop(shop_store: tuple[Settings, ChdbStore, Shop]) -> Shop:
+    return shop_store[2]

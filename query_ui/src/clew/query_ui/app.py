@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Any
 
@@ -12,30 +14,69 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from clew.query_ui import deps, filters
+from clew.query_ui import auth, deps, filters
 from clew.query_ui.errors import QueryUIError
 from clew.query_ui.lookup import StoreLike
+from clew.query_ui.readonly import ReadOnlyStore
 from clew.query_ui.routers import api, pages
 
 PACKAGE = files("clew.query_ui")
 
 
 def create_app(settings: Any, store: StoreLike) -> FastAPI:
-    """The UI and API over `store`; `settings` is clew.collector.settings.Settings."""
+    """The UI and API over `store`; `settings` is clew.collector.settings.Settings.
+
+    Every query runs read-only under the UI's limits; with `ui_clickhouse_url` set the UI reads
+    through a connection of its own (a read-only database user), opened here, closed at exit.
+    """
+    own = _own_store(settings)
     app = FastAPI(
         title="clew",
         summary="Find a trace, read the whole story, say why an order failed.",
         version="0.1.0",
+        lifespan=_closing(own),
     )
     app.state.settings = settings
-    app.state.store = store
+    app.state.store = ReadOnlyStore(
+        own or store,
+        max_execution_time=float(getattr(settings, "ui_max_execution_time", 30.0)),
+        max_result_rows=int(getattr(settings, "ui_max_result_rows", 100_000)),
+    )
     app.state.templates = _templates()
+    auth.install(app, getattr(settings, "ui_token", None))
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.add_api_route("/healthz", _healthz, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
     app.add_exception_handler(QueryUIError, _ui_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     return app
+
+
+async def _healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _own_store(settings: Any) -> StoreLike | None:
+    url = getattr(settings, "ui_clickhouse_url", None)
+    if not url:
+        return None
+    from clew.collector.store.server import open_server_store
+
+    ca_file = getattr(settings, "clickhouse_ca_file", None)
+    return open_server_store(url.get_secret_value(), ca_file=ca_file)
+
+
+def _closing(store: StoreLike | None) -> Any:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if store is not None:
+                store.close()
+
+    return lifespan
 
 
 def _templates() -> Jinja2Templates:
@@ -50,7 +91,10 @@ def _templates() -> Jinja2Templates:
 
 def _page_context(request: Request) -> dict[str, Any]:
     """What the header of every page needs."""
-    return {"business_keys": deps.business_keys(request)}
+    return {
+        "business_keys": deps.business_keys(request),
+        "auth_enabled": request.app.state.ui_auth.enabled,
+    }
 
 
 def error_response(request: Request, status: int, title: str, message: str) -> Response:

@@ -27,16 +27,55 @@ url_option = click.option(
     help="Base URL of a running clew (its UI port) [CLEW_URL].",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+token_option = click.option(
+    "--token",
+    envvar="CLEW_UI_TOKEN",
+    default=None,
+    help="The UI's token, sent as Authorization: Bearer [CLEW_UI_TOKEN].",
+)
+ca_option = click.option(
+    "--ca-file",
+    envvar="CLEW_UI_CA_FILE",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="PEM CA to verify an https clew against [CLEW_UI_CA_FILE].",
+)
 
 
-def fetch(url: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+def api_options(command: Any) -> Any:
+    """--url, --json, --token and --ca-file: what every API client command takes."""
+    for option in (ca_option, token_option, json_option, url_option):
+        command = option(command)
+    return command
+
+
+def fetch(
+    url: str,
+    path: str,
+    params: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+    ca_file: str | None = None,
+) -> dict[str, Any]:
     """GET a JSON API path; any failure becomes a one-line error and exit status 1."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        response = httpx.get(url.rstrip("/") + path, params=params, timeout=60)
+        response = httpx.get(
+            url.rstrip("/") + path,
+            params=params,
+            headers=headers,
+            timeout=60,
+            verify=ca_file or True,
+        )
     except httpx.HTTPError as exc:
         raise click.ClickException(
             f"could not reach clew at {url} ({exc}); is it running?"
         ) from exc
+    if response.status_code == 401:
+        raise click.ClickException(
+            f"clew at {url} wants its UI token: pass --token or set CLEW_UI_TOKEN"
+            + (" (the one given was refused)" if token else "")
+        )
     try:
         body: dict[str, Any] = response.json()
     except ValueError:
@@ -62,23 +101,23 @@ def emit(body: dict[str, Any], as_json: bool, render: Any) -> None:
 @click.command()
 @click.argument("order_id")
 @click.option("--key", default="order.id", show_default=True, help="The business key of the value.")
-@url_option
-@json_option
-def why(order_id: str, key: str, url: str, as_json: bool) -> None:
+@api_options
+def why(
+    order_id: str, key: str, url: str, as_json: bool, token: str | None, ca_file: str | None
+) -> None:
     """Say why an order (or any business key value) failed."""
     path = f"/api/keys/{quote(key, safe='')}/{quote(order_id, safe='')}/diagnosis"
-    emit(fetch(url, path), as_json, text.diagnosis)
+    emit(fetch(url, path, token=token, ca_file=ca_file), as_json, text.diagnosis)
 
 
 @click.command()
 @click.argument("trace_id")
-@url_option
-@json_option
-def trace(trace_id: str, url: str, as_json: bool) -> None:
+@api_options
+def trace(trace_id: str, url: str, as_json: bool, token: str | None, ca_file: str | None) -> None:
     """Print a trace as a text waterfall with its logs."""
     tid = quote(trace_id.strip(), safe="")
-    body = fetch(url, f"/api/traces/{tid}")
-    logs = fetch(url, f"/api/traces/{tid}/logs")
+    body = fetch(url, f"/api/traces/{tid}", token=token, ca_file=ca_file)
+    logs = fetch(url, f"/api/traces/{tid}/logs", token=token, ca_file=ca_file)
     body |= {"logs": logs["logs"], "limits": list(dict.fromkeys(body["limits"] + logs["limits"]))}
     emit(body, as_json, lambda full: text.waterfall(full, full["logs"]))
 
@@ -101,12 +140,19 @@ def trace(trace_id: str, url: str, as_json: bool) -> None:
 @click.option("--order", type=click.Choice(["desc", "asc"]), default="desc")
 @click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0)
-@url_option
-@json_option
-def search(url: str, as_json: bool, tag: tuple[str, ...], **filters: Any) -> None:
+@api_options
+def search(
+    url: str,
+    as_json: bool,
+    token: str | None,
+    ca_file: str | None,
+    tag: tuple[str, ...],
+    **filters: Any,
+) -> None:
     """List traces like the search page; conditions apply to the whole trace."""
     params = {name: value for name, value in filters.items() if value not in ("", None)}
-    emit(fetch(url, "/api/traces", params | {"tag": list(tag)}), as_json, text.search_results)
+    body = fetch(url, "/api/traces", params | {"tag": list(tag)}, token=token, ca_file=ca_file)
+    emit(body, as_json, text.search_results)
 
 
 @click.command()
@@ -138,6 +184,7 @@ def _serve(settings: Any) -> None:
 
     from clew.collector.errors import CollectorError
     from clew.collector.store import open_store
+    from clew.collector.tls import server_tls
     from clew.query_ui.app import create_app
 
     try:
@@ -147,7 +194,15 @@ def _serve(settings: Any) -> None:
     try:
         _check_tables(store)
         app = create_app(settings, store)
-        config = uvicorn.Config(app, host=settings.host, port=settings.ui_port, log_level="info")
+        tls = server_tls(settings)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.ui_port,
+            log_level="info",
+            ssl_certfile=tls.cert_file if tls else None,
+            ssl_keyfile=tls.key_file if tls else None,
+        )
         _server_class(uvicorn.Server)(config).run()
     finally:
         store.close()

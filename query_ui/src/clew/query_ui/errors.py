@@ -4,6 +4,8 @@ QueryUIError                 the root; `status_code` is what the API answers
 ├── NotFoundError            404: no trace, no key value, nothing stored for what was asked
 ├── InvalidQueryError        400: a search filter or id that cannot be understood
 ├── QueryLimitError          504: ClickHouse stopped a query at its time limit (retriable)
+├── RowLimitError            422: a result passed the UI's row limit (CLEW_UI_MAX_RESULT_ROWS)
+├── ReadOnlyError            403: something tried to write through the UI's read-only store
 └── StoreError               503: the store failed or is unreachable (retriable)
 """
 
@@ -52,3 +54,17 @@ class StoreError(QueryUIError):
     status_code = 503
     retriable = True
     title = "Store unavailable"
+
+
+class RowLimitError(QueryUIError):
+    """A result passed the UI's row limit; a narrower query may succeed."""
+
+    status_code = 422
+    title = "Query row limit reached"
+
+
+class ReadOnlyError(QueryUIError):
+    """A write reached the UI's store, which only reads."""
+
+    status_code = 403
+    title = "Read-only"

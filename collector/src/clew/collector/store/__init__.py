@@ -13,5 +13,7 @@ __all__ = ["ChdbStore", "QueryResult", "Store", "open_store"]
 def open_store(settings: Settings) -> Store:
     """The embedded chDB store in settings.data_dir, unless settings.clickhouse_url is set."""
     if settings.clickhouse_url:
-        return open_server_store(settings.clickhouse_url.get_secret_value())
+        return open_server_store(
+            settings.clickhouse_url.get_secret_value(), ca_file=settings.clickhouse_ca_file
+        )
     return ChdbStore(settings.data_dir)

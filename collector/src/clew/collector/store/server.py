@@ -14,6 +14,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -276,9 +277,15 @@ def _protobuf_schema() -> dict[str, str]:
     }
 
 
-def open_server_store(url: str) -> ServerStore:
-    """Connect to the server at `url` (it answers a version probe before this returns)."""
+def open_server_store(url: str, *, ca_file: Path | None = None) -> ServerStore:
+    """Connect to the server at `url` (it answers a version probe before this returns).
+
+    `ca_file`: a PEM CA to verify an https server against (CLEW_CLICKHOUSE_CA_FILE) instead of
+    the system's; verification is on unless the URL says `?verify=false`.
+    """
     address = parse_url(url)
+    if ca_file is not None and not ca_file.is_file():
+        raise StoreError(f"CLEW_CLICKHOUSE_CA_FILE {str(ca_file)!r} is not a file")
     try:
         client = clickhouse_connect.get_client(
             interface=address.interface,
@@ -288,6 +295,7 @@ def open_server_store(url: str) -> ServerStore:
             password=address.password,
             database=address.database,
             verify=address.verify,
+            ca_cert=str(ca_file) if ca_file is not None and address.verify else None,
             compress="lz4",
             # No session: sessions serialise queries, and the store is shared between threads.
             autogenerate_session_id=False,
