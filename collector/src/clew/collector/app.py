@@ -38,21 +38,21 @@ def build_pipeline(settings: Settings, store: Store, metrics: Metrics | None = N
     metrics = metrics or Metrics()
     spool_dir = settings.spool_dir or settings.data_dir / "spool"
     batchers = {}
-    for signal in SIGNALS:
+    for name in SIGNALS:
         stopping = threading.Event()  # set by drain(): a failing store is not retried forever
         spool = Spool(
-            spool_dir / signal,
+            spool_dir / name,
             max_bytes=settings.spool_max_bytes,
             max_weight=settings.buffer_max_rows,
             fsync=settings.spool_fsync == "always",
         )
-        batchers[signal] = Batcher(
+        batchers[name] = Batcher(
             spool,
-            Writer(store, signal, metrics, stopping=stopping),
+            Writer(store, name, metrics, stopping=stopping),
             max_rows=settings.batch_max_rows,
             max_age=settings.batch_max_age,
-            name=signal,
-            replayed=metrics.replayed.labels(signal).inc,
+            name=name,
+            replayed=metrics.replayed.labels(name).inc,
             stopping=stopping,
         )
     return Pipeline(batchers, metrics)

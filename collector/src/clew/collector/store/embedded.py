@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -23,6 +24,8 @@ from clew.collector.store.params import encode
 _SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # JSON numbers for 64-bit integers, so results carry int rather than str.
 _OUTPUT_SETTINGS = {"output_format_json_quote_64bit_integers": 0}
+# Inserts go into Null tables; their views' target tables must recognise a repeated token too.
+DEDUP_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1}
 
 
 class ChdbStore:
@@ -58,16 +61,22 @@ class ChdbStore:
     def insert(
         self, table: str, data: str, fmt: str = "JSONEachRow", *, token: str | None = None
     ) -> None:
-        """Insert rows already encoded in `fmt` (`token` is ignored: one process writes here)."""
+        """Insert rows already encoded in `fmt`; a retry with the same `token` is stored once.
+
+        Deduplication needs the target tables' non_replicated_deduplication_window
+        (schema/010); the token reaches the tables behind the ingest views too.
+        """
         if not _SETTING_NAME.match(table) or not _SETTING_NAME.match(fmt):
             raise StoreError(f"bad table or format name: {table!r} {fmt!r}")
-        self._run(f"INSERT INTO {table} FORMAT {fmt}\n{data}", "CSV", None)
+        settings = _settings_clause(_dedup_settings(token))
+        self._run(f"INSERT INTO {table}{settings} FORMAT {fmt}\n{data}", "CSV", None)
 
     def insert_otlp_traces(self, messages: list[bytes]) -> list[int]:
         """Insert raw ExportTraceServiceRequest messages; the positions of those it skipped.
 
         ClickHouse reads the bytes from a temporary file; skipped requests (nested AnyValue
-        arrays or maps, invalid ids) are left for the caller's Python path.
+        arrays or maps, invalid ids) are left for the caller's Python path. The insert's token
+        is the digest of the requests, as on the server store: the same batch is stored once.
         """
         batch = secrets.randbits(63) + 1  # never 0: unmarked requests are not recorded
         fd, path = tempfile.mkstemp(prefix="clew-otlp-", suffix=".bin", dir=_scratch_dir())
@@ -75,7 +84,11 @@ class ChdbStore:
             with os.fdopen(fd, "wb") as scratch:
                 scratch.write(otlp.length_delimited(otlp.marked(messages, batch)))
             source = self._protobuf_source(path)
-            settings = {**otlp.SETTINGS, "format_schema": f"{otlp.schema_file()}:{otlp.MESSAGE}"}
+            settings = {
+                **otlp.SETTINGS,
+                **_dedup_settings(_digest(messages)),
+                "format_schema": f"{otlp.schema_file()}:{otlp.MESSAGE}",
+            }
             self.command(otlp.INSERT.format(source=source) + _settings_clause(settings))
         finally:
             os.unlink(path)
@@ -105,6 +118,20 @@ class ChdbStore:
                 _discard_partial_output(self._session)
                 raise StoreError(str(exc)) from exc
             return bytes(result.bytes())
+
+
+def _dedup_settings(token: str | None) -> dict[str, Any]:
+    if not token:
+        return {}
+    return {"insert_deduplication_token": token, **DEDUP_SETTINGS}
+
+
+def _digest(messages: list[bytes]) -> str:
+    digest = hashlib.sha256()
+    for message in messages:
+        digest.update(len(message).to_bytes(8, "little"))
+        digest.update(message)
+    return f"clew-otlp-{digest.hexdigest()[:40]}"
 
 
 def _discard_partial_output(session: chdb_session.Session) -> None:
