@@ -6,6 +6,7 @@ one, or trusting another CA, nothing is stored; with both, everything is.
 
 from __future__ import annotations
 
+import json
 import ssl
 import urllib.error
 import urllib.request
@@ -13,7 +14,9 @@ import uuid
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
+from click.testing import CliRunner
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpans
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpans
 from opentelemetry.sdk.resources import Resource
@@ -21,7 +24,10 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tests.security.conftest import INGEST_TOKEN, HardenedServer
+from clew.query_ui.cli import search
+from tests.security.conftest import INGEST_TOKEN, UI_TOKEN, HardenedServer
+
+BEARER = {"Authorization": f"Bearer {UI_TOKEN}"}
 
 
 def _spans(name: str) -> list[ReadableSpan]:
@@ -114,3 +120,32 @@ def test_plain_text_is_not_answered_on_the_tls_ports(hardened_server: HardenedSe
             raise AssertionError("the gRPC receiver answered plain text")
         except grpc.RpcError as failure:
             assert failure.code() == grpc.StatusCode.UNAVAILABLE
+
+
+def test_the_ui_over_tls_needs_its_token(hardened_server: HardenedServer) -> None:
+    ca = ssl.create_default_context(cafile=str(hardened_server.certs.ca))
+    with httpx.Client(base_url=hardened_server.ui_url, verify=ca, timeout=30) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/api/traces").status_code == 401
+        ingest_token = {"Authorization": f"Bearer {INGEST_TOKEN}"}
+        assert client.get("/api/traces", headers=ingest_token).status_code == 401
+        assert client.get("/api/traces", headers=BEARER).status_code == 200
+        login = client.post("/login", data={"token": UI_TOKEN, "next": "/search"})
+        assert login.status_code == 303
+        assert "Secure" in login.headers["set-cookie"]  # served over TLS: the cookie says so
+
+
+def test_the_cli_sends_the_token_and_verifies_the_ui(hardened_server: HardenedServer) -> None:
+    base = ["--url", hardened_server.ui_url, "--lookback", "1d"]
+    ca = ["--ca-file", str(hardened_server.certs.ca)]
+    runner = CliRunner()
+    no_token = runner.invoke(search, [*base, *ca], env={"CLEW_UI_TOKEN": ""})
+    assert no_token.exit_code == 1
+    assert "wants its UI token: pass --token or set CLEW_UI_TOKEN" in no_token.output
+    wrong = runner.invoke(search, [*base, *ca, "--token", "wrong"])
+    assert wrong.exit_code == 1 and "the one given was refused" in wrong.output
+    by_env = runner.invoke(search, [*base, *ca, "--json"], env={"CLEW_UI_TOKEN": UI_TOKEN})
+    assert by_env.exit_code == 0, by_env.output
+    assert "traces" in json.loads(by_env.output)
+    untrusted = runner.invoke(search, [*base, "--token", UI_TOKEN], env={"CLEW_UI_CA_FILE": ""})
+    assert untrusted.exit_code == 1 and "CERTIFICATE_VERIFY_FAILED" in untrusted.output

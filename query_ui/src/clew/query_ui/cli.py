@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
+import ssl
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -65,7 +66,7 @@ def fetch(
             params=params,
             headers=headers,
             timeout=60,
-            verify=ca_file or True,
+            verify=ssl.create_default_context(cafile=ca_file) if ca_file else True,
         )
     except httpx.HTTPError as exc:
         raise click.ClickException(
