@@ -51,7 +51,7 @@ def test_jump_box(client: TestClient, shop: Shop) -> None:
     to_trace = client.get("/go", params={"q": shop.old_trace.upper()}, follow_redirects=False)
     assert to_trace.headers["location"] == f"/traces/{shop.old_trace}"
     to_order = client.get("/go", params={"q": FAILED_ORDER}, follow_redirects=False)
-    assert to_order.headers["location"] == f"/keys/order.id/{FAILED_ORDER}"
+    assert to_order.headers["location"] == f"/orders/{FAILED_ORDER}"
     typed = client.get("/search", params={"key_value": shop.old_trace}, follow_redirects=False)
     assert typed.headers["location"] == f"/traces/{shop.old_trace}"
     in_tag = client.get("/search", params={"tag": shop.old_trace}, follow_redirects=False)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import jinja2
 
 from clew.query_ui.model import human_duration, rfc3339
+
+ORDER_KEY = "order.id"
 
 
 def short_id(value: str, length: int = 8) -> str:
@@ -12,8 +16,22 @@ def short_id(value: str, length: int = 8) -> str:
     return value[:length]
 
 
+def segment(value: object) -> str:
+    """A value as one URL path segment: `/`, `?`, `#`, `%` and the rest percent-encoded."""
+    return quote(str(value), safe="")
+
+
+def key_url(value: object, key: str) -> str:
+    """The page of a business key value: /orders/{id} for order.id, else /keys/{key}/{value}."""
+    if key == ORDER_KEY:
+        return f"/orders/{segment(value)}"
+    return f"/keys/{segment(key)}/{segment(value)}"
+
+
 def register(env: jinja2.Environment) -> None:
     """Add the filters to a Jinja environment."""
     env.filters["duration"] = human_duration
     env.filters["rfc3339"] = rfc3339
     env.filters["short"] = short_id
+    env.filters["segment"] = segment
+    env.filters["key_url"] = key_url

@@ -70,7 +70,7 @@ def get_trace_logs(request: Request, trace_id: str) -> dict[str, Any]:
 
 
 @router.get(
-    "/keys/{key}/{value}/traces",
+    "/keys/{key}/{value:path}/traces",
     response_model=schemas.KeyTracesResponse,
     responses=ERRORS,
     summary="Traces of a business key",
@@ -82,7 +82,7 @@ def get_key_traces(request: Request, key: str, value: str) -> dict[str, Any]:
 
 
 @router.get(
-    "/keys/{key}/{value}/diagnosis",
+    "/keys/{key}/{value:path}/diagnosis",
     response_model=schemas.DiagnosisResponse,
     responses=ERRORS,
     summary="Why a key value failed",
@@ -94,7 +94,7 @@ def get_key_diagnosis(request: Request, key: str, value: str) -> dict[str, Any]:
 
 
 @router.get(
-    "/orders/{order_id}/diagnosis",
+    "/orders/{order_id:path}/diagnosis",
     response_model=schemas.DiagnosisResponse,
     responses=ERRORS,
     summary="Why an order failed",

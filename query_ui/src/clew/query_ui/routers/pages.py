@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from clew.query_ui import deps, lookup, queries, search, waterfall
 from clew.query_ui.errors import InvalidQueryError
+from clew.query_ui.filters import key_url
 from clew.query_ui.routers.args import search_args
 
 router = APIRouter(include_in_schema=False)
@@ -91,7 +92,7 @@ def go(request: Request, q: Annotated[str, Query()] = "") -> Response:
     keys = lookup.run(store, queries.BUSINESS_KEYS_OF_VALUE, params) if value else []
     if keys:
         key = str(keys[0]["Key"])
-        return RedirectResponse(f"/keys/{quote(key)}/{quote(value, safe='')}", status_code=303)
+        return RedirectResponse(key_url(value, key), status_code=303)
     message = f"No trace id and no business key value {value!r} is stored." if value else ""
     context: dict[str, Any] = {"args": search_args(), "error": message, "page": None}
     context["services"] = []
@@ -107,13 +108,13 @@ def trace_page(request: Request, trace_id: str) -> Response:
     return render(request, "trace.html", context)
 
 
-@router.get("/orders/{order_id}")
+@router.get("/orders/{order_id:path}")
 def order_page(request: Request, order_id: str) -> Response:
     """An order: diagnosis on top, every trace and log on one timeline."""
     return _key_page(request, "order.id", order_id)
 
 
-@router.get("/keys/{key}/{value}")
+@router.get("/keys/{key}/{value:path}")
 def key_page(request: Request, key: str, value: str) -> Response:
     """Any business key value, like the order page."""
     return _key_page(request, deps.checked_key(request, key), value)
