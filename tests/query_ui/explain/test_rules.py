@@ -202,3 +202,34 @@ def test_timeout_follows_what_was_running_when_the_caller_gave_up() -> None:
     query = b.span(t, "SELECT", "inventory", parent=srv, at=2, ms=880, kind="Client")
     b.span(t, "http send", "inventory", parent=srv, at=895, ms=5, kind="Internal")
     assert slow_call(b.story(), cli) == query
+
+
+def _two_calls(first: dict[str, str], second: dict[str, str]) -> list[Finding]:
+    """A failed client call, then one that succeeded, under the same parent."""
+    b = Builder("o-hosts")
+    t = b.trace()
+    srv = b.span(t, "POST /checkout", "checkout", ms=300)
+    method = {"http.request.method": "POST"}
+    b.span(t, "POST", "checkout", parent=srv, at=5, kind="Client", status="Error",
+           attrs=method | first)  # fmt: skip
+    b.span(t, "POST", "checkout", parent=srv, at=50, kind="Client", attrs=method | second)
+    return retried(b.story())
+
+
+def test_calls_to_different_hosts_are_not_a_retry() -> None:
+    for attribute in ("server.address", "url.full", "net.peer.name"):
+        assert _two_calls({attribute: "payments-a"}, {attribute: "payments-b"}) == [], attribute
+    port = _two_calls({"server.address": "pay", "server.port": "8080"},
+                      {"server.address": "pay", "server.port": "8081"})  # fmt: skip
+    assert port == []
+    paths = _two_calls({"server.address": "pay", "url.path": "/charge"},
+                       {"server.address": "pay", "url.path": "/refund"})  # fmt: skip
+    assert paths == []
+
+
+def test_the_same_call_to_the_same_host_is_a_retry() -> None:
+    same = {"server.address": "payments", "server.port": "443", "url.path": "/charge"}
+    findings = _two_calls(same, dict(same))
+    assert [f.kind for f in findings] == ["recovery", "retried"]
+    full = {"url.full": "https://payments/charge?id=7"}
+    assert [f.kind for f in _two_calls(full, dict(full))] == ["recovery", "retried"]

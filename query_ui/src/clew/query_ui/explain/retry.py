@@ -2,8 +2,11 @@
 
 Two spans are attempts of the same call when they have the same service, name and kind, the
 same parent span (a client's retry loop, an HTTP client's resend) and the same request
-attributes (REQUEST_IDENTITY: method, URL, route, statement, topic, ASGI event type; the ASGI
-instrumentation's two "http send" spans of one response are not two attempts). Root spans have no
+attributes (REQUEST_IDENTITY: method; where the call went, its full URL or its server address
+and port with its route or URL path; statement, topic, ASGI event type; the ASGI
+instrumentation's two "http send" spans of one response are not two attempts). A failed call to
+one host followed by a successful call to another (a failover, a fan-out) is two calls, not a
+retry. Root spans have no
 parent: two roots of the story (a client retrying a whole request with a new trace, a Kafka
 consumer handling a redelivered message in a new trace) are attempts of the same call when
 they also link to the same spans and carry the same Kafka partition and offset, if any.
@@ -25,7 +28,13 @@ REQUEST_IDENTITY = (
     "http.method",
     "url.full",
     "http.url",
+    "server.address",
+    "server.port",
+    "net.peer.name",
+    "net.peer.port",
     "http.route",
+    "url.path",
+    "http.target",
     "db.query.text",
     "db.statement",
     "messaging.destination.name",
