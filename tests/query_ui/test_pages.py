@@ -92,3 +92,14 @@ def test_trace_page_links_and_back_links_name_the_other_span(
     back = producer_page.split("<h3>Linked from</h3>", 1)[1].split("</ul>", 1)[0]
     assert f'href="/traces/{shop.consumer_trace}#span-' in back
     assert "inventory · orders process" in back
+
+
+def test_order_page_shows_each_spans_details_with_its_resource(
+    client: TestClient, shop: Shop
+) -> None:
+    html = client.get(f"/orders/{FAILED_ORDER}").text
+    detail = html.split(f'id="detail-{shop.db_span.span_id}"', 1)[1].split("</section>", 1)[0]
+    resource = detail.split("<h3>Resource</h3>", 1)[1]
+    assert "<th>host.name</th><td>payments-1</td>" in resource
+    assert "psycopg.errors.DeadlockDetected" in detail and "deadlock detected on accounts" in detail
+    assert "<th>db.system</th><td>postgresql</td>" in detail

@@ -21,7 +21,7 @@ def ui_limits() -> Limits:
 
 def key_story(store: StoreLike, key: str, value: str) -> tuple[Story, dict[str, Any]]:
     """The story of a business key value, read once under the UI's limits, and its diagnosis."""
-    story = load_story(store, key, value, ui_limits())
+    story = load_story(store, key, value, ui_limits(), with_resource=True)
     if not story:
         raise NotFoundError(str(explain.NotFound(key, value)))
     diagnosis: dict[str, Any] = explain.explain(story).to_dict()
