@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -12,11 +13,14 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
 from clew.collector.auth import TokenCheck, bearer
+from clew.collector.errors import TLSConfigError
 from clew.collector.limits import Limits
 from clew.collector.pipeline import Pipeline
 from clew.collector.receive.grpc import create_server
 from clew.collector.receive.http import create_app
+from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
+from clew.collector.tls import server_tls
 
 from .fixtures import logs_request, trace_request
 
@@ -140,3 +144,16 @@ def test_grpc_without_the_token_is_unauthenticated(
     assert accepted.partial_success.rejected_spans == 3
     pipeline.drain()
     assert store.query("SELECT count() FROM otel_traces").rows == [(7,)]
+
+
+def test_tls_settings_are_both_or_neither(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text("cert")
+    key.write_text("key")
+    assert server_tls(Settings(data_dir=tmp_path)) is None
+    both = server_tls(Settings(data_dir=tmp_path, tls_cert_file=cert, tls_key_file=key))
+    assert both is not None and both.pair() == (b"key", b"cert")
+    with pytest.raises(TLSConfigError, match="both CLEW_TLS_CERT_FILE and CLEW_TLS_KEY_FILE"):
+        server_tls(Settings(data_dir=tmp_path, tls_cert_file=cert))
+    with pytest.raises(TLSConfigError, match="does not exist"):
+        server_tls(Settings(data_dir=tmp_path, tls_cert_file=cert, tls_key_file=tmp_path / "no"))
