@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import open_store
 from tests.query_ui.shop import FAILED_ORDER, Shop, write_shop
+from tests.security.certs import make_certs
 from tests.support.ports import free_port
 
 CLEW = Path(sys.executable).with_name("clew")
@@ -111,3 +113,42 @@ def test_clew_ui_with_an_unreachable_server_says_so(tmp_path: Path) -> None:
     done = _run_ui(f"http://default:@127.0.0.1:{free_port()}/default", tmp_path)
     assert done.returncode == 1
     assert "cannot open the ClickHouse server" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_clew_ui_serves_tls_and_asks_for_its_token(
+    clickhouse_url: str, shop_on_server: Shop, tmp_path: Path
+) -> None:
+    certs = make_certs(tmp_path)
+    port = free_port()
+    env = _env(clickhouse_url, port) | {
+        "CLEW_UI_TOKEN": "ui-t0ken",
+        "CLEW_TLS_CERT_FILE": str(certs.cert),
+        "CLEW_TLS_KEY_FILE": str(certs.key),
+    }
+    process = subprocess.Popen(
+        [str(CLEW), "ui"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    base, trusted = f"https://127.0.0.1:{port}", ssl.create_default_context(cafile=str(certs.ca))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None and time.monotonic() < deadline
+            try:
+                assert httpx.get(f"{base}/healthz", verify=trusted, timeout=2).status_code == 200
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert httpx.get(f"{base}/api/traces", verify=trusted).status_code == 401
+        bearer = {"Authorization": "Bearer ui-t0ken"}
+        found = httpx.get(
+            f"{base}/api/orders/{FAILED_ORDER}/diagnosis",
+            headers=bearer,
+            verify=trusted,
+            timeout=60,
+        )
+        assert found.status_code == 200 and found.json()["status"] == "failed"
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
