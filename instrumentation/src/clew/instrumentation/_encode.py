@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import Event, ReadableSpan
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-    from opentelemetry.trace import Link, SpanContext
+    from opentelemetry.trace import Link
 
 _logger = logging.getLogger(__name__)
 _HAS_IS_REMOTE = 0x100
@@ -147,31 +147,56 @@ def _scope(scope: InstrumentationScope | None) -> bytes:
     return cached[1]
 
 
-def _flags(parent: SpanContext | None) -> bytes:
-    flags = _HAS_IS_REMOTE | (_IS_REMOTE if parent is not None and parent.is_remote else 0)
-    return b"\x85\x01" + _pack_fixed32(flags)
+_FLAGS = {False: b"\x85\x01" + _pack_fixed32(_HAS_IS_REMOTE)}
+_FLAGS[True] = b"\x85\x01" + _pack_fixed32(_HAS_IS_REMOTE | _IS_REMOTE)
+# Fields 6 (kind) and 15 (status) by value: both take a few values, and are on every span.
+_KINDS: dict[Any, bytes] = {}
+_STATUSES: dict[tuple[str | None, Any], bytes] = {}
+
+
+def _kind(kind: Any) -> bytes:
+    encoded = _KINDS.get(kind)
+    if encoded is None:
+        encoded = _KINDS[kind] = _uint(6, kind.value + 1)  # proto counts from UNSPECIFIED = 0
+    return encoded
+
+
+def _status(description: str | None, code: Any) -> bytes:
+    encoded = _STATUSES.get((description, code))
+    if encoded is None:
+        encoded = _field(15, _text(2, description) + _uint(3, code.value))
+        if description is None:  # descriptions come from data: only cache the few others
+            _STATUSES[(description, code)] = encoded
+    return encoded
 
 
 def _span(span: ReadableSpan) -> bytes:
     ctx = span.get_span_context()
     assert ctx is not None
+    parent = span.parent
+    # The SDK span's private lists and dicts: its properties copy them (events, links).
+    events = getattr(span, "_events", None) or span.events
+    links = getattr(span, "_links", None) or span.links
+    status = span.status
     parts = [
         b"\x0a\x10" + ctx.trace_id.to_bytes(16, "big"),
         b"\x12\x08" + ctx.span_id.to_bytes(8, "big"),
-        _text(3, ",".join(f"{k}={v}" for k, v in ctx.trace_state.items())),
-        b"\x22\x08" + span.parent.span_id.to_bytes(8, "big") if span.parent else b"",
+        _text(3, ",".join(f"{k}={v}" for k, v in ctx.trace_state.items()))
+        if ctx.trace_state
+        else b"",
+        b"\x22\x08" + parent.span_id.to_bytes(8, "big") if parent else b"",
         _text(5, span.name),
-        _uint(6, span.kind.value + 1),  # proto SpanKind counts from UNSPECIFIED = 0
+        _kind(span.kind),
         b"\x39" + _pack_fixed64(span.start_time or 0),
         b"\x41" + _pack_fixed64(span.end_time or 0),
         _attributes(9, getattr(span, "_attributes", None) or span.attributes),
         _uint(10, span.dropped_attributes),
-        *(_field(11, _event(event)) for event in span.events),
+        *(_field(11, _event(event)) for event in events),
         _uint(12, span.dropped_events),
-        *(_field(13, _link(link)) for link in span.links),
+        *(_field(13, _link(link)) for link in links),
         _uint(14, span.dropped_links),
-        _field(15, _text(2, span.status.description) + _uint(3, span.status.status_code.value)),
-        _flags(span.parent),
+        _status(status.description, status.status_code),
+        _FLAGS[parent is not None and parent.is_remote],
     ]
     return b"".join(parts)
 
@@ -195,7 +220,7 @@ def _link(link: Link) -> bytes:
         + _attributes(4, link.attributes)
         + _uint(5, link.dropped_attributes)
         + b"\x35"
-        + _pack_fixed32(_HAS_IS_REMOTE | (_IS_REMOTE if link.context.is_remote else 0))
+        + _FLAGS[link.context.is_remote][2:]  # the flags again, as field 6 of a Link
     )
 
 

@@ -31,6 +31,9 @@ def _instrument(instrumentor: Any, **options: Any) -> None:
 
 def _servers() -> None:
     """FastAPI and Starlette apps: one server span a request, whichever is installed."""
+    from clew.instrumentation import _speedups
+
+    _speedups.install_asgi()
     if _installed("fastapi"):
         _fastapi()
     else:
@@ -218,6 +221,9 @@ def _uninstrument(module: str, name: str) -> None:
 def _uninstrument_servers() -> None:
     import starlette.applications
 
+    from clew.instrumentation import _speedups
+
+    _speedups.restore()
     if _installed("fastapi"):
         import fastapi.applications
 
