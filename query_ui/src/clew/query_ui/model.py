@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from typing_extensions import TypedDict
+
 _KINDS = {
     "SPAN_KIND_SERVER": "Server",
     "SPAN_KIND_CLIENT": "Client",
@@ -35,6 +37,58 @@ def human_duration(ns: int) -> str:
         return f"{ns / 10**9:.3g}s"
     minutes, seconds = divmod(ns // 10**9, 60)
     return f"{minutes}m{seconds:02d}s"
+
+
+# The JSON API's shapes (the OpenAPI schema uses them, to_dict builds them).
+
+
+class LinkOut(TypedDict, total=False):
+    """A link (or back-link); service, name and start when the other span is stored."""
+
+    trace_id: str
+    span_id: str
+    attributes: dict[str, str]
+    service: str
+    name: str
+    start: str
+
+
+class SpanOut(TypedDict):
+    """A span as the JSON API returns it; `exception` is the first exception event's."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    name: str
+    kind: str
+    service: str
+    start: str
+    start_unix_nano: int
+    duration_ns: int
+    status: str
+    status_message: str
+    failed: bool
+    attributes: dict[str, str]
+    resource: dict[str, str]
+    scope: str
+    events: list[dict[str, Any]]
+    exception: dict[str, str] | None
+    links: list[LinkOut]
+    back_links: list[LinkOut]
+
+
+class LogOut(TypedDict):
+    """One log record."""
+
+    timestamp: str
+    time_unix_nano: int
+    trace_id: str
+    span_id: str
+    severity: str
+    severity_number: int
+    service: str
+    body: str
+    attributes: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -129,7 +183,7 @@ class Span:
     def topic(self) -> str:
         return next((self.attributes[k] for k in TOPIC_KEYS if k in self.attributes), "")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SpanOut:
         """The span as the JSON API returns it."""
         exc = self.exception
         return {
@@ -176,7 +230,7 @@ class LogLine:
         bands = ((21, "FATAL"), (17, "ERROR"), (13, "WARN"), (9, "INFO"), (5, "DEBUG"))
         return next((name for low, name in bands if self.severity_number >= low), "TRACE")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> LogOut:
         """The log record as the JSON API returns it."""
         return {
             "timestamp": rfc3339(self.time_ns),
@@ -195,9 +249,8 @@ def _event_dict(event: Event) -> dict[str, Any]:
     return {"timestamp": rfc3339(event.time_ns), "name": event.name, "attributes": event.attributes}
 
 
-def _link_dict(link: Link) -> dict[str, Any]:
-    out: dict[str, Any] = {"trace_id": link.trace_id, "span_id": link.span_id}
-    out["attributes"] = link.attributes
+def _link_dict(link: Link) -> LinkOut:
+    out = LinkOut(trace_id=link.trace_id, span_id=link.span_id, attributes=link.attributes)
     if link.service:
         out |= {"service": link.service, "name": link.name, "start": rfc3339(link.time_ns)}
     return out

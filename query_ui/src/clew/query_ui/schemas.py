@@ -1,4 +1,7 @@
-"""The JSON API's response shapes, for the OpenAPI schema (the routes return these dicts)."""
+"""The JSON API's response shapes, for the OpenAPI schema (the routes return these dicts).
+
+The shapes of one span, link and log record are model.py's, where they are built.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ from typing import Any
 
 from pydantic import ConfigDict
 from typing_extensions import TypedDict
+
+from clew.query_ui.model import LogOut, SpanOut
 
 _OPEN = ConfigDict(extra="allow")
 
@@ -34,43 +39,6 @@ class SearchResponse(TypedDict):
     limits: list[str]
 
 
-class LinkOut(TypedDict, total=False):
-    """A link (or back-link); service, name and start when the other span is stored."""
-
-    trace_id: str
-    span_id: str
-    attributes: dict[str, str]
-    service: str
-    name: str
-    start: str
-
-
-class SpanOut(TypedDict):
-    """One span; `exception` is the first exception event's type, message and stack trace."""
-
-    __pydantic_config__ = _OPEN  # type: ignore[misc]
-    trace_id: str
-    span_id: str
-    parent_span_id: str
-    name: str
-    kind: str
-    service: str
-    start: str
-    start_unix_nano: int
-    duration_ns: int
-    status: str
-    status_message: str
-    failed: bool
-    attributes: dict[str, str]
-    resource: dict[str, str]
-    scope: str
-    events: list[dict[str, Any]]
-    exception: dict[str, str] | None
-    links: list[LinkOut]
-    back_links: list[LinkOut]
-    depth: int
-
-
 class HopOut(TypedDict):
     """A Kafka hop: producer → topic → consumer and the time in the queue."""
 
@@ -84,29 +52,21 @@ class HopOut(TypedDict):
     queue_ns: int | None
 
 
+class TraceSpanOut(SpanOut):
+    """A span of a trace, with its depth in the tree."""
+
+    depth: int
+
+
 class TraceResponse(TypedDict):
     """A trace's spans in waterfall order, its critical path, missing parents and hops."""
 
     trace_id: str
-    spans: list[SpanOut]
+    spans: list[TraceSpanOut]
     critical_path: list[str]
     missing_parents: list[str]
     hops: list[HopOut]
     limits: list[str]
-
-
-class LogOut(TypedDict):
-    """One log record."""
-
-    timestamp: str
-    time_unix_nano: int
-    trace_id: str
-    span_id: str
-    severity: str
-    severity_number: int
-    service: str
-    body: str
-    attributes: dict[str, str]
 
 
 class LogsResponse(TypedDict):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 
@@ -11,6 +12,7 @@ from clew.query_ui.model import rfc3339
 from clew.query_ui.routers.args import search_args
 
 router = APIRouter(prefix="/api", tags=["api"])
+_Route = TypeVar("_Route", bound=Callable[..., Any])
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "a filter or id that cannot be understood"},
     404: {"description": "nothing is stored for what was asked"},
@@ -19,9 +21,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get(
-    "/traces", response_model=schemas.SearchResponse, responses=ERRORS, summary="Search traces"
-)
+def _get(path: str, response: Any, summary: str) -> Callable[[_Route], _Route]:
+    """A GET route with its response schema and the error responses every route shares."""
+    return router.get(path, response_model=response, responses=ERRORS, summary=summary)
+
+
+@_get("/traces", schemas.SearchResponse, "Search traces")
 def search_traces(
     request: Request, args: Annotated[dict[str, Any], Depends(search_args)]
 ) -> dict[str, Any]:
@@ -33,12 +38,7 @@ def search_traces(
     return body | {"limits": page.limits}
 
 
-@router.get(
-    "/traces/{trace_id}",
-    response_model=schemas.TraceResponse,
-    responses=ERRORS,
-    summary="One trace",
-)
+@_get("/traces/{trace_id}", schemas.TraceResponse, "One trace")
 def get_trace(request: Request, trace_id: str) -> dict[str, Any]:
     """All spans of a trace, whatever its age, with links, back-links and Kafka hops."""
     story = lookup.load_trace(deps.store(request), trace_id, logs=False)
@@ -53,12 +53,7 @@ def get_trace(request: Request, trace_id: str) -> dict[str, Any]:
     }
 
 
-@router.get(
-    "/traces/{trace_id}/logs",
-    response_model=schemas.LogsResponse,
-    responses=ERRORS,
-    summary="Logs of a trace",
-)
+@_get("/traces/{trace_id}/logs", schemas.LogsResponse, "Logs of a trace")
 def get_trace_logs(request: Request, trace_id: str) -> dict[str, Any]:
     """Every log record written inside the trace, oldest first."""
     story = lookup.load_trace(deps.store(request), trace_id)
@@ -69,39 +64,27 @@ def get_trace_logs(request: Request, trace_id: str) -> dict[str, Any]:
     }
 
 
-@router.get(
-    "/keys/{key}/{value:path}/traces",
-    response_model=schemas.KeyTracesResponse,
-    responses=ERRORS,
-    summary="Traces of a business key",
-)
+@_get("/keys/{key}/{value:path}/traces", schemas.KeyTracesResponse, "Traces of a business key")
 def get_key_traces(request: Request, key: str, value: str) -> dict[str, Any]:
     """The traces in which a business key (such as order.id) had this value."""
     rows = lookup.key_traces(deps.store(request), deps.checked_key(request, key), value)
     return {"key": key, "value": value, "traces": [key_trace_dict(r) for r in rows]}
 
 
-@router.get(
-    "/keys/{key}/{value:path}/diagnosis",
-    response_model=schemas.DiagnosisResponse,
-    responses=ERRORS,
-    summary="Why a key value failed",
-)
+@_get("/keys/{key}/{value:path}/diagnosis", schemas.DiagnosisResponse, "Why a key value failed")
 def get_key_diagnosis(request: Request, key: str, value: str) -> dict[str, Any]:
     """The explainer's diagnosis over every trace and log of the business key value."""
-    result: dict[str, Any] = deps.diagnose(request, deps.checked_key(request, key), value).to_dict()
-    return result
+    return _diagnosis(request, deps.checked_key(request, key), value)
 
 
-@router.get(
-    "/orders/{order_id:path}/diagnosis",
-    response_model=schemas.DiagnosisResponse,
-    responses=ERRORS,
-    summary="Why an order failed",
-)
+@_get("/orders/{order_id:path}/diagnosis", schemas.DiagnosisResponse, "Why an order failed")
 def get_order_diagnosis(request: Request, order_id: str) -> dict[str, Any]:
     """The same as /api/keys/order.id/{order_id}/diagnosis."""
-    result: dict[str, Any] = deps.diagnose(request, "order.id", order_id).to_dict()
+    return _diagnosis(request, "order.id", order_id)
+
+
+def _diagnosis(request: Request, key: str, value: str) -> dict[str, Any]:
+    result: dict[str, Any] = deps.diagnose(request, key, value).to_dict()
     return result
 
 
