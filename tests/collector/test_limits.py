@@ -271,3 +271,14 @@ def test_limits_come_from_clew_settings(monkeypatch: pytest.MonkeyPatch) -> None
     assert limits.max_past_seconds == 2 * 86_400
     low, high = limits.window()
     assert high - low == (2 * 86_400 + 60) * NS
+
+
+@pytest.mark.parametrize("depth", [1, 2, 16])
+def test_the_fast_path_depth_check_is_exact_where_nesting_is_shallowest(depth: int) -> None:
+    roomy = Limits(max_value_depth=depth, clock=lambda: NOW)
+    within = request(span(1), resource={"n": nested(depth)}).SerializeToString()
+    past = request(span(1), resource={"n": nested(depth + 1)}).SerializeToString()
+    assert isinstance(decode.spans(within, decode.PROTOBUF, roomy).rows[0], decode.RawSpans)
+    cut = decode.spans(past, decode.PROTOBUF, roomy)
+    assert cut.adjusted == {"depth_truncated": 1}
+    assert TOO_DEEP in rows(cut)[0]["ResourceAttributes"]["n"]
