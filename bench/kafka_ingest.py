@@ -1,87 +1,181 @@
 """Kafka ingest benchmark: receiver → Kafka → writer(s) → embedded store, with 1 and 2 writers.
 
-    uv run python bench/kafka_ingest.py --requests 400 --spans-per-request 100
+    uv run python bench/kafka_ingest.py --seconds 20 --spans-per-request 300 --connections 4
 
 Real processes: scripts/kafka-broker, `clew collect --kafka`, `clew write --kafka` (each writer
-on its own data folder). Prints spans/s from the first request sent until the writer group has
-committed every message (so every span is in a store).
+on its own data folder), and bench/ingest.py's load generator in its own process (the same load
+as the direct path's benchmark). Prints spans/s accepted (200 responses), spans/s stored (the
+group's committed offsets over the same window: a message is committed only once stored), when
+the last span was stored, and the CPU seconds each process used, to show where the time goes.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import multiprocessing
 import os
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpx
-from tests.collector.kafka.processes import Receiver, Writer, wait_balanced, wait_consumed
-from tests.integration.test_kafka_ingest import trace_request
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from tests.collector.kafka.processes import ClewProcess, Receiver, Writer, wait_balanced
 from tests.support.kafka import KafkaBroker, unique_topic_name
 
+from ingest import generator
 
-def send(url: str, requests: int, spans: int) -> None:
-    with httpx.Client(base_url=url, timeout=60) as client:
-        for _ in range(requests):
-            body = trace_request([os.urandom(8) for _ in range(spans)])
-            headers = {"content-type": "application/x-protobuf"}
-            assert client.post("/v1/traces", content=body, headers=headers).status_code == 200
+PARTITIONS = 2
 
 
-def run(broker: KafkaBroker, root: Path, writers: int, requests: int, spans: int) -> float:
-    """Spans/s through the whole path with `writers` writers on a two-partition topic."""
+def tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process and its descendants (the broker's JVM)."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += tree_cpu(int(child))
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return total
+
+
+class Committed:
+    """Samples the group's committed offsets (messages stored) in a thread of its own."""
+
+    def __init__(self, bootstrap: str, group: str, topic: str) -> None:
+        self.bootstrap, self.group = bootstrap, group
+        self.parts = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        self.samples: list[tuple[float, int]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._sample()))
+
+    async def _sample(self) -> None:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.group)
+        await consumer.start()
+        try:
+            while not self.stop.is_set():
+                done = [await consumer.committed(tp) or 0 for tp in self.parts]
+                self.samples.append((time.time(), sum(done)))
+                await asyncio.sleep(0.1)
+        finally:
+            await consumer.stop()
+
+    def at(self, moment: float) -> int:
+        """Messages committed by `moment`."""
+        return max((n for t, n in self.samples if t <= moment), default=0)
+
+
+def run(broker: KafkaBroker, root: Path, writers: int, args: argparse.Namespace) -> None:
+    """One run with `writers` writers on a two-partition topic; prints its figures."""
     env = {
         "CLEW_KAFKA_SPANS_TOPIC": unique_topic_name("bench-spans"),
         "CLEW_KAFKA_LOGS_TOPIC": unique_topic_name("bench-logs"),
         "CLEW_KAFKA_GROUP": unique_topic_name("bench-writers"),
     }
     for topic in (env["CLEW_KAFKA_SPANS_TOPIC"], env["CLEW_KAFKA_LOGS_TOPIC"]):
-        broker.create_topic(topic, 2)
+        broker.create_topic(topic, PARTITIONS)
     receiver = Receiver(broker.bootstrap, env, root / f"collect-{writers}.log")
     group = [
-        Writer(
-            broker.bootstrap, root / f"data-{writers}-{n}", env, root / f"write-{writers}-{n}.log"
-        )
+        Writer(broker.bootstrap, root / f"data-{writers}-{n}", env, root / f"w-{writers}-{n}.log")
         for n in range(writers)
     ]
-    for process in [receiver, *group]:
+    processes: list[ClewProcess] = [receiver, *group]
+    for process in processes:
         process.start()
+    committed = Committed(broker.bootstrap, env["CLEW_KAFKA_GROUP"], env["CLEW_KAFKA_SPANS_TOPIC"])
     try:
-        wait_balanced(group, 4 // writers)
-        start = time.perf_counter()
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(lambda _: send(receiver.url, requests // 4, spans), range(4)))
-        wait_consumed(
-            broker.bootstrap, env["CLEW_KAFKA_GROUP"], env["CLEW_KAFKA_SPANS_TOPIC"], 2, group
-        )
-        elapsed = time.perf_counter() - start
+        wait_balanced(group, 2 * PARTITIONS // writers)  # two topics
+        committed.thread.start()
+        pids = {"broker": broker.process.pid if broker.process else 0}
+        pids |= {"receiver": _pid(receiver)} | {f"writer {n}": _pid(w) for n, w in enumerate(group)}
+        cpu = {name: tree_cpu(pid) for name, pid in pids.items()}
+        requests = _load(receiver.http_port, args)
+        _wait_stored(committed, requests, group)
+        cpu = {name: tree_cpu(pid) - cpu[name] for name, pid in pids.items()}
     finally:
-        for process in [receiver, *group]:
+        committed.stop.set()
+        for process in processes:
             process.stop()
-    return requests // 4 * 4 * spans / elapsed
+    if committed.thread.is_alive():
+        committed.thread.join()
+    _report(writers, requests, committed, cpu, args)
+
+
+def _pid(process: ClewProcess) -> int:
+    assert process.process is not None
+    return process.process.pid
+
+
+def _load(port: int, args: argparse.Namespace) -> list[tuple[float, float, bool]]:
+    """Run bench/ingest.py's generator for --seconds; every request it sent."""
+    out: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    until = time.time() + 2.0 + args.seconds  # the generator builds its bodies first
+    process = multiprocessing.Process(target=generator, args=(port, args, until, out))
+    process.start()
+    requests = [item for _ in range(args.connections) for item in out.get()]
+    process.join()
+    return requests
+
+
+def _wait_stored(
+    committed: Committed, requests: list[tuple[float, float, bool]], group: list[Writer]
+) -> None:
+    accepted = sum(ok for *_, ok in requests)
+    deadline = time.monotonic() + 120
+    while committed.at(time.time()) < accepted:
+        assert time.monotonic() < deadline, "the writers did not store everything in 120 s"
+        assert all(w.process is not None and w.process.poll() is None for w in group)
+        time.sleep(0.1)
+
+
+def _report(
+    writers: int,
+    requests: list[tuple[float, float, bool]],
+    committed: Committed,
+    cpu: dict[str, float],
+    args: argparse.Namespace,
+) -> None:
+    spans = args.spans_per_request
+    first = min(began for began, _, _ in requests)
+    until = max(answered for _, answered, _ in requests)
+    window = until - first
+    accepted = sum(spans for *_, ok in requests if ok)
+    stored = (committed.at(until) - committed.at(first)) * spans
+    last = min(t for t, n in committed.samples if n * spans >= accepted) - first
+    print(
+        f"{writers} writer(s): {len(requests)} requests ({sum(not ok for *_, ok in requests)} "
+        f"refused) x {spans} spans, {args.connections} connections, {window:.1f} s window"
+    )
+    print(f"  accepted: {accepted / window:,.0f} spans/s")
+    print(f"  stored:   {stored / window:,.0f} spans/s in the window; all stored by {last:.1f} s")
+    print("  CPU s: " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cpu.items()))
+    print(f"  load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--spans-per-request", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--spans-per-request", type=int, default=300)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=0, help="offered spans/s (0: flat out)")
+    parser.add_argument("--writers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f} before the runs")
     with tempfile.TemporaryDirectory(prefix="clew-bench-kafka-") as tmp:
         root = Path(tmp)
         broker = KafkaBroker(root / "kafka")
         broker.start()
         try:
-            for writers in (1, 2):
-                rate = run(broker, root, writers, args.requests, args.spans_per_request)
-                print(
-                    f"{writers} writer(s): {rate:,.0f} spans/s "
-                    f"({args.requests} requests x {args.spans_per_request} spans)"
-                )
+            for writers in args.writers:
+                run(broker, root, writers, args)
         finally:
             broker.stop()
 

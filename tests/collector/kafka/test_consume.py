@@ -70,7 +70,7 @@ def publish_fixtures(bootstrap: str, settings: KafkaSettings, copies: int) -> No
 
 async def run_until(group: WriterGroup, done: Any) -> None:
     """Run the group until `done()` holds, then stop it."""
-    task = asyncio.create_task(group.run(max_records=100))
+    task = asyncio.create_task(group.run())
     for _ in range(600):
         if done() or task.done():
             break

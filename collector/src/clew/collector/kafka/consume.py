@@ -1,9 +1,11 @@
 """`clew write --kafka`: the writer consumer group.
 
-Per partition batch: decode, insert with a deduplication token made of topic, partition and
-offset range (a redelivered batch carries the same token), and commit the offsets only after
-the insert succeeded. While the store fails the writer stops consuming and retries the same
-batch with backoff; nothing is dropped, and on SIGTERM the uncommitted batch is left to Kafka.
+Records gather per partition into batches (kafka/batches.py); each batch is inserted with a
+deduplication token made of topic, partition and offset range, and its offsets are committed
+only after the insert succeeded. While the store fails, the writer pauses every partition it
+owns, keeps polling (so the group keeps it: max.poll.interval.ms) and retries the same batch
+with exponential backoff and jitter; it resumes once the insert went through. Nothing is
+dropped: a batch not stored is not committed, and Kafka hands it to the partition's next owner.
 """
 
 from __future__ import annotations
@@ -12,112 +14,129 @@ import asyncio
 import itertools
 import logging
 import signal
-from typing import Any
 
-import orjson
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
-from clew.collector import decode
-from clew.collector.decode import RawSpans
-from clew.collector.kafka import messages
+from clew.collector.kafka.batches import Batch, Pending, store_batch
 from clew.collector.kafka.messages import KafkaSettings
 from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import Store, open_store
-from clew.collector.store.base import ProtobufTraces
-from clew.collector.write import TABLES
+from clew.collector.write import backoff
 
 log = logging.getLogger(__name__)
-BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
-Records = list[ConsumerRecord[bytes, bytes]]
+POLL_MS = 100
 
 
-def batch_token(tp: TopicPartition, records: Records) -> str:
-    """The deduplication token of one partition's batch: its topic, partition, offset range."""
-    return f"clew:{tp.topic}:{tp.partition}:{records[0].offset}-{records[-1].offset}"
-
-
-def insert(store: Store, signal: str, items: list[Any], token: str) -> int:
-    """Insert one batch's items (RawSpans and rows); the rows stored. Raises if the store fails."""
-    raw = [item.body for item in items if isinstance(item, RawSpans)]
-    rows = [item for item in items if not isinstance(item, RawSpans)]
-    skipped = list(range(len(raw)))
-    if raw and isinstance(store, ProtobufTraces):
-        skipped = store.insert_otlp_traces(raw)
-    rows.extend(row for n in skipped for row in decode.spans_as_rows(raw[n]))
-    if rows:
-        store.insert(TABLES[signal], orjson.dumps(rows).decode("utf-8"), token=token)
-    return len(rows)
-
-
-class WriterGroup:
+class WriterGroup(ConsumerRebalanceListener):  # type: ignore[misc]
     """One member of the writers' consumer group over one store."""
 
-    def __init__(self, store: Store, bootstrap: str, settings: KafkaSettings) -> None:
-        self.store, self.settings = store, settings
+    def __init__(
+        self,
+        store: Store,
+        bootstrap: str,
+        settings: KafkaSettings,
+        *,
+        max_items: int = 20_000,
+        max_age: float = 0.5,
+    ) -> None:
+        self.store, self.settings, self.bootstrap = store, settings, bootstrap
         self.signals = {topic: signal for signal, topic in settings.topics().items()}
-        self.bootstrap = bootstrap
+        self.pending = Pending(max_items, max_age)
         self.consumer = self._new_consumer()
         self.stopping = asyncio.Event()
 
     def _new_consumer(self) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            *self.signals,
+        consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             group_id=self.settings.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            max_partition_fetch_bytes=self.settings.fetch_partition_bytes,
+            fetch_max_bytes=2 * self.settings.fetch_partition_bytes,
+            fetch_max_wait_ms=POLL_MS,
+            max_poll_interval_ms=int(self.settings.max_poll_interval * 1000),
         )
+        consumer.subscribe(list(self.signals), listener=self)
+        return consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Forget what was fetched from them: not committed, so their next owner gets it."""
+        self.pending.drop(revoked)  # and batches taken out before are stale from now on
+        log.info("partitions revoked: %s", sorted(f"{tp.topic}:{tp.partition}" for tp in revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Nothing to do: the consumer starts on them from their committed offsets."""
 
     async def _start(self) -> bool:
         """Join the group, retrying with backoff while the broker is unreachable."""
-        for attempt in itertools.count():
+        for failures in itertools.count(1):
             try:
                 await self.consumer.start()
                 return True
             except KafkaError as exc:
                 await self.consumer.stop()
                 self.consumer = self._new_consumer()  # a consumer that failed to start is spent
-                delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
+                delay = backoff(failures)
                 log.warning("Kafka unreachable (retry in %.1f s): %r", delay, exc)
                 if await self._stopped_within(delay):
                     return False
         return False
 
-    async def run(self, max_records: int) -> None:
+    async def run(self) -> None:
         """Consume, store and commit until stop() is called."""
         if not await self._start():
             return
         try:
             while not self.stopping.is_set():
-                batches = await self.consumer.getmany(timeout_ms=500, max_records=max_records)
-                for tp, records in batches.items():
-                    if not await self._store(tp, records):
-                        return  # stopping in the middle: the batch stays uncommitted
-                    await self._commit(tp, records)
+                self.pending.add(await self.consumer.getmany(timeout_ms=POLL_MS))
+                await self._flush(self.pending.ready())
+            await self._flush(self.pending.ready(everything=True))  # SIGTERM drains
         finally:
             await self.consumer.stop()
+
+    async def _flush(self, batches: list[Batch]) -> None:
+        """Store and commit each batch; one not stored (stopping, revoked) stays uncommitted."""
+        for batch in batches:
+            if await self._store(batch):
+                await self._commit(batch)
 
     def stop(self) -> None:
         """Finish the current batch (or give up its retries) and leave the group."""
         self.stopping.set()
 
-    async def _store(self, tp: TopicPartition, records: Records) -> bool:
-        signal = self.signals[tp.topic]
-        items = [i for r in records for i in messages.decode(r.value or b"", list(r.headers))]
-        token = batch_token(tp, records)
-        for attempt in itertools.count():
+    async def _store(self, batch: Batch) -> bool:
+        signal = self.signals[batch.tp.topic]
+        for failures in itertools.count(1):
+            if batch.generation != self.pending.generation:
+                log.info("leaving %s to the partition's next owner (rebalanced)", batch.token)
+                return False
             try:
-                rows = await asyncio.to_thread(insert, self.store, signal, items, token)
-                log.debug("stored %s: %d items, %d as rows", token, len(items), rows)
+                rows = await asyncio.to_thread(store_batch, self.store, signal, batch)
+                log.debug("stored %s: %d items, %d as rows", batch.token, batch.items, rows)
                 return True
             except Exception as exc:  # ClickHouse down or failing: keep the batch, retry
-                delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
-                log.warning("insert of %s failed (retry in %.1f s): %r", token, delay, exc)
-                if await self._stopped_within(delay):
-                    return False
+                delay = backoff(failures)
+                log.warning("insert of %s failed (retry in %.1f s): %r", batch.token, delay, exc)
+                if self.stopping.is_set() or not await self._paused_for(delay):
+                    return False  # not committed: Kafka redelivers it
         return False
+
+    async def _paused_for(self, delay: float) -> bool:
+        """Wait with every owned partition paused, still polling; False when stopping."""
+        self.consumer.pause(*self.consumer.assignment())
+        try:
+            deadline = asyncio.get_running_loop().time() + delay
+            while (left := deadline - asyncio.get_running_loop().time()) > 0:
+                if self.stopping.is_set():
+                    return False
+                # Paused partitions return nothing; ones assigned meanwhile may: keep those.
+                timeout = int(min(left, 0.5) * 1000) + 1
+                self.pending.add(await self.consumer.getmany(timeout_ms=timeout))
+        finally:
+            self.consumer.resume(*self.consumer.assignment())
+        return not self.stopping.is_set()
 
     async def _stopped_within(self, delay: float) -> bool:
         try:
@@ -126,19 +145,21 @@ class WriterGroup:
             return False
         return True
 
-    async def _commit(self, tp: TopicPartition, records: Records) -> None:
+    async def _commit(self, batch: Batch) -> None:
         try:
-            await self.consumer.commit({tp: records[-1].offset + 1})
+            await self.consumer.commit({batch.tp: batch.next_offset})
         except KafkaError as exc:  # e.g. a rebalance took the partition: it is redelivered
-            log.warning("commit of %s failed: %r", batch_token(tp, records), exc)
+            log.warning("commit of %s failed: %r", batch.token, exc)
 
 
-async def _run_group(store: Store, bootstrap: str, kafka: KafkaSettings, max_records: int) -> None:
-    group = WriterGroup(store, bootstrap, kafka)  # aiokafka needs the running loop
+async def _run_group(store: Store, bootstrap: str, kafka: KafkaSettings, config: Settings) -> None:
+    group = WriterGroup(  # aiokafka needs the running loop
+        store, bootstrap, kafka, max_items=config.batch_max_rows, max_age=config.batch_max_age
+    )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, group.stop)
-    await group.run(max_records)
+    await group.run()
 
 
 def write(settings: Settings, bootstrap: str, kafka: KafkaSettings) -> None:
@@ -146,13 +167,9 @@ def write(settings: Settings, bootstrap: str, kafka: KafkaSettings) -> None:
     store = open_store(settings)
     try:
         apply_schema(store, settings)
-        log.info(
-            "clew writing: Kafka %s, group %s, data in %s",
-            bootstrap,
-            kafka.group,
-            settings.data_dir,
-        )
-        asyncio.run(_run_group(store, bootstrap, kafka, settings.batch_max_rows))
+        where = f"Kafka {bootstrap}, group {kafka.group}, data in {settings.data_dir}"
+        log.info("clew writing: %s", where)
+        asyncio.run(_run_group(store, bootstrap, kafka, settings))
     finally:
         store.close()
         log.info("clew write stopped")

@@ -1,4 +1,4 @@
-"""One Kafka message per accepted request: whole OTLP protobuf, or the validated rows as JSON."""
+"""One Kafka message per accepted request: the OTLP protobuf of its accepted part."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ import orjson
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from clew.collector import decode
 from clew.collector.decode import Decoded, RawSpans
+from clew.collector.kafka import otlp
+from clew.collector.limits import UNBOUNDED
 
-KIND = "clew-kind"
-OTLP, ROWS = b"otlp", b"rows"
+KIND, ITEMS = "clew-kind", "clew-items"
+OTLP, ROWS = b"otlp", b"rows"  # ROWS: JSON rows, published by clew before OTLP-only messages
 Headers = list[tuple[str, bytes]]
+MIB = 1024 * 1024
 
 
 class KafkaSettings(BaseSettings):
-    """Topic names and the writers' group; each field is also `CLEW_KAFKA_<FIELD>`."""
+    """Topics, the writers' group and client sizes; each field is also `CLEW_KAFKA_<FIELD>`."""
 
     model_config = SettingsConfigDict(env_prefix="CLEW_KAFKA_", extra="ignore")
 
@@ -24,23 +28,44 @@ class KafkaSettings(BaseSettings):
     logs_topic: str = "clew.otlp.logs"
     group: str = "clew-writers"
     send_timeout: float = Field(default=10.0, gt=0)
+    # The largest message the producer sends; the broker's message.max.bytes must allow it.
+    max_message_bytes: int = Field(default=21 * MIB, gt=0)
+    # Bytes a writer fetches per partition and request: several requests fill one insert.
+    fetch_partition_bytes: int = Field(default=32 * MIB, gt=0)
+    # A writer that does not poll for this long leaves the group; it polls while it retries.
+    max_poll_interval: float = Field(default=300.0, gt=0)
 
     def topics(self) -> dict[str, str]:
         """Signal → topic."""
         return {"spans": self.spans_topic, "logs": self.logs_topic}
 
 
-def encode(decoded: Decoded) -> tuple[bytes, Headers]:
+def encode(signal: str, decoded: Decoded) -> tuple[bytes, Headers]:
     """The message value and headers for one request's accepted part."""
+    headers = [(KIND, OTLP), (ITEMS, str(decoded.accepted).encode())]
     if len(decoded.rows) == 1 and isinstance(decoded.rows[0], RawSpans):
-        # A whole valid trace request travels as it came, in OTLP protobuf.
-        return decoded.rows[0].body, [(KIND, OTLP)]
-    return orjson.dumps(decoded.rows), [(KIND, ROWS)]
+        # A trace request accepted whole travels as it came (JSON: as protobuf).
+        return decoded.rows[0].body, headers
+    rebuild = otlp.trace_request if signal == "spans" else otlp.logs_request
+    return rebuild(decoded.rows).SerializeToString(), headers
 
 
-def decode(value: bytes, headers: Headers) -> list[Any]:
-    """The items a message stands for: one RawSpans, or rows."""
-    if dict(headers).get(KIND) == OTLP:
-        return [RawSpans(value, 0)]
-    rows: list[Any] = orjson.loads(value)
-    return rows
+def items(headers: Headers) -> int:
+    """How many spans or log records a message holds (1 when it does not say)."""
+    return int(dict(headers).get(ITEMS, b"1"))
+
+
+def decode_spans(value: bytes, headers: Headers) -> list[Any]:
+    """A spans message → one RawSpans (the writer's fast path), or rows (older messages)."""
+    if dict(headers).get(KIND) == ROWS:
+        rows: list[Any] = orjson.loads(value)
+        return rows
+    return [RawSpans(value, items(headers))]
+
+
+def decode_logs(value: bytes, headers: Headers) -> list[Any]:
+    """A logs message → its rows; the receiver checked it against the limits already."""
+    if dict(headers).get(KIND) == ROWS:
+        rows: list[Any] = orjson.loads(value)
+        return rows
+    return decode.logs(value, decode.PROTOBUF, UNBOUNDED).rows

@@ -68,7 +68,10 @@ class Publisher:
     async def _connected(self) -> AIOKafkaProducer:
         if self._producer is None:
             producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all"
+                bootstrap_servers=self.bootstrap,
+                enable_idempotence=True,
+                acks="all",
+                max_request_size=self.settings.max_message_bytes,
             )
             try:
                 await producer.start()
@@ -121,7 +124,7 @@ class KafkaPipeline(Pipeline):
     def _message(self, signal: str, decoded: Decoded) -> Message | None:
         """Count the request; the Kafka message of its accepted part, None when nothing is."""
         self.metrics.count_decoded(signal, decoded)
-        return encode(decoded) if decoded.rows else None
+        return encode(signal, decoded) if decoded.rows else None
 
     def update_gauges(self) -> None:
         """Nothing is buffered here: the broker holds it."""

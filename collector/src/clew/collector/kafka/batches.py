@@ -1,0 +1,105 @@
+"""The writer's batches: one partition's consecutive records, stored by one insert.
+
+A partition's records gather until they hold `max_items` spans or log records, or the oldest
+waited `max_age` seconds: one insert has a large fixed cost, so it should carry thousands of
+items, not one request's. The deduplication token names the batch's topic, partition and offset
+range, so a batch retried after a failed (or lost) answer is stored once where the table
+deduplicates.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import orjson
+from aiokafka import ConsumerRecord, TopicPartition
+
+from clew.collector import decode
+from clew.collector.decode import RawSpans
+from clew.collector.kafka import messages
+from clew.collector.store import Store
+from clew.collector.store.base import ProtobufTraces
+from clew.collector.write import TABLES
+
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+
+
+@dataclass
+class Batch:
+    """Consecutive records of one partition."""
+
+    tp: TopicPartition
+    generation: int  # Pending.generation when it began: a rebalance makes it stale
+    records: list[Record] = field(default_factory=list)
+    items: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def token(self) -> str:
+        """The deduplication token: topic, partition, offset range."""
+        first, last = self.records[0].offset, self.records[-1].offset
+        return f"clew:{self.tp.topic}:{self.tp.partition}:{first}-{last}"
+
+    @property
+    def next_offset(self) -> int:
+        """The offset to commit once the batch is stored."""
+        return int(self.records[-1].offset) + 1
+
+
+class Pending:
+    """Records fetched but not stored yet, by partition."""
+
+    def __init__(self, max_items: int, max_age: float) -> None:
+        self.max_items, self.max_age = max_items, max_age
+        self.batches: dict[TopicPartition, Batch] = {}
+        self.generation = 0
+
+    def add(self, fetched: dict[TopicPartition, list[Record]]) -> None:
+        """Append what one poll returned."""
+        for tp, records in fetched.items():
+            batch = self.batches.setdefault(tp, Batch(tp, self.generation))
+            batch.records.extend(records)
+            batch.items += sum(messages.items(list(r.headers)) for r in records)
+
+    def ready(self, *, everything: bool = False) -> list[Batch]:
+        """Take out the batches that are full or old enough (or all of them)."""
+        now = time.monotonic()
+        out = [
+            b
+            for b in self.batches.values()
+            if everything or b.items >= self.max_items or now - b.started >= self.max_age
+        ]
+        for batch in out:
+            del self.batches[batch.tp]
+        return out
+
+    def drop(self, partitions: Iterable[TopicPartition]) -> None:
+        """Forget the records of partitions this writer no longer owns (Kafka redelivers them)."""
+        self.generation += 1
+        for tp in partitions:
+            self.batches.pop(tp, None)
+
+
+def store_batch(store: Store, signal: str, batch: Batch) -> int:
+    """Insert one batch; the rows it sent through the row path. Raises if the store fails."""
+    values = [(r.value or b"", list(r.headers)) for r in batch.records]
+    if signal == "logs":
+        rows = [row for value, headers in values for row in messages.decode_logs(value, headers)]
+        return _insert_rows(store, signal, rows, batch.token)
+    items = [item for value, headers in values for item in messages.decode_spans(value, headers)]
+    raw = [item.body for item in items if isinstance(item, RawSpans)]
+    rows = [item for item in items if not isinstance(item, RawSpans)]
+    skipped = list(range(len(raw)))
+    if raw and isinstance(store, ProtobufTraces):
+        skipped = store.insert_otlp_traces(raw)
+    rows.extend(row for n in skipped for row in decode.spans_as_rows(raw[n]))
+    return _insert_rows(store, signal, rows, batch.token)
+
+
+def _insert_rows(store: Store, signal: str, rows: list[Any], token: str) -> int:
+    if rows:
+        store.insert(TABLES[signal], orjson.dumps(rows).decode("utf-8"), token=token)
+    return len(rows)
