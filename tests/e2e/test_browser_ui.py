@@ -129,11 +129,11 @@ def test_span_logs_with_children_and_collapse(page: Page, shop_ui: tuple[str, Sh
 
 
 def test_order_page_reads_the_diagnosis(page: Page, shop_ui: tuple[str, Shop]) -> None:
-    url, _ = shop_ui
+    url, shop = shop_ui
     page.goto(f"{url}/search")
     page.fill("header input[name=q]", FAILED_ORDER)
     page.press("header input[name=q]", "Enter")
-    expect(page).to_have_url(f"{url}/keys/order.id/{FAILED_ORDER}")
+    expect(page).to_have_url(f"{url}/orders/{FAILED_ORDER}")
     diagnosis = page.locator("#diagnosis")
     expect(diagnosis.locator(".badge")).to_have_text("failed")
     cause = diagnosis.locator(".root-cause").first
@@ -142,8 +142,13 @@ def test_order_page_reads_the_diagnosis(page: Page, shop_ui: tuple[str, Shop]) -
     expect(diagnosis.locator("table.cascade")).to_contain_text("POST /checkout")
     expect(page.locator(".trace-block")).to_have_count(2)
     expect(page.locator(".order-logs")).to_contain_text("reserving stock")
+    db = page.locator(f"#row-{shop.db_span.span_id}")
+    db.locator(".bar-col").click()  # the span name links to its trace; the row opens details
+    detail = page.locator(f"#detail-{shop.db_span.span_id}")
+    expect(detail).to_be_visible()
+    expect(detail.locator("table.attrs").nth(1)).to_contain_text("payments-1")  # its resource
     screenshot(page, "order")
-    page.goto(f"{url}/orders/{FAILED_ORDER}")
+    page.goto(f"{url}/keys/order.id/{FAILED_ORDER}")
     expect(page.locator("#diagnosis .diag-summary")).to_contain_text("deadlock")
 
 
@@ -186,3 +191,21 @@ def test_hostile_search_input_is_shown_as_text(page: Page, shop_ui: tuple[str, S
     page.fill("header input[name=q]", HOSTILE)
     page.press("header input[name=q]", "Enter")
     expect(page.locator("p.error")).to_contain_text(HOSTILE)
+
+
+def test_critical_path_queue_time_and_missing_parents(
+    page: Page, shop_ui: tuple[str, Shop]
+) -> None:
+    url, shop = shop_ui
+    page.goto(f"{url}/traces/{shop.consumer_trace}")
+    hop = page.locator(".hop").first
+    expect(hop).to_contain_text("checkout")  # producer → topic → consumer
+    expect(hop).to_contain_text("topic orders")
+    expect(hop.locator(".queue")).to_contain_text("in the queue")
+    page.goto(f"{url}/traces/{shop.failed_trace}")
+    expect(page.locator(f"#row-{shop.db_span.span_id}.critical .cp")).to_be_visible()
+    expect(page.locator(".row.failed")).to_have_count(5)
+    page.goto(f"{url}/traces/{shop.broken_trace}")
+    expect(page.get_by_role("alert")).to_contain_text("parent span(s) never arrived")
+    expect(page.locator(".badge.warn")).to_contain_text("parent missing")
+    screenshot(page, "trace-missing-parent")
