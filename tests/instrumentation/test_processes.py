@@ -96,3 +96,27 @@ def test_collector_down_never_blocks_requests() -> None:
         service.wait_for_stderr("Failed to export spans batch")
         service.wait_for_stderr("Failed to export logs batch")
         assert len(call_pid(service.url, 5)) == 5
+
+
+def test_app_configured_providers_are_used_once_with_the_keys() -> None:
+    """The app's own providers export each span and line once, with the business keys.
+
+    Its batch processor waits a minute: the spans arrive only if SIGTERM flushes them.
+    """
+    with otlp_sink() as sink:
+        env = service_env(sink.url, "preconfigured", OTEL_BSP_SCHEDULE_DELAY="60000")
+        with serve(uvicorn("tests.instrumentation.apps.preconfigured:app"), env) as service:
+            for order in ("o-1", "o-2"):
+                assert httpx.get(f"{service.url}/orders/{order}", timeout=30).status_code == 200
+    orders = [s for s in sink.spans if s["name"] == "GET /orders/{order_id}"]
+    assert [(s["kind"], s["attributes"]["order.id"]) for s in orders] == [
+        (SERVER, "o-1"),
+        (SERVER, "o-2"),
+    ]
+    lines = [log for log in sink.logs if log["body"].startswith("order ")]
+    assert [(log["body"], log["attributes"].get("order.id")) for log in lines] == [
+        ("order o-1", "o-1"),
+        ("order o-2", "o-2"),
+    ]
+    for log, span in zip(lines, orders, strict=True):
+        assert (log["trace_id"], log["span_id"]) == (span["trace_id"], span["span_id"])

@@ -8,7 +8,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from opentelemetry import _logs, trace
 from opentelemetry.processor.baggage import BaggageLogProcessor
@@ -80,8 +80,9 @@ def _flush_on_sigterm() -> None:
     """Export what is buffered when SIGTERM ends the process, then die of it as before.
 
     uvicorn handles SIGTERM, shuts down, restores the previous handler and re-raises the
-    signal, so the process dies without running atexit, and the last spans with it. clew
-    installs a handler only where none is (the default action, main thread).
+    signal, so the process dies without running atexit, and the last spans with it (those of
+    providers the app configured itself too). clew installs a handler only where none is
+    (the default action, main thread).
     """
     if threading.current_thread() is not threading.main_thread():
         return
@@ -89,6 +90,7 @@ def _flush_on_sigterm() -> None:
         return
 
     def flush_then_die(signum: int, frame: object) -> None:
+        force_flush()  # the app's own providers too, which clew does not shut down
         shutdown()
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
@@ -120,11 +122,24 @@ def _reuse_or_make(
     return provider
 
 
+def _run_first(processors: Any, attribute: str, processor: object) -> None:
+    """Move processor before those the app added to its provider already.
+
+    The SDK runs processors in the order they were added; an app's exporting processor
+    that runs first (SimpleLogRecordProcessor exports in on_emit) would send a record
+    without the business keys clew's processor sets on it.
+    """
+    with processors._lock:
+        others = tuple(p for p in getattr(processors, attribute) if p is not processor)
+        setattr(processors, attribute, (processor, *others))
+
+
 def _tracer_provider(
     service_name: str | None, endpoint: str | None, exporter: SpanExporter | None
 ) -> TracerProvider:
     def clew(provider: TracerProvider) -> None:
         provider.add_span_processor(OPEN_SPANS)
+        _run_first(provider._active_span_processor, "_span_processors", OPEN_SPANS)
 
     def export(provider: TracerProvider) -> None:
         provider.add_span_processor(BatchSpanProcessor(exporter or _export.span_exporter(endpoint)))
@@ -143,7 +158,9 @@ def _logger_provider(
     service_name: str | None, endpoint: str | None, exporter: LogRecordExporter | None
 ) -> LoggerProvider:
     def clew(provider: LoggerProvider) -> None:
-        provider.add_log_record_processor(BaggageLogProcessor(_is_business_key))
+        keys = BaggageLogProcessor(_is_business_key)
+        provider.add_log_record_processor(keys)
+        _run_first(provider._multi_log_record_processor, "_log_record_processors", keys)
 
     def export(provider: LoggerProvider) -> None:
         batch = BatchLogRecordProcessor(exporter or _export.log_exporter(endpoint))
