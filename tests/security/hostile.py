@@ -131,7 +131,7 @@ def get_routes(app: FastAPI) -> list[Route]:
     """Every GET route of `app` (static files aside), with its parameters."""
     found = []
     for path, route in _walk(app.router.routes):
-        if "GET" not in route.methods:
+        if "GET" not in (route.methods or set()):
             continue
         params = tuple(p.name for p in route.dependant.path_params)
         found.append(Route(path, params, tuple(dict.fromkeys(_query_names(route.dependant)))))
