@@ -349,6 +349,39 @@ def test_mutated_json(data: st.DataObject, message: ExportTraceServiceRequest) -
     check(data.draw(mutated(json.dumps(document).encode())), decode.JSON, "spans")
 
 
+ODD_VALUES = [1e400, -1e400, float("nan"), "NaN", "Infinity", 2**70, -1, 0.5, "x", [], {}, None]
+SPAN_FIELDS = {
+    "traceId": "ab" * 16,
+    "spanId": "cd" * 8,
+    "name": "n",
+    "kind": 2,
+    "startTimeUnixNano": str(NOW),
+    "endTimeUnixNano": str(NOW),
+    "attributes": [{"key": "k", "value": {"intValue": "1"}}],
+    "events": [{"timeUnixNano": str(NOW), "name": "e"}],
+    "links": [],
+    "status": {"code": 1},
+    "flags": 0,
+}
+
+
+@pytest.mark.parametrize("odd", ODD_VALUES, ids=repr)
+def test_odd_values_in_every_field(odd: object) -> None:
+    """Each field of a span and of a log record set to an odd JSON value: no crash."""
+    for key in SPAN_FIELDS:
+        item = {**SPAN_FIELDS, key: odd}
+        spans = {"resourceSpans": [{"scopeSpans": [{"spans": [item]}]}]}
+        check(json.dumps(spans).encode(), decode.JSON, "spans")
+    for key in ("body", "severityNumber", "timeUnixNano", "traceId", "attributes", "flags"):
+        record = {"timeUnixNano": str(NOW), key: odd}
+        logs = {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}
+        check(json.dumps(logs).encode(), decode.JSON, "logs")
+    value = {
+        "resourceSpans": [{"resource": {"attributes": [{"key": "k", "value": {"intValue": odd}}]}}]
+    }
+    check(json.dumps(value).encode(), decode.JSON, "spans")
+
+
 @FUZZ
 @given(
     depth=st.integers(0, 3000), opener=st.sampled_from(["[", '{"a":', '{"arrayValue":{"values":['])

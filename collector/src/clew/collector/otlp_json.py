@@ -49,7 +49,8 @@ def parse_json(body: bytes, message: Message, max_depth: int) -> Counter[str]:
     prepare = _Preparer(max_depth, fixed, surrogates=bool(_SURROGATE_ESCAPE.search(body)))
     try:
         json_format.ParseDict(prepare(document, 0), message, ignore_unknown_fields=True)
-    except (json_format.ParseError, ValueError, TypeError) as exc:
+    except (json_format.ParseError, ValueError, TypeError, ArithmeticError) as exc:
+        # ArithmeticError: 1e400 parses to inf, which an enum field cannot hold (OverflowError)
         raise DecodeError(f"body is not OTLP/JSON: {exc}") from exc
     except RecursionError as exc:  # nesting in fields it does not know, past Python's stack
         raise DecodeError("body is nested too deeply") from exc
