@@ -118,3 +118,17 @@ def test_the_ui_reads_through_its_own_connection(
     with TestClient(create_app(settings, closed)) as client:
         found = client.get("/api/traces", params={"service": "checkout", "lookback": "30d"})
         assert found.status_code == 200 and found.json()["traces"]
+
+
+def test_the_time_ceiling_reaches_the_user_as_a_504(
+    shop_store: tuple[Settings, ChdbStore, Shop], shop: Shop
+) -> None:
+    settings, store, _ = shop_store
+    # A ceiling far below the queries' own 10 s: ClickHouse stops them, with 'throw'.
+    tight = settings.model_copy(update={"ui_max_execution_time": 1e-6})
+    with TestClient(create_app(tight, store)) as client:
+        api = client.get(f"/api/traces/{shop.failed_trace}", headers=BEARER)
+        assert api.status_code == 504, api.text
+        assert "time limit of 1e-06 s (CLEW_UI_MAX_EXECUTION_TIME)" in api.json()["detail"]
+        page = client.get("/search", params={"lookback": "30d"}, headers=BEARER)
+        assert page.status_code == 504 and "CLEW_UI_MAX_EXECUTION_TIME" in page.text
