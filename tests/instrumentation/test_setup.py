@@ -231,3 +231,27 @@ def test_per_signal_endpoints_win_over_the_base_endpoint() -> None:
         )
     assert [s["name"] for s in sink.spans] == ["per-signal span"]
     assert [r["body"] for r in sink.logs] == ["per-signal line"]
+
+
+@pytest.mark.parametrize(
+    "wrapper", [[], ["opentelemetry-instrument"]], ids=["plain", "under-opentelemetry-instrument"]
+)
+def test_sdk_logging_variable_without_a_distro_still_exports_each_line_once(
+    wrapper: list[str],
+) -> None:
+    """OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED=true leaves the handler to a distro."""
+    result = run_python(
+        """
+        import logging
+        import clew.instrumentation as ci
+        ci.setup(span_exporter=SPANS, log_exporter=LOGS)
+        logging.getLogger("app").warning("once")
+        report()
+        """,
+        env={
+            "OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED": "true",
+            **{f"OTEL_{signal}_EXPORTER": "none" for signal in ("TRACES", "LOGS", "METRICS")},
+        },
+        argv0=[str(Path(sys.executable).parent / name) for name in wrapper],
+    )
+    assert [log["body"] for log in result["logs"]] == ["once"]

@@ -149,7 +149,16 @@ def _logging() -> None:
     # An app that put its own OTel handler on the root logger keeps it alone: two would
     # export each record twice.
     _instrument(instrumentor, enable_log_auto_instrumentation=not _has_otel_handler())
-    handler = LoggingInstrumentor._logging_handler
+    if not _has_otel_handler():
+        # OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED=true makes the instrumentor leave
+        # the handler to the SDK's configurator, which only a distro runs: without one, no
+        # line would be exported.
+        from opentelemetry._logs import get_logger_provider
+        from opentelemetry.instrumentation.logging.handler import _setup_logging_handler
+
+        added = _setup_logging_handler(logger_provider=get_logger_provider())
+        LoggingInstrumentor._logging_handler = added  # type: ignore[assignment]
+    handler: logging.Handler | None = LoggingInstrumentor._logging_handler
     if handler is not None and _skip_sdk_records not in handler.filters:
         handler.addFilter(_skip_sdk_records)
         export_formatter_events(handler)
