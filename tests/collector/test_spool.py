@@ -10,7 +10,6 @@ import pytest
 
 from clew.collector.errors import BufferFull
 from clew.collector.spool import Spool, SpoolFull
-from clew.collector.spool import core as spool_core
 from clew.collector.spool.segments import list_segments, segment_path
 
 MIB = 1024 * 1024
@@ -47,7 +46,7 @@ def test_concurrent_appends_share_fsyncs(tmp_path: Path, monkeypatch: pytest.Mon
         syncs.append(fd)
         real(fd)
 
-    monkeypatch.setattr(spool_core.os, "fdatasync", counting)
+    monkeypatch.setattr(os, "fdatasync", counting)
     spool = _open(tmp_path)
     barrier = threading.Barrier(16)
 

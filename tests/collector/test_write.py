@@ -90,7 +90,7 @@ def test_backoff_doubles_with_jitter_up_to_a_cap() -> None:
 
 
 def test_retries_until_the_store_takes_the_batch(store: ChdbStore) -> None:
-    metrics, slept = Metrics(), []
+    metrics, slept = Metrics(), list[float]()
     flaky = FlakyStore(store, failures=REJECT_AFTER + 5)  # down for longer than any fixed plan
     writer = Writer(flaky, "spans", metrics, sleep=slept.append)  # type: ignore[arg-type]
     assert writer([_span(1), _span(2)], "t1") == REJECT_AFTER + 5
