@@ -91,3 +91,13 @@ def test_without_a_token_the_ui_is_open(shop_store: tuple[Settings, ChdbStore, S
         page = client.get("/search", headers=HTML)
         assert page.status_code == 200 and "Log out" not in page.text
         assert client.get("/login").status_code == 303
+
+
+def test_every_answer_carries_the_security_headers(client: TestClient, shop: Shop) -> None:
+    for path in ("/login", "/search", "/api/traces", "/static/clew.css", "/healthz"):
+        response = client.get(path)
+        assert "script-src 'self'" in response.headers["content-security-policy"], path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["x-frame-options"] == "DENY", path
+        assert response.headers["referrer-policy"] == "no-referrer", path
