@@ -104,6 +104,7 @@ def _load(
     params |= {"start_ns": start, "end_ns": end, "limit": q.MAX_LOGS + 1}
     rows = run(store, q.LOGS_OF_TRACES, params, limits) if spans and logs else []
     records = [_log(r) for r in limited(rows, q.MAX_LOGS, "logs", limits)]
+    _mark_error_logged(store, spans, records if logs else None, params)
     _attach_back_links(store, trace_ids, spans)
     _resolve_links(store, spans)
     return Story(trace_ids=trace_ids, spans=spans, logs=records, limits=limits)
@@ -117,13 +118,28 @@ def spans_of(store: StoreLike, trace_ids: list[str], limits: list[str]) -> list[
     if not bounds or not bounds[0]["n"]:
         return []
     # The lookup table keeps whole seconds; widen to cover the nanoseconds inside them.
-    params = {"trace_ids": trace_ids, "limit": q.MAX_SPANS + 1, "margin_ns": q.LOG_MARGIN_NS}
+    params = {"trace_ids": trace_ids, "limit": q.MAX_SPANS + 1}
     params |= {
         "start_ns": int(bounds[0]["start_s"]) * NS,
         "end_ns": (int(bounds[0]["end_s"]) + 1) * NS,
     }
     rows = run(store, q.SPANS_OF_TRACES, params, limits)
     return [_span(r) for r in limited(rows, q.MAX_SPANS, "spans", limits)]
+
+
+def _mark_error_logged(
+    store: StoreLike, spans: list[Span], logs: list[LogLine] | None, params: dict[str, Any]
+) -> None:
+    """Flag the spans that wrote an ERROR log: from the logs read, else from the store."""
+    if not spans:
+        return
+    if logs is not None:
+        found = {(log.trace_id, log.span_id) for log in logs if log.is_error}
+    else:
+        rows = run(store, q.ERROR_LOGGED_SPANS, params | {"limit": q.MAX_SPANS})
+        found = {(str(r["TraceId"]), str(r["SpanId"])) for r in rows}
+    for span in spans:
+        span.error_logged = (span.trace_id, span.span_id) in found
 
 
 def _attach_back_links(store: StoreLike, trace_ids: list[str], spans: list[Span]) -> None:
@@ -204,7 +220,6 @@ def _span(row: dict[str, Any]) -> Span:
         scope=" ".join(p for p in (str(row["ScopeName"]), str(row["ScopeVersion"])) if p),
         events=events,
         links=links,
-        error_logged=bool(row["ErrorLogged"]),
     )
 
 

@@ -223,6 +223,11 @@ class LogLine:
     attributes: dict[str, str]
 
     @property
+    def is_error(self) -> bool:
+        """At ERROR or above: what makes the span it was written in a failed span."""
+        return self.severity_number >= 17 or self.level in ("ERROR", "FATAL")
+
+    @property
     def level(self) -> str:
         """Severity as a word, from the number when the text is empty."""
         if self.severity:

@@ -48,13 +48,7 @@ SELECT TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
        arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp) AS EventTimes,
        Events.Name AS EventNames, Events.Attributes AS EventAttributes,
        Links.TraceId AS LinkTraceIds, Links.SpanId AS LinkSpanIds,
-       Links.Attributes AS LinkAttributes,
-       (TraceId, SpanId) IN (
-           SELECT TraceId, SpanId FROM otel_logs
-           WHERE TraceId IN {trace_ids:Array(String)} AND SeverityNumber >= 17
-             AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64} - {margin_ns:Int64})
-             AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64} + {margin_ns:Int64})
-       ) AS ErrorLogged
+       Links.Attributes AS LinkAttributes
 FROM otel_traces
 WHERE TraceId IN {trace_ids:Array(String)}
   AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
@@ -72,6 +66,15 @@ WHERE (TraceId IN {trace_ids:Array(String)}
   AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
   AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
 ORDER BY Timestamp
+LIMIT {limit:UInt32}
+"""
+
+# The spans that wrote an ERROR log, for pages that do not read the logs themselves.
+ERROR_LOGGED_SPANS: Final = """
+SELECT DISTINCT TraceId, SpanId FROM otel_logs
+WHERE TraceId IN {trace_ids:Array(String)} AND SeverityNumber >= 17 AND SpanId != ''
+  AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
 LIMIT {limit:UInt32}
 """
 
