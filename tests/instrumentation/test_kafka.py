@@ -207,18 +207,29 @@ async def test_send_refused_by_the_client_is_recorded(
     assert str(sent.events[0].attributes["exception.type"]).endswith("MessageSizeTooLargeError")
 
 
+async def limit_message_size(broker: KafkaBroker, topic: str, limit: int) -> None:
+    """Make the broker refuse the topic's messages larger than limit bytes."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    await admin.start()
+    try:
+        config = {"max.message.bytes": str(limit)}
+        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, config)])
+    finally:
+        await admin.close()
+
+
 async def test_send_refused_by_the_broker_is_recorded(
     telemetry: Telemetry, kafka_broker: KafkaBroker, kafka_topic: str
 ) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_broker.bootstrap,
-        max_request_size=8_000_000,
-        max_batch_size=8_000_000,
-    )
+    await limit_message_size(kafka_broker, kafka_topic, 1000)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
     await producer.start()
     try:
         with pytest.raises(MessageSizeTooLargeError):
-            await producer.send_and_wait(kafka_topic, b"x" * 3_000_000)  # broker limit: ~1 MB
+            await producer.send_and_wait(kafka_topic, b"x" * 5000)  # the client lets it through
     finally:
         await producer.stop()
     [sent] = only(telemetry, SpanKind.PRODUCER)
