@@ -25,8 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from tests.collector.kafka.processes import ClewProcess, Receiver, Writer, wait_balanced
-from tests.support.kafka import KafkaBroker, unique_topic_name
+from tests.collector.kafka.processes import (
+    ClewProcess,
+    Receiver,
+    Writer,
+    kafka_env,
+    wait_balanced,
+)
+from tests.support.kafka import KafkaBroker
 
 from ingest import generator
 
@@ -75,13 +81,8 @@ class Committed:
 
 def run(broker: KafkaBroker, root: Path, writers: int, args: argparse.Namespace) -> None:
     """One run with `writers` writers on a two-partition topic; prints its figures."""
-    env = {
-        "CLEW_KAFKA_SPANS_TOPIC": unique_topic_name("bench-spans"),
-        "CLEW_KAFKA_LOGS_TOPIC": unique_topic_name("bench-logs"),
-        "CLEW_KAFKA_GROUP": unique_topic_name("bench-writers"),
-    }
-    for topic in (env["CLEW_KAFKA_SPANS_TOPIC"], env["CLEW_KAFKA_LOGS_TOPIC"]):
-        broker.create_topic(topic, PARTITIONS)
+    # The collector's own batch size (CLEW_BATCH_MAX_ROWS 20000), not the tests' small one.
+    env = kafka_env(broker, PARTITIONS, CLEW_BATCH_MAX_ROWS="20000")
     receiver = Receiver(broker.bootstrap, env, root / f"collect-{writers}.log")
     group = [
         Writer(broker.bootstrap, root / f"data-{writers}-{n}", env, root / f"w-{writers}-{n}.log")

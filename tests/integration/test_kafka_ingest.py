@@ -14,8 +14,14 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from clew.collector.store.server import open_server_store
-from tests.collector.kafka.processes import Receiver, Writer, wait_balanced, wait_consumed
-from tests.support.kafka import KafkaBroker, unique_topic_name
+from tests.collector.kafka.processes import (
+    Receiver,
+    Writer,
+    kafka_env,
+    wait_balanced,
+    wait_consumed,
+)
+from tests.support.kafka import KafkaBroker
 
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
@@ -53,19 +59,6 @@ def grpc_export(receiver: Receiver, span_ids: list[bytes]) -> None:
     with grpc.insecure_channel(f"127.0.0.1:{receiver.grpc_port}") as channel:
         export = channel.unary_unary(EXPORT, request_serializer=None, response_deserializer=None)
         export(trace_request(span_ids), timeout=30)
-
-
-def kafka_env(broker: KafkaBroker, partitions: int) -> dict[str, str]:
-    """Fresh topics and a fresh group for one test."""
-    env = {
-        "CLEW_KAFKA_SPANS_TOPIC": unique_topic_name("spans"),
-        "CLEW_KAFKA_LOGS_TOPIC": unique_topic_name("logs"),
-        "CLEW_KAFKA_GROUP": unique_topic_name("writers"),
-        "CLEW_BATCH_MAX_ROWS": "200",
-    }
-    broker.create_topic(env["CLEW_KAFKA_SPANS_TOPIC"], partitions)
-    broker.create_topic(env["CLEW_KAFKA_LOGS_TOPIC"], partitions)
-    return env
 
 
 def test_one_receiver_one_writer_store_every_span_sent(

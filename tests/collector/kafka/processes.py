@@ -16,9 +16,24 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from clew.collector.store import ChdbStore
+from tests.support.kafka import KafkaBroker, unique_topic_name
 from tests.support.ports import free_port
 
 START_TIMEOUT = 60.0
+
+
+def kafka_env(broker: KafkaBroker, partitions: int, **more: str) -> dict[str, str]:
+    """Fresh topics with `partitions` partitions and a fresh group, as CLEW_* variables."""
+    env = {
+        "CLEW_KAFKA_SPANS_TOPIC": unique_topic_name("spans"),
+        "CLEW_KAFKA_LOGS_TOPIC": unique_topic_name("logs"),
+        "CLEW_KAFKA_GROUP": unique_topic_name("writers"),
+        "CLEW_BATCH_MAX_ROWS": "200",
+        **more,
+    }
+    broker.create_topic(env["CLEW_KAFKA_SPANS_TOPIC"], partitions)
+    broker.create_topic(env["CLEW_KAFKA_LOGS_TOPIC"], partitions)
+    return env
 
 
 def clew_command() -> list[str]:

@@ -18,7 +18,7 @@ import signal
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
-from clew.collector.kafka.batches import Batch, Pending, store_batch
+from clew.collector.kafka.batches import Batch, Pending, Record, store_batch
 from clew.collector.kafka.messages import KafkaSettings
 from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
@@ -46,6 +46,7 @@ class WriterGroup(ConsumerRebalanceListener):  # type: ignore[misc]
         self.pending = Pending(max_items, max_age)
         self.consumer = self._new_consumer()
         self.stopping = asyncio.Event()
+        self._storing = asyncio.Lock()  # held from a batch's insert to its commit
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         consumer = AIOKafkaConsumer(
@@ -63,8 +64,14 @@ class WriterGroup(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         """Forget what was fetched from them: not committed, so their next owner gets it."""
-        self.pending.drop(revoked)  # and batches taken out before are stale from now on
-        log.info("partitions revoked: %s", sorted(f"{tp.topic}:{tp.partition}" for tp in revoked))
+        if revoked:  # the first join revokes nothing
+            self.pending.drop(revoked)  # and batches taken out before are stale from now on
+            names = sorted(f"{tp.topic}:{tp.partition}" for tp in revoked)
+            log.info("partitions revoked: %s", names)
+            # A batch being inserted finishes and commits first, so its partition's next
+            # owner does not store it again; one still retrying gives up (it is stale).
+            async with self._storing:
+                pass
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         """Nothing to do: the consumer starts on them from their committed offsets."""
@@ -99,8 +106,9 @@ class WriterGroup(ConsumerRebalanceListener):  # type: ignore[misc]
     async def _flush(self, batches: list[Batch]) -> None:
         """Store and commit each batch; one not stored (stopping, revoked) stays uncommitted."""
         for batch in batches:
-            if await self._store(batch):
-                await self._commit(batch)
+            async with self._storing:
+                if await self._store(batch):
+                    await self._commit(batch)
 
     def stop(self) -> None:
         """Finish the current batch (or give up its retries) and leave the group."""
@@ -119,24 +127,34 @@ class WriterGroup(ConsumerRebalanceListener):  # type: ignore[misc]
             except Exception as exc:  # ClickHouse down or failing: keep the batch, retry
                 delay = backoff(failures)
                 log.warning("insert of %s failed (retry in %.1f s): %r", batch.token, delay, exc)
-                if self.stopping.is_set() or not await self._paused_for(delay):
+                if self.stopping.is_set() or not await self._paused_for(delay, batch):
                     return False  # not committed: Kafka redelivers it
         return False
 
-    async def _paused_for(self, delay: float) -> bool:
-        """Wait with every owned partition paused, still polling; False when stopping."""
+    async def _paused_for(self, delay: float, batch: Batch) -> bool:
+        """Wait with every owned partition paused, still polling; False when stopping or stale."""
         self.consumer.pause(*self.consumer.assignment())
         try:
             deadline = asyncio.get_running_loop().time() + delay
             while (left := deadline - asyncio.get_running_loop().time()) > 0:
-                if self.stopping.is_set():
+                if self.stopping.is_set() or batch.generation != self.pending.generation:
                     return False
-                # Paused partitions return nothing; ones assigned meanwhile may: keep those.
-                timeout = int(min(left, 0.5) * 1000) + 1
-                self.pending.add(await self.consumer.getmany(timeout_ms=timeout))
+                self.pending.add(await self._poll(min(left, 0.5)))
         finally:
             self.consumer.resume(*self.consumer.assignment())
         return not self.stopping.is_set()
+
+    async def _poll(self, seconds: float) -> dict[TopicPartition, list[Record]]:
+        """Poll for at most `seconds`: paused partitions return nothing, new ones may.
+
+        getmany() waits for a rebalance to end, and the rebalance waits for this batch
+        (on_partitions_revoked): bounded here, the retry loop sees the batch went stale.
+        """
+        try:
+            poll = self.consumer.getmany(timeout_ms=int(seconds * 1000) + 1)
+            return await asyncio.wait_for(poll, seconds + 0.5)
+        except TimeoutError:
+            return {}
 
     async def _stopped_within(self, delay: float) -> bool:
         try:
