@@ -12,16 +12,22 @@ import http.client
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from tests.support.clew_server import ClewServer
+from tests.support.clickhouse_http import FakeClickHouse
+
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-MAX_RETRY_WAIT = 1.0  # seconds; exporters honour Retry-After, tests keep it short
+MAX_RETRY_WAIT = 1.0
+DRAIN_TIMEOUT = 300.0  # seconds; exporters honour Retry-After, tests keep it short
 
 
 def span_id(sender: int, n: int) -> str:
@@ -160,12 +166,13 @@ class Figures:
     seconds: float
     refused: int
     failed: int
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, float] = field(default_factory=dict)
+    log: str = ""  # the collector's log, for assertions on its events
 
     def line(self) -> str:
         """One printable line of figures."""
         rate = self.acked / self.seconds if self.seconds else 0.0
-        extra = "".join(f" {key}={value}" for key, value in self.extra.items())
+        extra = "".join(f" {key}={value:.10g}" for key, value in self.extra.items())
         return (
             f"[{self.name}] load held: {rate:,.0f} spans/s for {self.seconds:.0f} s; "
             f"acknowledged={self.acked} stored={self.stored} lost={self.lost} "
@@ -174,7 +181,7 @@ class Figures:
         )
 
 
-def compare(name: str, load: Load, stored: dict[str, int], **extra: str) -> Figures:
+def compare(name: str, load: Load, stored: dict[str, int], **extra: float) -> Figures:
     """Figures of a run: `stored` maps each stored span id to how many rows it has."""
     acked = load.acked
     figures = Figures(
@@ -206,3 +213,29 @@ def metric(text: str, name: str, labels: str = 'signal="spans"') -> float:
     """A sample of the Prometheus text `text`, 0 when absent."""
     found = re.search(rf"^{re.escape(name)}\{{{re.escape(labels)}\}} (\S+)$", text, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
+
+
+def metrics_text(server: ClewServer) -> str:
+    return httpx.get(f"{server.http_url}/metrics", timeout=30).text
+
+
+def wait_drained(server: ClewServer, timeout: float = DRAIN_TIMEOUT) -> str:
+    """Wait until nothing accepted is waiting to be written; the metrics text then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = metrics_text(server)
+        if metric(text, "clew_buffer_rows") == 0:
+            return text
+        if time.monotonic() > deadline:
+            raise AssertionError(f"backlog not written in {timeout} s:\n{server.log()[-3000:]}")
+        time.sleep(0.2)
+
+
+def stored_embedded(server: ClewServer) -> dict[str, int]:
+    return {row["SpanId"]: int(row["n"]) for row in server.query(STORED_IDS)}
+
+
+def stored_on(clickhouse: FakeClickHouse, url: str) -> dict[str, int]:
+    database = urllib.parse.urlsplit(url).path.strip("/")
+    text = clickhouse.post(STORED_IDS + " FORMAT TSV", database=database).decode()
+    return {span: int(n) for span, n in (line.split("\t") for line in text.splitlines())}

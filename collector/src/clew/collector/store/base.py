@@ -45,8 +45,8 @@ class Store(Protocol):
     ) -> None:
         """Insert rows already encoded in a ClickHouse input format.
 
-        `token` is the insert's deduplication token where the backend deduplicates (the server
-        store; without one it uses the rows' digest); the embedded store ignores it.
+        `token` is the insert's deduplication token: a repeated token is stored once, in the
+        ingest views' target tables too (the server store uses the rows' digest without one).
         """
 
     def close(self) -> None:
