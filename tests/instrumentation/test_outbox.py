@@ -10,6 +10,7 @@ from opentelemetry import baggage, trace
 
 from clew.instrumentation import business_context, outbox
 from tests.instrumentation.conftest import Telemetry
+from tests.support.kafka import KafkaBroker
 
 TRACER = trace.get_tracer(__name__)
 
@@ -85,3 +86,38 @@ def test_an_unsent_message_fails_in_the_trace_that_wrote_it(telemetry: Telemetry
     (event,) = report.events
     assert dict(event.attributes or {})["exception.type"] == "ConnectionError"
     assert not trace.get_current_span().get_span_context().is_valid  # the context is back
+
+
+async def test_relay_publishes_through_the_broker_in_the_writers_trace(
+    telemetry: Telemetry, kafka_broker: KafkaBroker, kafka_topic: str
+) -> None:
+    """A relay publishes the row with a real producer; the consumer is in the writer's trace."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    db = sqlite3.connect(":memory:")
+    db.cursor().execute("CREATE TABLE outbox (payload TEXT, context TEXT)")
+    _store_row(db)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_broker.bootstrap)
+    consumer.assign([TopicPartition(kafka_topic, 0)])
+    await producer.start()
+    await consumer.start()
+    try:
+        with outbox.polling():
+            rows = db.cursor().execute("SELECT payload, context FROM outbox").fetchall()
+        for payload, stored in rows:
+            with outbox.restored(stored):
+                await producer.send_and_wait(kafka_topic, payload.encode())
+        await consumer.seek_to_beginning()
+        message = await consumer.getone()
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    assert message.value == b"{}"
+    writer = telemetry.span("POST /orders/confirm")
+    [sent] = [s for s in telemetry.spans() if s.kind is trace.SpanKind.PRODUCER]
+    [received] = [s for s in telemetry.spans() if s.kind is trace.SpanKind.CONSUMER]
+    assert sent.parent is not None and sent.parent.span_id == writer.context.span_id
+    assert received.parent is not None and received.parent.span_id == sent.context.span_id
+    assert {s.context.trace_id for s in (writer, sent, received)} == {writer.context.trace_id}
+    assert [dict(s.attributes or {})["order.id"] for s in (sent, received)] == ["o-7", "o-7"]
