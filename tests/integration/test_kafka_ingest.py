@@ -160,7 +160,8 @@ def test_a_writer_killed_mid_batch_loses_nothing_after_restart(
         )
     finally:
         stored = stored_after_stop(receivers, writers)
-    # The embedded store does not deduplicate: a batch stored but not committed comes twice.
+    # At least once: a batch stored but not committed before the kill is redelivered, and the
+    # restarted writer may cut it differently (another token), so it can be stored twice.
     assert set(stored) == sent
 
 

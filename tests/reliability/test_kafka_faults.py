@@ -14,7 +14,9 @@ import signal
 import time
 import urllib.parse
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.collector.kafka.processes import (
     Receiver,
@@ -54,6 +56,21 @@ def stop_all(processes: list[Receiver | Writer]) -> None:
         assert process.stop() == 0, process.log()[-3000:]
 
 
+def outage(receiver: Receiver, down: Callable[[], Any], up: Callable[[], Any], hold: float) -> Load:
+    """1000 spans/s through `receiver` for 2 s, `hold` s with a part down, 2 s after; stopped."""
+    load = Load(lambda: receiver.http_port, senders=2, spans=50, rate=1000)
+    load.start()
+    try:
+        time.sleep(2)
+        down()
+        time.sleep(hold)  # not a timing assertion: the clients meet the outage
+    finally:
+        up()  # the session's other tests need it back
+    time.sleep(2)
+    load.stop()
+    return load
+
+
 def test_kafka_broker_restart_while_clients_send_loses_nothing(
     kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:
@@ -63,16 +80,7 @@ def test_kafka_broker_restart_while_clients_send_loses_nothing(
     for process in [receiver, *writers]:
         process.start()
     wait_balanced(writers, PARTITIONS)  # one partition of each topic apiece
-    load = Load(lambda: receiver.http_port, senders=2, spans=50, rate=1000)
-    load.start()
-    try:
-        time.sleep(2)
-        kafka_broker.stop()
-        time.sleep(4)  # not a timing assertion: the clients meet the outage
-    finally:
-        kafka_broker.start()  # the session's other tests need it back
-    time.sleep(2)
-    load.stop()
+    load = outage(receiver, kafka_broker.stop, kafka_broker.start, 4)
     consumed(kafka_broker, env, writers)
     stop_all([receiver, *writers])
     figures = compare("Kafka broker restart (buffered mode)", load, stored_embedded(writers))
@@ -123,17 +131,8 @@ def test_clickhouse_down_longer_than_max_poll_interval_writers_wait_and_lose_not
     for process in [receiver, *writers]:
         process.start()
     wait_balanced(writers, PARTITIONS)
-    load = Load(lambda: receiver.http_port, senders=2, spans=50, rate=1000)
-    load.start()
-    time.sleep(2)
     before = [len(writer.log()) for writer in writers]  # the joins' rebalances are over
-    try:
-        clickhouse_http.stop()
-        time.sleep(8)
-    finally:
-        clickhouse_http.start()  # the session's other tests need it back
-    time.sleep(2)
-    load.stop()
+    load = outage(receiver, clickhouse_http.stop, clickhouse_http.start, 8)
     consumed(kafka_broker, env, writers)
     stop_all([receiver, *writers])
     database = urllib.parse.urlsplit(clickhouse_url).path.strip("/")

@@ -6,9 +6,11 @@ import asyncio
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from clew.collector import decode
 from clew.collector.errors import BufferFull, StoreError
+from clew.collector.kafka.batches import Batch, Pending, store_batch
 from clew.collector.kafka.consume import WriterGroup
 from clew.collector.kafka.messages import KafkaSettings
 from clew.collector.kafka.publish import KafkaPipeline, Publisher
@@ -117,3 +119,31 @@ def test_the_publisher_refuses_with_a_retryable_error_when_kafka_is_unreachable(
     finally:
         pipeline.drain()
     assert metrics.refused.labels("spans", "broker_unavailable")._value.get() == trace.accepted
+
+
+async def consumed_batches(bootstrap: str, settings: KafkaSettings, messages: int) -> list[Batch]:
+    """The first `messages` records of each topic's partition 0, as the writer batches them."""
+    consumer = AIOKafkaConsumer(
+        *settings.topics().values(), bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    pending = Pending(max_items=10**9, max_age=10**9)
+    try:
+        while sum(len(b.records) for b in pending.batches.values()) < 2 * messages:
+            pending.add(await consumer.getmany(timeout_ms=1000))
+    finally:
+        await consumer.stop()
+    return pending.ready(everything=True)
+
+
+def test_a_redelivered_batch_is_stored_once(kafka_broker: KafkaBroker, store: ChdbStore) -> None:
+    settings = kafka_settings(kafka_broker)
+    publish_fixtures(kafka_broker.bootstrap, settings, 2)
+    batches = asyncio.run(consumed_batches(kafka_broker.bootstrap, settings, 2))
+    signals = {topic: signal for signal, topic in settings.topics().items()}
+    for _ in range(2):  # the same partition and offset range again: a redelivery
+        for batch in batches:
+            store_batch(store, signals[batch.tp.topic], batch)
+    spans = decode.spans(scalar_trace_request().SerializeToString(), decode.PROTOBUF).accepted
+    assert count(store, "otel_traces") == 2 * spans
+    assert count(store, "otel_logs") == 2 * 2
