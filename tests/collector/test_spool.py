@@ -167,3 +167,18 @@ def test_closed_spool_refuses(tmp_path: Path) -> None:
     spool.close()
     with pytest.raises(BufferFull, match="shutting down"):
         spool.append(b"a", 1)
+
+
+def test_batch_in_flight_whose_segment_is_gone_does_not_block_reading(tmp_path: Path) -> None:
+    spool = _open(tmp_path, max_bytes=MIB)
+    chunk = b"x" * (100 * 1024)
+    for _ in range(3):
+        spool.append(chunk, 1).result(10)
+    spool.read(100)
+    spool.begin(3)
+    spool.close()
+    for first in list_segments(tmp_path):  # as if the commit's deletions were durable
+        segment_path(tmp_path, first).unlink()
+    again = _open(tmp_path, max_bytes=MIB)
+    again.append(b"new", 1).result(10)
+    assert [r.payload for r in again.read(100)] == [b"new"]

@@ -156,6 +156,9 @@ class Spool:
             limit = self._replay_until or self.readable
         exact = bool(self._replay_until)
         records = self.reader.take(limit, None if exact else max_weight)
+        if exact and not records:  # the batch in flight was inserted and its segment deleted
+            self._replay_until = 0
+            return self.read(max_weight)
         with self.cond:
             self.unread_weight -= sum(record.weight for record in records)
             if self.unread_weight:
