@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from google.rpc.status_pb2 import Status
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
-from clew.collector.auth import TokenCheck, bearer
+from clew.collector.auth import RefusalLog, TokenCheck, bearer
 from clew.collector.errors import TLSConfigError
 from clew.collector.limits import Limits
 from clew.collector.pipeline import Pipeline
@@ -157,3 +158,31 @@ def test_tls_settings_are_both_or_neither(tmp_path: Path) -> None:
         server_tls(Settings(data_dir=tmp_path, tls_cert_file=cert))
     with pytest.raises(TLSConfigError, match="does not exist"):
         server_tls(Settings(data_dir=tmp_path, tls_cert_file=cert, tls_key_file=tmp_path / "no"))
+
+
+def test_refusals_are_logged_at_most_once_an_interval(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = trace_request().SerializeToString()
+    with caplog.at_level(logging.WARNING, logger="clew.collector.receive"):
+        for _ in range(3):
+            assert client.post("/v1/traces", content=body, headers=PB).status_code == 401
+    lines = [r for r in caplog.records if r.name == "clew.collector.receive"]
+    assert [r.getMessage() for r in lines] == [
+        "refused 1 request(s) without a valid ingest token (last from testclient)"
+    ]
+    assert lines[0].__dict__["event"] == "unauthenticated"
+
+
+def test_refusal_log_counts_what_it_held_back(caplog: pytest.LogCaptureFixture) -> None:
+    refusals = RefusalLog(logging.getLogger("clew.test"), "ingest", interval=0.0)
+    held = RefusalLog(logging.getLogger("clew.test"), "ingest", interval=3600.0)
+    with caplog.at_level(logging.WARNING, logger="clew.test"):
+        refusals.refused("a")
+        refusals.refused("b")
+        for peer in ("c", "d", "e"):
+            held.refused(peer)
+        held._interval = 0.0  # the interval has passed: the next line counts d, e and f
+        held.refused("f")
+    assert [r.__dict__["refused"] for r in caplog.records] == [1, 1, 1, 3]
+    assert [r.__dict__["peer"] for r in caplog.records] == ["a", "b", "c", "f"]

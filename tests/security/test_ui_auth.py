@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -101,3 +102,11 @@ def test_every_answer_carries_the_security_headers(client: TestClient, shop: Sho
         assert response.headers["x-content-type-options"] == "nosniff", path
         assert response.headers["x-frame-options"] == "DENY", path
         assert response.headers["referrer-policy"] == "no-referrer", path
+
+
+def test_refusals_are_logged(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="clew.query_ui"):
+        assert client.get("/api/traces").status_code == 401
+        assert client.post("/login", data={"token": "guess"}).status_code == 401
+    messages = [r.getMessage() for r in caplog.records if r.name == "clew.query_ui"]
+    assert messages == ["refused 1 request(s) without a valid UI token (last from testclient)"]

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import threading
+import time
 
 from pydantic import SecretStr
 
@@ -55,3 +58,31 @@ class TokenCheck:
         """An HMAC of `message` keyed by the token: what a session cookie carries, not the token."""
         key = self._expected or b""
         return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+class RefusalLog:
+    """Logs refused requests at most once per `interval` seconds, with how many there were.
+
+    A line per refusal would let anyone who reaches the port fill the log.
+    """
+
+    def __init__(self, logger: logging.Logger, what: str, interval: float = 10.0) -> None:
+        self._logger, self._what, self._interval = logger, what, interval
+        self._lock = threading.Lock()
+        self._count, self._last = 0, -interval
+
+    def refused(self, peer: str) -> None:
+        """Count one refusal from `peer`; log the count when the interval has passed."""
+        with self._lock:
+            self._count += 1
+            now = time.monotonic()
+            if now - self._last < self._interval:
+                return
+            count, self._count, self._last = self._count, 0, now
+        self._logger.warning(
+            "refused %d request(s) without a valid %s token (last from %s)",
+            count,
+            self._what,
+            peer,
+            extra={"event": "unauthenticated", "refused": count, "peer": peer},
+        )

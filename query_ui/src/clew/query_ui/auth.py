@@ -8,6 +8,7 @@ changing the token ends every session. Static files, /healthz and the login page
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,7 +17,7 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from clew.collector.auth import CHALLENGE, TokenCheck
+from clew.collector.auth import CHALLENGE, RefusalLog, TokenCheck
 
 COOKIE = "clew_session"
 SESSION_SECONDS = 12 * 3600
@@ -30,6 +31,7 @@ def install(app: FastAPI, token: Any) -> None:
     """Guard every route of `app` with `token` (a SecretStr, str or None: open)."""
     check = TokenCheck(token)
     app.state.ui_auth = check
+    app.state.ui_refusals = RefusalLog(logging.getLogger("clew.query_ui"), "UI")
     app.include_router(router)
     if check.enabled:
         app.middleware("http")(_guard)
@@ -58,12 +60,18 @@ async def _guard(request: Request, call_next: Callable[[Request], Awaitable[Resp
     if _wants_page(request):
         target = path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    _refused(request)
     detail = "a valid token is required: Authorization: Bearer <CLEW_UI_TOKEN>"
     return JSONResponse(
         {"error": "Unauthorized", "detail": detail},
         status_code=401,
         headers={"WWW-Authenticate": CHALLENGE},
     )
+
+
+def _refused(request: Request) -> None:
+    refusals: RefusalLog = request.app.state.ui_refusals
+    refusals.refused(request.client.host if request.client else "unknown")
 
 
 def _wants_page(request: Request) -> bool:
@@ -110,6 +118,7 @@ async def login(request: Request) -> Response:
     if not check.enabled:
         return RedirectResponse(safe_next(target), status_code=303)
     if len(body) > MAX_FORM_BYTES or not check.token_ok(token):
+        _refused(request)
         return _login_page(request, target, "That is not this clew's token.", status=401)
     response = RedirectResponse(safe_next(target), status_code=303)
     expires = str(int(time.time()) + SESSION_SECONDS)

@@ -6,6 +6,7 @@ INVALID_ARGUMENT, as OTLP asks, rather than grpc's INTERNAL.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from concurrent import futures
 
@@ -13,7 +14,7 @@ import grpc
 from google.protobuf.message import Message
 
 from clew.collector import decode
-from clew.collector.auth import TokenCheck
+from clew.collector.auth import RefusalLog, TokenCheck
 from clew.collector.errors import BufferFull, DecodeError, Unauthenticated
 from clew.collector.limits import DEFAULT_LIMITS, Limits
 from clew.collector.pipeline import Pipeline
@@ -69,11 +70,15 @@ def _service(name: str, handler: Handler) -> grpc.GenericRpcHandler:
     return grpc.method_handlers_generic_handler(name, {"Export": method})
 
 
+log = logging.getLogger("clew.collector.receive")
+
+
 class _TokenInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
     """Refuses a call without the configured token in its `authorization` metadata."""
 
     def __init__(self, pipeline: Pipeline, check: TokenCheck) -> None:
         self._pipeline, self._check = pipeline, check
+        self._refusals = RefusalLog(log, "ingest")
 
     def intercept_service(
         self,
@@ -91,6 +96,7 @@ class _TokenInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         def refuse(_: bytes, context: grpc.ServicerContext) -> Message:
             error = Unauthenticated("a valid bearer token is required (authorization metadata)")
             self._pipeline.metrics.refused_requests.labels(signal, error.reason).inc()
+            self._refusals.refused(context.peer())
             context.abort(grpc.StatusCode.UNAUTHENTICATED, str(error))
             raise error  # abort raises; this line only satisfies the type checker
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections.abc import Callable
 
@@ -12,7 +13,7 @@ from google.rpc.status_pb2 import Status
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from clew.collector import decode
-from clew.collector.auth import CHALLENGE, TokenCheck
+from clew.collector.auth import CHALLENGE, RefusalLog, TokenCheck
 from clew.collector.errors import (
     BodyTooLarge,
     CollectorError,
@@ -25,19 +26,21 @@ from clew.collector.pipeline import Pipeline
 from clew.collector.receive import export_response
 
 RETRY_AFTER_SECONDS = "1"
+log = logging.getLogger("clew.collector.receive")
 
 
 def router(pipeline: Pipeline, limits: Limits, token: TokenCheck | None = None) -> APIRouter:
     """The receiver's routes over one pipeline; with `token`, exports and /metrics need it."""
     routes = APIRouter()
     check = token or TokenCheck(None)
+    refusals = RefusalLog(log, "ingest")
 
     async def export(
         request: Request, signal: str, decoder: Callable[[bytes, str, Limits], decode.Decoded]
     ) -> Response:
         content_type = request.headers.get("content-type", "")
         try:
-            _authenticate(check, request)  # before reading: a stranger's body is not read
+            _authenticate(check, request, refusals)  # before reading: a stranger's body is not read
             media = decode.media_type(content_type)
             body = await _read_body(request, limits.max_body_bytes)
             decoded = decoder(body, media, limits)
@@ -79,8 +82,9 @@ def create_app(
     return app
 
 
-def _authenticate(check: TokenCheck, request: Request) -> None:
+def _authenticate(check: TokenCheck, request: Request, refusals: RefusalLog) -> None:
     if not check.header_ok(request.headers.get("authorization")):
+        refusals.refused(request.client.host if request.client else "unknown")
         raise Unauthenticated("a valid bearer token is required (Authorization: Bearer ...)")
 
 
