@@ -108,3 +108,16 @@ def test_contrib_starlette_class_gets_one_server_span(code: str, wrapper: list[s
     assert result["cls"] == "_InstrumentedStarlette"
     # A second middleware would add a second "GET /ping" span (INTERNAL, inside the first).
     assert [s["kind"] for s in result["spans"] if s["name"] == "GET /ping"] == ["SERVER"]
+
+
+def test_starlette_imported_before_clew_without_fastapi() -> None:
+    """Starlette's class bound before clew, FastAPI missing: still one server span a request."""
+    result = run_python(
+        "import sys\n"
+        "sys.modules['fastapi'] = None  # what the import system sees for a missing package\n"
+        "from starlette.applications import Starlette\n"
+        + CLEW_SETUP
+        + STARLETTE_PING.replace("from starlette.applications import Starlette\n", ""),
+    )
+    assert result["cls"] == "Starlette"
+    assert [(s["name"], s["kind"]) for s in result["spans"]] == [("GET /ping", "SERVER")]
