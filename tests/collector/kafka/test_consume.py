@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer
 
 from clew.collector import decode
 from clew.collector.errors import BufferFull, StoreError
+from clew.collector.kafka import messages
 from clew.collector.kafka.batches import Batch, Pending, store_batch
 from clew.collector.kafka.consume import WriterGroup
 from clew.collector.kafka.messages import KafkaSettings
@@ -129,7 +130,7 @@ async def consumed_batches(bootstrap: str, settings: KafkaSettings, messages: in
     await consumer.start()
     pending = Pending(max_items=10**9, max_age=10**9)
     try:
-        while sum(len(b.records) for b in pending.batches.values()) < 2 * messages:
+        while sum(len(b.records) for q in pending.batches.values() for b in q) < 2 * messages:
             pending.add(await consumer.getmany(timeout_ms=1000))
     finally:
         await consumer.stop()
@@ -147,3 +148,22 @@ def test_a_redelivered_batch_is_stored_once(kafka_broker: KafkaBroker, store: Ch
     spans = decode.spans(scalar_trace_request().SerializeToString(), decode.PROTOBUF).accepted
     assert count(store, "otel_traces") == 2 * spans
     assert count(store, "otel_logs") == 2 * 2
+
+
+def test_batches_hold_at_most_max_items_and_keep_partition_order(
+    kafka_broker: KafkaBroker,
+) -> None:
+    settings = kafka_settings(kafka_broker)
+    publish_fixtures(kafka_broker.bootstrap, settings, 5)
+    batches = asyncio.run(consumed_batches(kafka_broker.bootstrap, settings, 5))
+    pending = Pending(max_items=8, max_age=10**9)  # two trace requests of 7 spans, log pairs
+    pending.add({batch.tp: batch.records for batch in batches})
+    cut = pending.ready()  # only the full ones
+    offsets = {b.tp: [r.offset for r in b.records] for b in batches}
+    for batch in cut:
+        assert batch.items >= 8 and batch.items - messages.items(batch.records[-1].headers) < 8
+    assert [len(b.records) for b in cut if b.tp.topic == settings.spans_topic] == [2, 2]
+    rest = pending.ready(everything=True)
+    for tp, expected in offsets.items():
+        got = [r.offset for b in cut + rest if b.tp == tp for r in b.records]
+        assert got == expected

@@ -50,30 +50,34 @@ class Batch:
 
 
 class Pending:
-    """Records fetched but not stored yet, by partition."""
+    """Records fetched but not stored yet: by partition, batches of at most max_items items."""
 
     def __init__(self, max_items: int, max_age: float) -> None:
         self.max_items, self.max_age = max_items, max_age
-        self.batches: dict[TopicPartition, Batch] = {}
+        self.batches: dict[TopicPartition, list[Batch]] = {}
         self.generation = 0
 
     def add(self, fetched: dict[TopicPartition, list[Record]]) -> None:
         """Append what one poll returned."""
         for tp, records in fetched.items():
-            batch = self.batches.setdefault(tp, Batch(tp, self.generation))
-            batch.records.extend(records)
-            batch.items += sum(messages.items(list(r.headers)) for r in records)
+            queue = self.batches.setdefault(tp, [])
+            for record in records:
+                if not queue or queue[-1].items >= self.max_items:
+                    queue.append(Batch(tp, self.generation))
+                queue[-1].records.append(record)
+                queue[-1].items += messages.items(list(record.headers))
 
     def ready(self, *, everything: bool = False) -> list[Batch]:
-        """Take out the batches that are full or old enough (or all of them)."""
-        now = time.monotonic()
-        out = [
-            b
-            for b in self.batches.values()
-            if everything or b.items >= self.max_items or now - b.started >= self.max_age
-        ]
-        for batch in out:
-            del self.batches[batch.tp]
+        """Take out the batches that are full or old enough (or all of them), in order."""
+        now, out = time.monotonic(), []
+        for queue in self.batches.values():
+            while queue and (
+                everything
+                or queue[0].items >= self.max_items
+                or now - queue[0].started >= self.max_age
+            ):
+                out.append(queue.pop(0))
+        self.batches = {tp: queue for tp, queue in self.batches.items() if queue}
         return out
 
     def drop(self, partitions: Iterable[TopicPartition]) -> None:
