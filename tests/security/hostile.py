@@ -40,6 +40,8 @@ SQL = [
     "%' AND sleep(3) AND '%'='",
 ]
 PATHS = ["../../../../etc/passwd", "..\\..\\windows\\win.ini", "/etc/passwd", "%2e%2e%2f", "."]
+# Open redirects: /go and /login?next= must stay on the site.
+REDIRECTS = ["//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example"]
 FORMATS = ["%s%s%s%n", "{0}{1}", "{__class__.__mro__}", "${jndi:ldap://127.0.0.1/x}", "%(x)s"]
 UNICODE = [
     "\u202egnp.exe",  # right-to-left override
@@ -53,7 +55,7 @@ UNICODE = [
 NUL = ["a\x00b", "\x00", "\x7f\x01\x02"]
 # As long as a URL component may be (httpx stops at 64 KiB; servers sooner).
 HUGE = ["A" * 60_000, "'" * 16_000, "<" * 16_000]
-CORPUS = [*XSS, *SQL, *PATHS, *FORMATS, *UNICODE, *NUL, *HUGE]
+CORPUS = [*XSS, *SQL, *PATHS, *REDIRECTS, *FORMATS, *UNICODE, *NUL, *HUGE]
 # Sent as raw percent-escapes: not UTF-8 at all, or overlong encodings of '/' and '.'.
 RAW_ESCAPES = ["%ff%fe", "%c0%af%c0%ae", "%ed%a0%80", "..%c0%af..%c0%afetc%c0%afpasswd"]
 HOSTILE_ORDER = "ord-<img src=x onerror=window.__pwned=10>"
