@@ -90,12 +90,23 @@ def _flush_on_sigterm() -> None:
         return
 
     def flush_then_die(signum: int, frame: object) -> None:
-        force_flush()  # the app's own providers too, which clew does not shut down
+        _flush_app_providers()
         shutdown()
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
     signal.signal(signal.SIGTERM, flush_then_die)
+
+
+def _flush_app_providers(timeout_millis: int = 5000) -> None:
+    """Flush the providers the app configured itself, which shutdown() leaves alone.
+
+    clew's own are not flushed here: shutdown() does it, and aborts the exporters' retries
+    to a collector that is down instead of waiting them out batch after batch.
+    """
+    for provider in (_STATE.tracer_provider, _STATE.logger_provider):
+        if provider is not None and provider not in _STATE.owned:
+            provider.force_flush(timeout_millis)
 
 
 def _resource(service_name: str | None) -> Resource:
