@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
+from clew.query_ui import auth
 from clew.query_ui.app import create_app
 from tests.query_ui.shop import Shop
 from tests.security.conftest import UI_TOKEN
@@ -138,3 +139,15 @@ def test_stored_payloads_are_shown_as_text(client: TestClient, hostile: HostileT
         _check(page, XSS)
     trace = client.get(f"/traces/{hostile.trace_id}").text
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in trace  # shown, as text
+
+
+def test_the_login_form_survives_the_corpus(client: TestClient) -> None:
+    for payload in CORPUS:
+        large = len(payload) > auth.MAX_FORM_BYTES // 2  # urlencoded, it passes the bound
+        wrong = client.post("/login", data={"token": payload, "next": payload})
+        assert wrong.status_code == (413 if large else 401)
+        _check(wrong, [payload])
+        right = client.post("/login", data={"token": UI_TOKEN, "next": payload})
+        assert right.status_code == (413 if large else 303)
+        _check(right, [payload])
+    client.cookies.clear()

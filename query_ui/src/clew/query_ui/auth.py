@@ -112,12 +112,14 @@ async def login_form(request: Request, next: str = "/search") -> Response:
 async def login(request: Request) -> Response:
     """Check the posted token; set the session cookie and go back to where the user was."""
     body = await request.body()
-    form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
+    form = parse_qs(body.decode("utf-8", "replace")) if len(body) <= MAX_FORM_BYTES else {}
     token, target = form.get("token", [""])[0], form.get("next", ["/search"])[0]
     check = _check(request)
     if not check.enabled:
         return RedirectResponse(safe_next(target), status_code=303)
-    if len(body) > MAX_FORM_BYTES or not check.token_ok(token):
+    if len(body) > MAX_FORM_BYTES:
+        return _login_page(request, "/search", "That form is too large to be a login.", 413)
+    if not check.token_ok(token):
         _refused(request)
         return _login_page(request, target, "That is not this clew's token.", status=401)
     response = RedirectResponse(safe_next(target), status_code=303)
