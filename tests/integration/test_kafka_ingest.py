@@ -21,6 +21,7 @@ from tests.collector.kafka.processes import (
     wait_balanced,
     wait_consumed,
 )
+from tests.reliability.load import metric
 from tests.support.kafka import KafkaBroker
 
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -175,10 +176,16 @@ def post_spans(receiver: Receiver, span_ids: list[bytes]) -> httpx.Response:
     )
 
 
+def received(receiver: Receiver) -> float:
+    """The receiver's clew_received_total for spans."""
+    text = httpx.get(f"{receiver.url}/metrics", timeout=30).text
+    return metric(text, "clew_received_total")
+
+
 def test_broker_down_answers_retryable_then_stores_all_accepted(
     kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:
-    env = {**kafka_env(kafka_broker, 1), "CLEW_KAFKA_SEND_TIMEOUT": "3"}
+    env = {**kafka_env(kafka_broker, 1), "CLEW_KAFKA_SEND_TIMEOUT": "5"}
     receiver = Receiver(kafka_broker.bootstrap, env, tmp_path / "collect.log")
     writer = Writer(kafka_broker.bootstrap, tmp_path / "data", env, tmp_path / "write.log")
     receiver.start()
@@ -187,7 +194,14 @@ def test_broker_down_answers_retryable_then_stores_all_accepted(
         sent = send(receiver, 5)
         kafka_broker.stop()
         maybe = os.urandom(8)
-        refused = post_spans(receiver, [maybe])
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(post_spans, receiver, [maybe])
+            # The request waits for Kafka's ack without holding the receiver's event loop:
+            # /metrics shows it received while it is still unanswered.
+            while received(receiver) < 5 * 5 + 1:
+                assert not waiting.done(), waiting.result().text
+            assert not waiting.done(), "the export was answered before /metrics"
+            refused = waiting.result()
         assert refused.status_code == 503, refused.text
         assert refused.headers["retry-after"] == "1"
         with pytest.raises(grpc.RpcError) as unavailable:
