@@ -115,12 +115,14 @@ def test_clew_ui_with_an_unreachable_server_says_so(tmp_path: Path) -> None:
     assert "cannot open the ClickHouse server" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_clew_ui_serves_tls_and_asks_for_its_token(
+def test_clew_ui_serves_tls_over_its_own_connection_and_asks_for_its_token(
     clickhouse_url: str, shop_on_server: Shop, tmp_path: Path
 ) -> None:
     certs = make_certs(tmp_path)
     port = free_port()
-    env = _env(clickhouse_url, port) | {
+    # The UI's own (read-only) connection is all `clew ui` needs.
+    env = {k: v for k, v in _env("", port).items() if k != "CLEW_CLICKHOUSE_URL"} | {
+        "CLEW_UI_CLICKHOUSE_URL": clickhouse_url,
         "CLEW_UI_TOKEN": "ui-t0ken",
         "CLEW_TLS_CERT_FILE": str(certs.cert),
         "CLEW_TLS_KEY_FILE": str(certs.key),

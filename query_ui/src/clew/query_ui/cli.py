@@ -166,6 +166,9 @@ def ui(host: str | None, ui_port: int | None, clickhouse_url: str | None) -> Non
 
     given: dict[str, Any] = {"host": host, "ui_port": ui_port, "clickhouse_url": clickhouse_url}
     settings = Settings(**{k: v for k, v in given.items() if v is not None})
+    if settings.ui_clickhouse_url:  # alone, the UI needs no connection but its read-only one
+        update = {"clickhouse_url": settings.ui_clickhouse_url, "ui_clickhouse_url": None}
+        settings = settings.model_copy(update=update)
     if not settings.clickhouse_url:
         raise click.UsageError(
             "`clew ui` alone needs a ClickHouse server: set CLEW_CLICKHOUSE_URL "
