@@ -1,11 +1,13 @@
 """Query benchmark: 10 million spans in the embedded store; p50/p99 of the UI's reads.
 
-    uv run python bench/query.py [--spans 10000000] [--data-dir DIR] [--reuse] [--trace-projection]
+    uv run python bench/query.py [--spans 10000000] [--data-dir DIR] [--reuse] [--runs N]
+                                 [--without-trace-order]
 
 Generates the data inside ClickHouse (bench/query_data.py), then times, each on its own:
 trace by id (what GET /api/traces/{id} reads: id lookup, spans, links, back-links), the trace
 page's data (the same and the logs), spans alone, whole-trace searches, the order diagnosis and
-the order page's timeline.
+the order page's timeline. Prints the store's size on disk first (system.parts, with the
+trace_order projection of schema/015 apart), and the load average before and after.
 """
 
 from __future__ import annotations
@@ -30,10 +32,20 @@ from clew.query_ui.model import rfc3339
 from query_data import LOGS, LOGS_PER_ORDER, SPANS, SPANS_PER_ORDER, trace_id
 
 DAY_NS = 86_400 * 10**9
-PROJECTION = (
-    "ALTER TABLE otel_traces ADD PROJECTION IF NOT EXISTS by_trace_id (SELECT * ORDER BY TraceId)"
-)
-MATERIALIZE = "ALTER TABLE otel_traces MATERIALIZE PROJECTION by_trace_id"
+MATERIALIZE = "ALTER TABLE otel_traces MATERIALIZE PROJECTION trace_order"
+DROP = "ALTER TABLE otel_traces DROP PROJECTION IF EXISTS trace_order"
+WITHOUT_PROJECTION = """
+SELECT count() FROM system.parts WHERE active AND database = currentDatabase()
+  AND table = 'otel_traces' AND NOT has(projections, 'trace_order')
+"""
+SIZES = """
+SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes FROM system.parts
+WHERE active AND database = currentDatabase() GROUP BY table ORDER BY bytes DESC
+"""
+PROJECTION_SIZE = """
+SELECT sum(bytes_on_disk) AS bytes, sum(rows) AS rows FROM system.projection_parts
+WHERE active AND database = currentDatabase() AND table = 'otel_traces' AND name = 'trace_order'
+"""
 CHUNK_ORDERS = 100_000
 
 
@@ -142,6 +154,15 @@ def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
           lambda i: adapt.key_story(store, "order.id", order(i)))  # fmt: skip
 
 
+def print_sizes(store: ChdbStore) -> None:
+    """The store's size on disk per table; otel_traces includes its trace_order projection."""
+    for table, rows, size in store.query(SIZES).rows:
+        print(f"  {table:<28} {int(rows):>11,} rows {int(size) / 2**20:9.1f} MiB")
+    size, rows = store.query(PROJECTION_SIZE).rows[0]
+    size_mib = int(size or 0) / 2**20
+    print(f"  {'  of which trace_order':<28} {int(rows or 0):>11,} rows {size_mib:9.1f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=10_000_000)
@@ -149,9 +170,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep data generated before")
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument(
-        "--trace-projection",
+        "--without-trace-order",
         action="store_true",
-        help="first add a projection of otel_traces ordered by TraceId (not in clew's schema)",
+        help="drop schema/015's trace_order projection first (the figures without it)",
     )
     args = parser.parse_args()
     orders = args.spans // SPANS_PER_ORDER
@@ -165,10 +186,11 @@ def main() -> None:
             store.command(f"TRUNCATE TABLE {table}")
         print(f"generating {orders * SPANS_PER_ORDER:,} spans, {orders * LOGS_PER_ORDER:,} logs")
         generate(store, orders, time.time_ns())
-    if args.trace_projection:
-        # What the figures would be if the schema kept a copy of the spans in trace-id order.
-        store.command(PROJECTION)
+    if args.without_trace_order:
+        store.command(DROP)
+    elif store.query(WITHOUT_PROJECTION).rows[0][0]:  # parts written before schema/015
         store.command(f"{MATERIALIZE} SETTINGS mutations_sync = 1")
+    print_sizes(store)
     parts = store.query("SELECT count() FROM system.parts WHERE active AND table = 'otel_traces'")
     total = store.query("SELECT count() FROM otel_traces").rows[0][0]
     cores = Path("/proc/cpuinfo").read_text().count("processor")

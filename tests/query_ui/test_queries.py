@@ -4,13 +4,14 @@ cannot drift), with a value of its declared type bound to each typed parameter."
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
 
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
-from clew.query_ui import queries
+from clew.query_ui import lookup, queries
 from tests.query_ui.shop import Shop
 
 PLACEHOLDER = re.compile(r"\{(\w+):([^}]+)\}")
@@ -39,3 +40,32 @@ def test_query_runs_on_the_schema(name: str, shop_store: tuple[Settings, ChdbSto
     parameters = {param: SAMPLES[kind] for param, kind in PLACEHOLDER.findall(sql)}
     assert "{" not in PLACEHOLDER.sub("", sql).replace("{}", ""), "an unbound placeholder"
     shop_store[1].query(sql, parameters, settings=queries.QUERY_SETTINGS)
+
+
+# 60,000 spans of 6,000 traces over 7 services and 11 span names: in the table's order a
+# trace's spans sit in several granules, in trace_order in one.
+MANY_SPANS = """
+INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName, Duration)
+SELECT now64(9) - toIntervalMillisecond(number % 6000), lower(hex(MD5(toString(number % 6000)))),
+       lower(hex(number)), concat('svc', toString(number % 7)), concat('op', toString(number % 11)),
+       1000
+FROM numbers(60000)
+"""
+
+
+def test_a_trace_is_read_from_the_trace_order_projection(
+    shop_store: tuple[Settings, ChdbStore, Shop],
+) -> None:
+    # schema/015: a trace by id is read from the trace-id-ordered copy, not the table. (Last in
+    # this module: it adds spans to the module's store.)
+    store = shop_store[1]
+    store.command(MANY_SPANS)
+    trace_id = store.query("SELECT lower(hex(MD5('42')))").rows[0][0]
+    params = {"trace_ids": [trace_id], "start_ns": 0, "end_ns": time.time_ns() + 10**9}
+    params["limit"] = queries.MAX_SPANS + 1
+    rows = lookup.run(store, queries.SPANS_OF_TRACES, params, None, queries.TRACE_READ_SETTINGS)
+    assert len(rows) == 10
+    plan = store.query(
+        f"EXPLAIN {queries.SPANS_OF_TRACES}", params, settings=queries.TRACE_READ_SETTINGS
+    ).rows
+    assert "ReadFromMergeTree (trace_order)" in "\n".join(r[0] for r in plan)

@@ -27,7 +27,11 @@ class Story:
 
 
 def run(
-    store: StoreLike, sql: str, parameters: Mapping[str, Any], limits: list[str] | None = None
+    store: StoreLike,
+    sql: str,
+    parameters: Mapping[str, Any],
+    limits: list[str] | None = None,
+    settings: Mapping[str, float | str] = q.QUERY_SETTINGS,
 ) -> list[dict[str, Any]]:
     """Run one query under the UI's time limit, translating store failures to UI errors.
 
@@ -36,7 +40,7 @@ def run(
     """
     began = time.monotonic()
     try:
-        rows = store.query(sql, parameters, settings=q.QUERY_SETTINGS).named()
+        rows = store.query(sql, parameters, settings=settings).named()
     except QueryUIError:
         raise
     except Exception as exc:  # the store's errors differ by backend; they all mean the same
@@ -123,7 +127,7 @@ def spans_of(store: StoreLike, trace_ids: list[str], limits: list[str]) -> list[
         "start_ns": int(bounds[0]["start_s"]) * NS,
         "end_ns": (int(bounds[0]["end_s"]) + 1) * NS,
     }
-    rows = run(store, q.SPANS_OF_TRACES, params, limits)
+    rows = run(store, q.SPANS_OF_TRACES, params, limits, q.TRACE_READ_SETTINGS)
     return [_span(r) for r in limited(rows, q.MAX_SPANS, "spans", limits)]
 
 
