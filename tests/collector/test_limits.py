@@ -233,18 +233,33 @@ def test_deep_json_anyvalue_is_cut_not_refused() -> None:
     assert json.loads(rows(decoded)[0]["SpanAttributes"]["deep"]) == [[TOO_DEEP]]
 
 
-def test_big_spans_leave_the_fast_path_only_when_a_value_needs_it() -> None:
+@pytest.mark.parametrize(
+    ("where", "size", "fast"),
+    [
+        ("span", 900, True),  # the span is small enough to need no look
+        ("span", 5000, True),  # big span, every value within the limit: looked at, still whole
+        ("span", 7000, False),
+        ("event", 7000, False),
+        ("resource", 5000, True),
+        ("resource", 7000, False),
+    ],
+)
+def test_big_spans_leave_the_fast_path_only_when_a_value_needs_it(
+    where: str, size: int, fast: bool
+) -> None:
     roomy = Limits(max_value_bytes=6 * 1024, clock=lambda: NOW)
-    small = decode.spans(
-        request(span(1, attributes={"a": s("x" * 900)})).SerializeToString(), decode.PROTOBUF, roomy
-    )
-    assert isinstance(small.rows[0], decode.RawSpans)
-    big = decode.spans(
-        request(span(1, attributes={"a": s("x" * 7000)})).SerializeToString(),
-        decode.PROTOBUF,
-        roomy,
-    )
-    assert not isinstance(big.rows[0], decode.RawSpans) and big.adjusted == {"value_truncated": 1}
+    value = {"a": s("x" * size)}
+    message = request(span(1, attributes=value if where == "span" else {}), span(2))
+    if where == "event":
+        message.resource_spans[0].scope_spans[0].spans[0].events.add(name="e").attributes.add(
+            key="a", value=s("x" * size)
+        )
+    if where == "resource":
+        message = request(span(1), span(2), resource=value)
+    decoded = decode.spans(message.SerializeToString(), decode.PROTOBUF, roomy)
+    assert isinstance(decoded.rows[0], decode.RawSpans) == fast
+    assert decoded.adjusted == ({} if fast else {"value_truncated": 1})
+    assert decoded.accepted == 2
 
 
 def test_limits_come_from_clew_settings(monkeypatch: pytest.MonkeyPatch) -> None:

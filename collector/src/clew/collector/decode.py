@@ -21,6 +21,7 @@ from clew.collector.errors import UnsupportedMediaType
 from clew.collector.limits import DEFAULT_LIMITS, UNBOUNDED, Limits
 from clew.collector.otlp_json import parse_json
 from clew.collector.rows import Outcome, fast_path_spans, log_rows, span_rows
+from clew.collector.values import Fitter
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -73,7 +74,7 @@ def spans(body: bytes, content_type: str, limits: Limits = DEFAULT_LIMITS) -> De
         return _decoded(Outcome(adjusted=fixed), "spans")
     if count > 0:
         raw = body if content_type == PROTOBUF and not fixed else request.SerializeToString()
-        if _values_fit(raw, limits):
+        if _values_fit(request, raw, limits):
             return _decoded(Outcome([RawSpans(raw, count)], adjusted=fixed), "spans", count)
     outcome = span_rows(request, limits)
     outcome.adjusted.update(fixed)
@@ -104,10 +105,29 @@ def _parse(
     return otlp_protobuf.parse(body, message_type, limits.max_value_depth)
 
 
-def _values_fit(raw: bytes, limits: Limits) -> bool:
-    """Whether no value of the request can be longer than max_value_bytes, stored as text."""
+def _values_fit(request: ExportTraceServiceRequest, raw: bytes, limits: Limits) -> bool:
+    """Whether no value of the request is longer than max_value_bytes, stored as text.
+
+    Only spans (or resources) too big to be surely within the limit are flattened to see.
+    """
     bound = limits.max_value_bytes // _JSON_GROWTH
-    return len(raw) <= bound or otlp_protobuf.largest_part(raw) <= bound
+    if len(raw) <= bound:
+        return True
+    fitter = Fitter(limits)
+    for r, s, n in otlp_protobuf.large_parts(raw, bound):
+        resource_spans = request.resource_spans[r]
+        if s < 0:
+            fitter.attributes(resource_spans.resource.attributes)
+        else:
+            span = resource_spans.scope_spans[s].spans[n]
+            for pairs in (
+                span.attributes,
+                *(item.attributes for item in (*span.events, *span.links)),
+            ):
+                fitter.attributes(pairs)
+        if fitter.adjusted:
+            return False
+    return True
 
 
 def _decoded(outcome: Outcome, items: str, accepted: int = -1) -> Decoded:

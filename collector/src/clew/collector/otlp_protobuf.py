@@ -164,16 +164,22 @@ def _all_messages(
         yield from _all_messages(message.nested_type)
 
 
-def largest_part(body: bytes) -> int:
-    """Bytes of the largest span or resource of a trace request body (read shallowly)."""
+def large_parts(body: bytes, bound: int) -> Iterator[tuple[int, int, int]]:
+    """Where a trace request body has a span or resource over `bound` bytes (read shallowly).
+
+    Positions are (resource_spans, scope_spans, span) indexes; (resource_spans, -1, -1) for a
+    resource.
+    """
     request = _shallow()()
     request.ParseFromString(body)
-    largest = 0
-    for resource_spans in request.resource_spans:
-        largest = max(largest, len(resource_spans.resource))
-        for scope_spans in resource_spans.scope_spans:
-            largest = max(largest, max(map(len, scope_spans.spans), default=0))
-    return largest
+    for r, resource_spans in enumerate(request.resource_spans):
+        if len(resource_spans.resource) > bound:
+            yield r, -1, -1
+        for s, scope_spans in enumerate(resource_spans.scope_spans):
+            if max(map(len, scope_spans.spans), default=0) > bound:  # rare: look span by span
+                for n, size in enumerate(map(len, scope_spans.spans)):
+                    if size > bound:
+                        yield r, s, n
 
 
 @cache
