@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 
 import click
 import pytest
@@ -31,3 +32,18 @@ def test_a_broken_plugin_is_reported_not_fatal(monkeypatch: pytest.MonkeyPatch) 
     group = click.Group("clew", commands={"serve": cli.serve})
     cli._add_plugin_commands(group)
     assert set(group.commands) == {"serve", "hello"}
+
+
+def test_a_bad_setting_is_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLEW_OTLP_GRPC_PORT", "not-a-port")
+    result = CliRunner().invoke(cli.main, ["serve"])
+    assert result.exit_code == 1
+    assert "invalid setting: CLEW_OTLP_GRPC_PORT:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_refused_start_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CLEW_TLS_CERT_FILE", str(tmp_path / "missing.pem"))
+    result = CliRunner().invoke(cli.main, ["serve", "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 1
+    assert "Error: " in result.output and "CLEW_TLS" in result.output

@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
+from clew.collector.errors import CollectorError
 from clew.collector.settings import Settings
+
+
+@contextmanager
+def startup_errors() -> Iterator[None]:
+    """Turn a bad setting or a refused start into one line on stderr and exit status 1."""
+    try:
+        yield
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"CLEW_{'_'.join(map(str, error['loc'])).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise click.ClickException(f"invalid setting: {problems}") from exc
+    except CollectorError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()
@@ -42,7 +61,8 @@ def serve(
         "data_dir": data_dir,
     }
     overrides: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
-    run(Settings(**overrides))
+    with startup_errors():
+        run(Settings(**overrides))
 
 
 @main.command()
