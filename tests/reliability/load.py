@@ -13,10 +13,10 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import grpc
 import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -27,6 +27,7 @@ from tests.support.clickhouse_http import FakeClickHouse
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_WAIT = 1.0
+EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 DRAIN_TIMEOUT = 300.0  # seconds; exporters honour Retry-After, tests keep it short
 
 
@@ -64,44 +65,67 @@ class Sender:
     """One client thread: sends requests of `spans` spans until stopped; retries refusals."""
 
     number: int
-    port: Callable[[], int]
+    server: ClewServer  # its ports stay the same across restarts
     spans: int = 100
     rate: float = 0.0  # spans/s this sender offers; 0: as fast as answered
+    grpc: bool = False  # OTLP/gRPC instead of OTLP/HTTP
     acked: list[str] = field(default_factory=list)
-    refused: int = 0  # answers asking for a retry (429/503)
+    refused: int = 0  # answers asking for a retry (HTTP 429/503, gRPC UNAVAILABLE)
     failed: int = 0  # connection errors (collector down), retried
-    sent: int = 0  # spans sent (first attempts)
+    error: str = ""  # why the sender gave up (a non-retryable answer)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
         """Send until `stop` is set; the request in hand is finished (acknowledged) first."""
         n, started = 0, time.monotonic()
-        while not self.stop.is_set():
-            if self.rate and n / self.rate > time.monotonic() - started:
-                time.sleep(min(0.05, n / self.rate - (time.monotonic() - started)))
-                continue
-            body = trace_request(self.number, n, self.spans, time.time_ns())
-            self.sent += self.spans
-            self._deliver(body)
-            self.acked.extend(span_id(self.number, m) for m in range(n, n + self.spans))
-            n += self.spans
+        try:
+            while not self.stop.is_set():
+                ahead = n / self.rate - (time.monotonic() - started) if self.rate else 0.0
+                if ahead > 0:
+                    time.sleep(min(0.05, ahead))
+                    continue
+                self._deliver(trace_request(self.number, n, self.spans, time.time_ns()))
+                self.acked.extend(span_id(self.number, m) for m in range(n, n + self.spans))
+                n += self.spans
+        except AssertionError as exc:
+            self.error = str(exc)
 
     def _deliver(self, body: bytes) -> None:
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
-            try:
-                status, retry_after = _post(self.port(), body)
-            except (OSError, http.client.HTTPException):
-                self.failed += 1
-                time.sleep(0.2)
-                continue
-            if status == 200:
+            outcome, wait = self._grpc(body) if self.grpc else self._http(body)
+            if outcome == "ok":
                 return
-            if status not in RETRY_STATUSES:
-                raise AssertionError(f"collector answered {status}: not retryable")
-            self.refused += 1
-            time.sleep(min(MAX_RETRY_WAIT, retry_after))
+            if outcome == "refused":
+                self.refused += 1
+            else:
+                self.failed += 1
+            time.sleep(min(MAX_RETRY_WAIT, wait))
         raise AssertionError("a request was refused for 10 minutes")
+
+    def _http(self, body: bytes) -> tuple[str, float]:
+        try:
+            status, retry_after = _post(self.server.http_port, body)
+        except (OSError, http.client.HTTPException):
+            return "failed", 0.2
+        if status == 200:
+            return "ok", 0.0
+        if status not in RETRY_STATUSES:
+            raise AssertionError(f"collector answered HTTP {status}: not retryable")
+        return "refused", retry_after
+
+    def _grpc(self, body: bytes) -> tuple[str, float]:
+        with grpc.insecure_channel(self.server.grpc_target) as channel:
+            export = channel.unary_unary(EXPORT)
+            try:
+                export(body, timeout=60)
+            except grpc.RpcError as exc:
+                code = exc.code()
+                if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED):
+                    raise AssertionError(f"collector answered {code}: not retryable") from exc
+                refused = "full" in (exc.details() or "")
+                return ("refused" if refused else "failed"), 0.5
+        return "ok", 0.0
 
 
 def _post(port: int, body: bytes) -> tuple[int, float]:
@@ -119,9 +143,13 @@ def _post(port: int, body: bytes) -> tuple[int, float]:
 class Load:
     """Several senders in threads; start(), stop() (waits for their last request), figures."""
 
-    def __init__(self, port: Callable[[], int], senders: int, spans: int, rate: float = 0.0):
-        per = rate / senders if rate else 0.0
-        self.senders = [Sender(n + 1, port, spans, per) for n in range(senders)]
+    def __init__(
+        self, server: ClewServer, senders: int, spans: int, rate: float = 0.0, grpc: int = 0
+    ) -> None:
+        per = rate / (senders + grpc) if rate else 0.0
+        self.senders = [
+            Sender(n + 1, server, spans, per, grpc=n >= senders) for n in range(senders + grpc)
+        ]
         self.threads = [threading.Thread(target=s.run, daemon=True) for s in self.senders]
         self.started = self.stopped = 0.0
 
@@ -150,6 +178,10 @@ class Load:
         return sum(sender.failed for sender in self.senders)
 
     @property
+    def errors(self) -> list[str]:
+        return [sender.error for sender in self.senders if sender.error]
+
+    @property
     def seconds(self) -> float:
         return self.stopped - self.started
 
@@ -166,6 +198,7 @@ class Figures:
     seconds: float
     refused: int
     failed: int
+    errors: list[str]
     extra: dict[str, float] = field(default_factory=dict)
     log: str = ""  # the collector's log, for assertions on its events
 
@@ -178,6 +211,7 @@ class Figures:
             f"acknowledged={self.acked} stored={self.stored} lost={self.lost} "
             f"duplicated={self.duplicated} retried_answers={self.refused} "
             f"connection_errors={self.failed}{extra}"
+            + (f" SENDER ERRORS: {self.errors}" if self.errors else "")
         )
 
 
@@ -193,6 +227,7 @@ def compare(name: str, load: Load, stored: dict[str, int], **extra: float) -> Fi
         seconds=load.seconds,
         refused=load.refused,
         failed=load.failed,
+        errors=load.errors,
         extra=dict(extra),
     )
     print(figures.line())

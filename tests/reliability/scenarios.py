@@ -28,11 +28,12 @@ Make = Callable[[Mapping[str, str]], ClewServer]
 SPANS = 200  # spans per request
 
 
-def load_held(make: Make, seconds: float, senders: int = 3) -> Figures:
-    """Senders as fast as answered for `seconds`, then every acknowledged span looked up."""
+def load_held(make: Make, seconds: float, senders: int = 2) -> Figures:
+    """HTTP senders and one gRPC sender as fast as answered for `seconds`, then every
+    acknowledged span looked up."""
     server = make({})
     server.start()
-    load = Load(lambda: server.http_port, senders, SPANS)
+    load = Load(server, senders, SPANS, grpc=1)
     load.start()
     time.sleep(seconds)
     load.stop()
@@ -53,7 +54,7 @@ def store_down(
     """The ClickHouse server stopped for `outage` seconds while senders offer `rate` spans/s."""
     server = make({"CLEW_CLICKHOUSE_URL": url})
     server.start()
-    load = Load(lambda: server.http_port, 2, 100, rate)
+    load = Load(server, 1, 100, rate, grpc=1)
     load.start()
     try:
         time.sleep(3)
@@ -85,7 +86,7 @@ def sigkill(make: Make, kills: int = 1, between: float = 3.0) -> Figures:
     under way at each kill), restarting it each time."""
     server = make({"CLEW_BATCH_MAX_ROWS": "500"})
     server.start()
-    load = Load(lambda: server.http_port, 3, SPANS)
+    load = Load(server, 2, SPANS, grpc=1)
     load.start()
     backlog = 0.0
     for _ in range(kills):
@@ -110,15 +111,17 @@ def sigkill(make: Make, kills: int = 1, between: float = 3.0) -> Figures:
     return figures
 
 
-def overload(make: Make, seconds: float) -> Figures:
-    """Tiny batches make the store absorb far less than offered; peak RSS (VmHWM) is read,
-    then a collector with normal batches writes the backlog and every span is looked up."""
-    server = make({"CLEW_BATCH_MAX_ROWS": "50", "CLEW_BATCH_MAX_AGE": "0.05"})
+def overload(make: Make, seconds: float, spool_mb: int = 4) -> Figures:
+    """Tiny batches make the store absorb a fraction of what is offered, and the spool is
+    small: clients are refused (503 / UNAVAILABLE) and retry. Peak RSS (VmHWM) is read, then a
+    collector with normal batches writes the backlog and every span is looked up."""
+    slow = {"CLEW_BATCH_MAX_ROWS": "50", "CLEW_BATCH_MAX_AGE": "0.05"}
+    server = make({**slow, "CLEW_SPOOL_MAX_BYTES": str(spool_mb * 2**20)})
     server.start()
     assert server.process is not None
     pid = server.process.pid
     baseline = peak_rss_mb(pid)
-    load = Load(lambda: server.http_port, 4, SPANS)
+    load = Load(server, 3, SPANS, grpc=1)
     load.start()
     time.sleep(seconds)
     text = metrics_text(server)
@@ -129,17 +132,22 @@ def overload(make: Make, seconds: float) -> Figures:
     server.start()
     wait_drained(server)
     server.stop()
-    accepted, written = metric(text, "clew_accepted_total"), metric(text, "clew_written_total")
+    written = metric(text, "clew_written_total")
+    offered = metric(text, "clew_accepted_total") + metric(text, "clew_refused_total", _SPOOL_FULL)
     return compare(
-        "overload (store absorbs a fraction)",
+        "overload (store absorbs a fraction, small spool)",
         load,
         stored_embedded(server),
-        offered_over_absorbed=round(accepted / max(written, 1), 1),
+        offered_over_absorbed=round(offered / max(written, 1), 1),
+        refused_spool_full=metric(text, "clew_refused_total", _SPOOL_FULL),
         backlog_rows=metric(text, "clew_buffer_rows"),
         spool_mb=round(metric(text, "clew_spool_bytes") / 2**20, 1),
         peak_rss_mb=round(peak),
         rss_growth_mb=round(peak - baseline),
     )
+
+
+_SPOOL_FULL = 'reason="spool_full",signal="spans"'
 
 
 def _dropped(text: str) -> float:

@@ -21,6 +21,7 @@ def test_load_held_nothing_lost_nothing_doubled(
     clew_server_factory: Callable[..., ClewServer],
 ) -> None:
     figures = scenarios.load_held(clew_server_factory, seconds=6)
+    assert not figures.errors, figures.line()
     assert figures.extra["spooled"] == figures.acked, figures.line()
     assert figures.extra["dropped"] == 0, figures.line()
     assert figures.acked > 0 and figures.lost == 0 and figures.duplicated == 0, figures.line()
@@ -32,6 +33,7 @@ def test_store_down_30_seconds_loses_nothing(
     clickhouse_url: str,
 ) -> None:
     figures = scenarios.store_down(clew_server_factory, clickhouse_http, clickhouse_url, 30)
+    assert not figures.errors, figures.line()
     assert figures.extra["backlog_at_end_of_outage"] > 0, f"not felt: {figures.line()}"
     for event in ("event=store_down", "event=store_back", "event=replay_done"):
         assert event in figures.log, figures.log[-3000:]
@@ -43,6 +45,7 @@ def test_sigkill_mid_batch_then_restart_loses_nothing(
     clew_server_factory: Callable[..., ClewServer],
 ) -> None:
     figures = scenarios.sigkill(clew_server_factory)
+    assert not figures.errors, figures.line()
     assert figures.extra["largest_backlog_before_a_kill"] > 0, figures.line()
     assert figures.lost == 0, figures.line()
     # Requests in flight at a kill may be spooled but unanswered: their clients send them
@@ -55,6 +58,8 @@ def test_peak_memory_bounded_at_twice_what_the_store_absorbs(
     clew_server_factory: Callable[..., ClewServer],
 ) -> None:
     figures = scenarios.overload(clew_server_factory, seconds=8)
+    assert not figures.errors, figures.line()
     assert figures.extra["offered_over_absorbed"] >= 2, figures.line()
+    assert figures.refused > 0 and figures.extra["refused_spool_full"] > 0, figures.line()
     assert figures.extra["rss_growth_mb"] < RSS_GROWTH_BOUND_MB, figures.line()
     assert figures.lost == 0, figures.line()
