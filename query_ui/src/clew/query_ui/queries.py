@@ -122,11 +122,11 @@ LIMIT 10
 # The explainer's failed span (explain/failed.py) as a condition on otel_traces: status Error,
 # an exception event, HTTP status >= 500, or an ERROR (SeverityNumber >= 17) log written in the
 # span, the last through `error_log_spans` (a WITH subquery of the queries that use it).
-_FAILED_SPAN: Final = """(StatusCode IN ('Error', 'STATUS_CODE_ERROR')
+_FAILED_BY_SPAN: Final = """(StatusCode IN ('Error', 'STATUS_CODE_ERROR')
        OR has(Events.Name, 'exception')
        OR toUInt16OrZero(SpanAttributes['http.response.status_code']) >= 500
-       OR toUInt16OrZero(SpanAttributes['http.status_code']) >= 500
-       OR (TraceId, SpanId) IN error_log_spans)"""
+       OR toUInt16OrZero(SpanAttributes['http.status_code']) >= 500)"""
+_FAILED_SPAN: Final = "(" + _FAILED_BY_SPAN + " OR (TraceId, SpanId) IN error_log_spans)"
 # The spans of the time range that wrote an ERROR log (logs fall inside their span's time range;
 # the margin is for clocks of different hosts).
 _ERROR_LOG_SPANS: Final = """error_log_spans AS (
@@ -138,19 +138,21 @@ _ERROR_LOG_SPANS: Final = """error_log_spans AS (
 # Whole-trace search, in two steps. First the matching traces of the time range, grouped by
 # trace, every condition a HAVING over the whole trace ("service checkout and any span errored"
 # means any span of the trace), reading only the columns the conditions need; then the summary
-# of the page of traces found. A condition that a trace meets when one of its spans does
-# (service, error, first attribute, business key) is also a WHERE TraceId IN (its spans), so
-# only candidate traces are grouped; its subquery reads nothing when the filter is not set.
-# With status=error the failed spans are the candidates (far fewer than a service's spans):
-# those of otel_traces and those that wrote an ERROR log.
+# of the page of traces found (root, services, failed spans). A condition that a trace meets
+# when one of its spans does (service, error, first attribute, business key) is also a WHERE
+# TraceId IN (its spans), so only candidate traces are grouped; its subquery reads nothing when
+# the filter is not set. Failed spans are counted in the first step only when a status filter
+# or the errors sort needs them (the _COUNTING_FAILURES queries): the definition reads the
+# attribute maps and the logs. With status=error the failed spans are the candidates (far fewer
+# than a service's spans): those of otel_traces and those that wrote an ERROR log.
 _SEARCH_TEMPLATE: Final = """
-WITH {tag_keys:Array(String)} AS tag_keys, {tag_values:Array(String)} AS tag_values,
+WITH {tag_keys:Array(String)} AS tag_keys, {tag_values:Array(String)} AS tag_values
      ERROR_LOG_SPANS
 SELECT TraceId AS trace_id,
        toUnixTimestamp64Nano(min(Timestamp)) AS start_ns,
        toInt64(max(toUnixTimestamp64Nano(Timestamp) + Duration)) - start_ns AS duration_ns,
        count() AS span_count,
-       countIf(FAILED_SPAN) AS error_count
+       ERROR_COUNT AS error_count
 FROM otel_traces
 WHERE Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
   AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
@@ -159,13 +161,7 @@ WHERE Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
         WHERE ServiceName = {service:String} AND {status:String} != 'error'
           AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
           AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})))
-  AND ({status:String} != 'error' OR TraceId IN (
-        SELECT TraceId FROM otel_traces
-        WHERE {status:String} = 'error'
-          AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
-          AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
-          AND FAILED_SPAN)
-        OR TraceId IN (SELECT TraceId FROM error_log_spans))
+  STATUS_PREFILTER
   AND ({key_value:String} = '' OR TraceId IN (
         SELECT TraceId FROM clew_business_keys
         WHERE Key = {key:String} AND Value = {key_value:String}))
@@ -186,6 +182,14 @@ ORDER BY multiIf({sort:String} = 'duration', toFloat64(duration_ns),
                  toFloat64(start_ns)) * if({descending:Bool}, -1, 1), trace_id
 LIMIT {limit:UInt32} OFFSET {offset:UInt32}
 """
+_STATUS_PREFILTER: Final = """AND ({status:String} != 'error' OR TraceId IN (
+        SELECT TraceId FROM otel_traces
+        WHERE Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
+          AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
+          AND FAILED_BY_SPAN)
+        OR TraceId IN (SELECT TraceId FROM error_log_spans))""".replace(
+    "FAILED_BY_SPAN", _FAILED_BY_SPAN
+)
 # Attribute filters are bits: each span sets the bits of the filters it matches; the trace
 # matches when the OR over its spans has them all. A separate query, because reading the two
 # attribute maps of every span in the range is most of the cost of a search.
@@ -202,30 +206,45 @@ _ATTRIBUTE_PREFILTER: Final = """AND TraceId IN (
           AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
           AND (SpanAttributes[tag_keys[1]] = tag_values[1]
                OR ResourceAttributes[tag_keys[1]] = tag_values[1]))"""
-_SEARCH: Final = _SEARCH_TEMPLATE.replace("FAILED_SPAN", _FAILED_SPAN).replace(
-    "ERROR_LOG_SPANS", _ERROR_LOG_SPANS
+_COUNTING: Final = (
+    _SEARCH_TEMPLATE.replace("ERROR_LOG_SPANS", ", " + _ERROR_LOG_SPANS)
+    .replace("ERROR_COUNT", f"countIf({_FAILED_SPAN})")
+    .replace("STATUS_PREFILTER", _STATUS_PREFILTER)
 )
-SEARCH_TRACES: Final = _SEARCH.replace("ATTRIBUTE_CONDITION", "").replace(
+_NOT_COUNTING: Final = (
+    _SEARCH_TEMPLATE.replace("\n     ERROR_LOG_SPANS", "")
+    .replace("ERROR_COUNT", "toUInt64(0)")
+    .replace("  STATUS_PREFILTER\n", "")
+)
+SEARCH_TRACES: Final = _NOT_COUNTING.replace("ATTRIBUTE_CONDITION", "").replace(
     "  ATTRIBUTE_PREFILTER\n", ""
 )
-SEARCH_TRACES_BY_ATTRIBUTES: Final = _SEARCH.replace(
+SEARCH_TRACES_BY_ATTRIBUTES: Final = _NOT_COUNTING.replace(
+    "ATTRIBUTE_CONDITION", _ATTRIBUTE_CONDITION
+).replace("ATTRIBUTE_PREFILTER", _ATTRIBUTE_PREFILTER)
+SEARCH_TRACES_COUNTING_FAILURES: Final = _COUNTING.replace("ATTRIBUTE_CONDITION", "").replace(
+    "  ATTRIBUTE_PREFILTER\n", ""
+)
+SEARCH_TRACES_BY_ATTRIBUTES_COUNTING_FAILURES: Final = _COUNTING.replace(
     "ATTRIBUTE_CONDITION", _ATTRIBUTE_CONDITION
 ).replace("ATTRIBUTE_PREFILTER", _ATTRIBUTE_PREFILTER)
 
 TRACE_SUMMARIES: Final = """
+WITH ERROR_LOG_SPANS
 SELECT TraceId AS trace_id,
        argMinIf(ServiceName, Timestamp, ParentSpanId = '') AS root_service_found,
        argMinIf(SpanName, Timestamp, ParentSpanId = '') AS root_name_found,
        if(root_service_found = '', argMin(ServiceName, Timestamp), root_service_found)
            AS root_service,
        if(root_service_found = '', argMin(SpanName, Timestamp), root_name_found) AS root_name,
-       arraySort(groupUniqArray(ServiceName)) AS services
+       arraySort(groupUniqArray(ServiceName)) AS services,
+       countIf(FAILED_SPAN) AS error_count
 FROM otel_traces
 WHERE TraceId IN {trace_ids:Array(String)}
   AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
   AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
 GROUP BY TraceId
-"""
+""".replace("ERROR_LOG_SPANS", _ERROR_LOG_SPANS).replace("FAILED_SPAN", _FAILED_SPAN)
 
 SERVICES: Final = """
 SELECT DISTINCT ServiceName FROM otel_traces

@@ -157,17 +157,30 @@ class SearchPage:
 
 def search(store: StoreLike, filters: SearchFilters) -> SearchPage:
     """Run the search; each result is a JSON-ready trace summary."""
-    sql = q.SEARCH_TRACES_BY_ATTRIBUTES if filters.tags else q.SEARCH_TRACES
     limits: list[str] = []
-    rows = run(store, sql, filters.parameters(), limits)
+    rows = run(store, _query(filters), filters.parameters(), limits)
     page = rows[: filters.limit]
     params: dict[str, Any] = {"trace_ids": [r["trace_id"] for r in page]}
     params |= {"start_ns": filters.start_ns, "end_ns": filters.end_ns}
+    params["margin_ns"] = q.LOG_MARGIN_NS
     found = run(store, q.TRACE_SUMMARIES, params, limits) if page else []
     summaries = {r["trace_id"]: r for r in found}
+    # Failed spans are counted with the summary, for the page only (the first step counts them
+    # only when a filter or the sort needs them).
     results = [_summary(r | summaries.get(r["trace_id"], _NO_SUMMARY)) for r in page]
     more = len(rows) > filters.limit
     return SearchPage(traces=results, has_more=more, filters=filters, limits=limits)
+
+
+def _query(filters: SearchFilters) -> str:
+    """The search query: with tags or not, counting failed spans when status or sort needs it."""
+    if filters.status != "any" or filters.sort == "errors":
+        return (
+            q.SEARCH_TRACES_BY_ATTRIBUTES_COUNTING_FAILURES
+            if filters.tags
+            else q.SEARCH_TRACES_COUNTING_FAILURES
+        )
+    return q.SEARCH_TRACES_BY_ATTRIBUTES if filters.tags else q.SEARCH_TRACES
 
 
 _NO_SUMMARY: dict[str, Any] = {"root_service": "", "root_name": "", "services": []}
