@@ -172,3 +172,11 @@ def test_failed_fast_path_falls_back_to_rows(store: ChdbStore) -> None:
     Writer(broken, "spans", metrics)([RawSpans(request.SerializeToString(), 7)])  # type: ignore[arg-type]
     assert _count(store) == 7
     assert _value(metrics, "clew_written_total", "spans") == 7
+
+
+def test_a_batch_that_cannot_be_encoded_is_counted_dropped(store: ChdbStore) -> None:
+    metrics = Metrics()
+    plain = FlakyStore(store, failures=0)  # no fast path: the body must be decoded here
+    Writer(plain, "spans", metrics)([RawSpans(b"\xff not protobuf", 3)], "t")  # type: ignore[arg-type]
+    dropped = {"signal": "spans", "reason": "internal"}
+    assert metrics.registry.get_sample_value("clew_dropped_total", dropped) == 3

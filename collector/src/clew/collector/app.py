@@ -46,6 +46,9 @@ def build_pipeline(settings: Settings, store: Store, metrics: Metrics | None = N
             max_weight=settings.buffer_max_rows,
             fsync=settings.spool_fsync == "always",
         )
+        for reason in ("spool_full", "shutting_down"):
+            metrics.refused.labels(name, reason)  # present at 0 from the start
+        metrics.dropped.labels(name, "store_rejected")
         batchers[name] = Batcher(
             spool,
             Writer(store, name, metrics, stopping=stopping),

@@ -62,7 +62,14 @@ class Writer:
         """Insert a batch of rows and raw trace requests; the number of failed attempts."""
         started = time.monotonic()
         size = sum(_weight(item) for item in batch)
-        failures = self._retrying(lambda: self._write(batch, token), size)
+        try:
+            failures = self._retrying(lambda: self._write(batch, token), size)
+        except Stopped:
+            raise
+        except Exception:  # a bug here must not stop every later batch: count, log, go on
+            log.exception("event=dropped signal=%s items=%d reason=internal", self._signal, size)
+            self._metrics.dropped.labels(self._signal, "internal").inc(size)
+            failures = 0
         self._metrics.batch_seconds.labels(self._signal).observe(time.monotonic() - started)
         return failures
 

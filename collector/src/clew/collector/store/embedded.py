@@ -122,7 +122,8 @@ class ChdbStore:
 
 def _dedup_settings(token: str | None) -> dict[str, Any]:
     if not token:
-        return {}
+        # Without a token, equal rows inserted twice are two inserts, as they always were.
+        return {"insert_deduplicate": 0}
     return {"insert_deduplication_token": token, **DEDUP_SETTINGS}
 
 
