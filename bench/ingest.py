@@ -162,14 +162,24 @@ def main() -> None:
         action="store_true",
         help="hold every write back: measures the receivers alone (server CPU per accepted span)",
     )
+    parser.add_argument(
+        "--spool-fsync", default="always", choices=("always", "never"), help="CLEW_SPOOL_FSYNC"
+    )
     args = parser.parse_args()
-    env = {"CLEW_BATCH_MAX_ROWS": args.batch_max_rows, "CLEW_BATCH_MAX_AGE": args.batch_max_age}
+    env = {
+        "CLEW_BATCH_MAX_ROWS": args.batch_max_rows,
+        "CLEW_BATCH_MAX_AGE": args.batch_max_age,
+        "CLEW_SPOOL_FSYNC": args.spool_fsync,
+    }
     if args.receive_only:
         held = str(10**9)
         env = {
+            **env,
             "CLEW_BATCH_MAX_ROWS": held,
             "CLEW_BATCH_MAX_AGE": "3600",
             "CLEW_BUFFER_MAX_ROWS": held,
+            # Everything held goes to the spool on disk: room for a long run.
+            "CLEW_SPOOL_MAX_BYTES": str(16 * 2**30),
         }
     with tempfile.TemporaryDirectory(prefix="clew-bench-") as tmp:
         server, port = start_server(Path(tmp) / "data", env)
