@@ -46,6 +46,7 @@ VALUES: dict[str, Any] = {
     "tag_keys": ["order.id"],
     "tag_values": ["A-1"],
     "tag_mask": 1,
+    "margin_ns": 60 * 10**9,
 }
 
 
