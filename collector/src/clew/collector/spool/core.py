@@ -81,27 +81,30 @@ class Spool:
         self._active = first
         return fd
 
-    def append(self, payload: bytes, weight: int) -> Future[int]:
-        """Write one record; the future completes (with its number) once it is durable."""
+    def append(self, payload: bytes | list[bytes], weight: int) -> Future[int]:
+        """Write one record (payload in parts or whole); the future completes, with the
+        record's number, once it is durable."""
+        parts = [payload] if isinstance(payload, bytes) else payload
         now = time.time_ns()
         with self.cond:
             if self._closing:
                 raise ShuttingDown("the collector is shutting down")
             if self.backlog_weight + weight > self.max_weight:
                 raise BufferFull(f"write buffer full ({self.backlog_weight} rows not yet written)")
-            record = pack(self._next, weight, now, payload)
-            if self.bytes + len(record) > self.max_bytes and self.committed >= self._written:
+            record = pack(self._next, weight, now, parts)
+            size = sum(len(part) for part in record)
+            if self.bytes + size > self.max_bytes and self.committed >= self._written:
                 self._roll()  # everything was inserted: the active segment can go too
                 self._delete_spent()
-            if self.bytes + len(record) > self.max_bytes:
+            if self.bytes + size > self.max_bytes:
                 raise SpoolFull(f"spool full ({self.bytes} bytes of {self.max_bytes})")
-            if self._sizes[self._active] + len(record) > self.segment_bytes:
+            if self._sizes[self._active] + size > self.segment_bytes:
                 self._roll()
-            _write_all(self._fd, record)
+            _write_all(self._fd, record, size)
             seq, self._next = self._next, self._next + 1
             self._written = seq
-            self._sizes[self._active] += len(record)
-            self.bytes += len(record)
+            self._sizes[self._active] += size
+            self.bytes += size
             self.backlog_weight += weight
             done: Future[int] = Future()
             if self.fsync:
@@ -202,10 +205,12 @@ class Spool:
         self._checkpoint.close()
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+def _write_all(fd: int, parts: list[bytes], size: int) -> None:
+    written = os.writev(fd, parts)
+    if written < size:  # rare (a signal, a full disk): the rest as one piece
+        view = memoryview(b"".join(parts))[written:]
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 def _sync_dir(directory: Path) -> None:

@@ -40,11 +40,11 @@ class JsonRows:
     count: int
 
 
-def encode_items(items: list[Any]) -> bytes:
-    """The payload of one request's items: one RawSpans, or rows."""
+def encode_items(items: list[Any]) -> list[bytes]:
+    """The payload of one request's items (one RawSpans, or rows), in parts: no copy made."""
     if len(items) == 1 and isinstance(items[0], RawSpans):
-        return OTLP + items[0].body
-    return ROWS + orjson.dumps(items)
+        return [OTLP, items[0].body]
+    return [ROWS, orjson.dumps(items)]
 
 
 def decode_payload(payload: bytes, weight: int) -> RawSpans | JsonRows:
@@ -54,11 +54,13 @@ def decode_payload(payload: bytes, weight: int) -> RawSpans | JsonRows:
     return JsonRows(payload[1:], weight)
 
 
-def pack(seq: int, weight: int, time_ns: int, payload: bytes) -> bytes:
-    """Header and payload of one record, ready to append."""
-    checked = _CHECKED.pack(seq, weight, time_ns)
-    crc = zlib.crc32(payload, zlib.crc32(checked))
-    return HEADER.pack(len(payload), crc, seq, weight, time_ns) + payload
+def pack(seq: int, weight: int, time_ns: int, payload: list[bytes]) -> list[bytes]:
+    """Header and payload parts of one record, ready for writev."""
+    crc = zlib.crc32(_CHECKED.pack(seq, weight, time_ns))
+    for part in payload:
+        crc = zlib.crc32(part, crc)
+    size = sum(len(part) for part in payload)
+    return [HEADER.pack(size, crc, seq, weight, time_ns), *payload]
 
 
 def unpack(header: bytes, payload: bytes) -> Record | None:
