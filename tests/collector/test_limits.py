@@ -297,3 +297,19 @@ def test_the_fast_path_depth_check_is_exact_where_nesting_is_shallowest(depth: i
     cut = decode.spans(past, decode.PROTOBUF, roomy)
     assert cut.adjusted == {"depth_truncated": 1}
     assert TOO_DEEP in rows(cut)[0]["ResourceAttributes"]["n"]
+
+
+def test_a_log_record_without_any_time_is_stamped_with_its_arrival() -> None:
+    message = ExportLogsServiceRequest()
+    scope = message.resource_logs.add().scope_logs.add()
+    scope.log_records.add(body=s("no time at all"))
+    scope.log_records.add(observed_time_unix_nano=NOW - 60 * NS, body=s("observed only"))
+    decoded = decode.logs(message.SerializeToString(), decode.PROTOBUF, LIMITS)
+    assert decoded.rejected == 0
+    assert [row["TimestampNs"] for row in decoded.rows] == [NOW, NOW - 60 * NS]
+
+
+def test_no_request_may_hold_more_items_than_the_buffer() -> None:
+    # Else a request of 11 items against a 10-row buffer would be answered 503 forever.
+    settings = Settings(max_items_per_request=50, buffer_max_rows=10)
+    assert Limits.from_settings(settings).max_items == 10

@@ -48,7 +48,9 @@ class Limits:
         """The limits configured in `settings`; timestamps older than the retention are refused."""
         return cls(
             max_body_bytes=settings.max_body_bytes,
-            max_items=settings.max_items_per_request,
+            # More items than the buffer holds could never be accepted (503 forever): past
+            # the buffer's size they are rejected instead, which the client does not retry.
+            max_items=min(settings.max_items_per_request, settings.buffer_max_rows),
             max_attributes=settings.max_attributes,
             max_value_bytes=settings.max_value_bytes,
             max_value_depth=settings.max_value_depth,

@@ -173,6 +173,9 @@ def log_rows(request: ExportLogsServiceRequest, limits: Limits) -> Outcome:
     """Every log record of the request within the limits as a row; the rest rejected by reason."""
     admission, fitter = _Admission(limits), Fitter(limits)
     rows = admission.outcome.rows
+    # A record with neither time nor observed time is stamped with its arrival, as the
+    # logs data model asks of the first receiver: an SDK that leaves both 0 loses nothing.
+    arrived = limits.clock()
     for resource_logs in request.resource_logs:
         resource_attrs, service = _resource(resource_logs.resource, fitter)
         for scope_logs in resource_logs.scope_logs:
@@ -187,7 +190,7 @@ def log_rows(request: ExportLogsServiceRequest, limits: Limits) -> Outcome:
                 "ScopeAttributes": fitter.attributes(scope.attributes),
             }
             for record in scope_logs.log_records:
-                timestamp = record.time_unix_nano or record.observed_time_unix_nano
+                timestamp = record.time_unix_nano or record.observed_time_unix_nano or arrived
                 if admission.admit(_log_problem(record), timestamp):
                     rows.append({**_log_row(record, fitter), "TimestampNs": timestamp, **shared})
     admission.outcome.adjusted = fitter.adjusted
