@@ -20,7 +20,7 @@ RSS_GROWTH_BOUND_MB = 256
 def test_load_held_nothing_lost_nothing_doubled(
     clew_server_factory: Callable[..., ClewServer],
 ) -> None:
-    figures = scenarios.load_held(clew_server_factory, seconds=6)
+    figures = scenarios.load_held(clew_server_factory, seconds=5)
     assert not figures.errors, figures.line()
     assert figures.extra["spooled"] == figures.acked, figures.line()
     assert figures.extra["dropped"] == 0, figures.line()
@@ -57,7 +57,7 @@ def test_sigkill_mid_batch_then_restart_loses_nothing(
 def test_peak_memory_bounded_at_twice_what_the_store_absorbs(
     clew_server_factory: Callable[..., ClewServer],
 ) -> None:
-    figures = scenarios.overload(clew_server_factory, seconds=8)
+    figures = scenarios.overload(clew_server_factory, seconds=6)
     assert not figures.errors, figures.line()
     assert figures.extra["offered_over_absorbed"] >= 2, figures.line()
     assert figures.refused > 0 and figures.extra["refused_spool_full"] > 0, figures.line()
