@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clew.collector.errors import BufferFull
+from clew.collector.errors import BodyTooLarge, BufferFull
 from clew.collector.spool import Spool, SpoolFull
 from clew.collector.spool.segments import list_segments, segment_path
 
@@ -182,3 +182,9 @@ def test_batch_in_flight_whose_segment_is_gone_does_not_block_reading(tmp_path: 
     again = _open(tmp_path, max_bytes=MIB)
     again.append(b"new", 1).result(10)
     assert [r.payload for r in again.read(100)] == [b"new"]
+
+
+def test_a_record_larger_than_the_spool_is_refused_for_good(tmp_path: Path) -> None:
+    spool = _open(tmp_path, max_bytes=MIB)
+    with pytest.raises(BodyTooLarge):
+        spool.append(b"x" * (MIB + 1), 1)

@@ -16,7 +16,7 @@ import time
 from concurrent.futures import Future
 from pathlib import Path
 
-from clew.collector.errors import BufferFull, ShuttingDown
+from clew.collector.errors import BodyTooLarge, BufferFull, ShuttingDown
 from clew.collector.spool.checkpoint import Checkpoint
 from clew.collector.spool.reader import Reader
 from clew.collector.spool.records import Record, pack
@@ -93,6 +93,8 @@ class Spool:
                 raise BufferFull(f"write buffer full ({self.backlog_weight} rows not yet written)")
             record = pack(self._next, weight, now, parts)
             size = sum(len(part) for part in record)
+            if size > self.max_bytes:  # it would never fit: a retry cannot help
+                raise BodyTooLarge(f"request of {size} bytes exceeds the spool ({self.max_bytes})")
             if self.bytes + size > self.max_bytes and self.committed >= self._written:
                 self._roll()  # everything was inserted: the active segment can go too
                 self._delete_spent()
