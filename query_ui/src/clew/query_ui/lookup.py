@@ -133,7 +133,10 @@ def _mark_error_logged(
     if logs is not None:
         found = {(log.trace_id, log.span_id) for log in logs if log.is_error}
     else:
-        rows = run(store, q.ERROR_LOGGED_SPANS, params | {"limit": q.MAX_SPANS})
+        # A log written in a span carries its process's clock, as the span does: no margin.
+        during = {"start_ns": min(s.start_ns for s in spans), "limit": q.MAX_SPANS}
+        during["end_ns"] = max(s.end_ns for s in spans)
+        rows = run(store, q.ERROR_LOGGED_SPANS, params | during)
         found = {(str(r["TraceId"]), str(r["SpanId"])) for r in rows}
     for span in spans:
         span.error_logged = (span.trace_id, span.span_id) in found
