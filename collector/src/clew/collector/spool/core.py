@@ -19,7 +19,7 @@ from pathlib import Path
 from clew.collector.errors import BodyTooLarge, BufferFull, ShuttingDown
 from clew.collector.spool.checkpoint import Checkpoint
 from clew.collector.spool.reader import Reader
-from clew.collector.spool.records import Record, pack
+from clew.collector.spool.records import Record, pack, payload_crc
 from clew.collector.spool.segments import recover, segment_path
 
 MIB = 1024 * 1024
@@ -85,13 +85,14 @@ class Spool:
         """Write one record (payload in parts or whole); the future completes, with the
         record's number, once it is durable."""
         parts = [payload] if isinstance(payload, bytes) else payload
+        crc = payload_crc(parts)
         now = time.time_ns()
         with self.cond:
             if self._closing:
                 raise ShuttingDown("the collector is shutting down")
             if self.backlog_weight + weight > self.max_weight:
                 raise BufferFull(f"write buffer full ({self.backlog_weight} rows not yet written)")
-            record = pack(self._next, weight, now, parts)
+            record = pack(self._next, weight, now, parts, crc)
             size = sum(len(part) for part in record)
             if size > self.max_bytes:  # it would never fit: a retry cannot help
                 raise BodyTooLarge(f"request of {size} bytes exceeds the spool ({self.max_bytes})")

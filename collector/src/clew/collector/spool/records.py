@@ -54,11 +54,18 @@ def decode_payload(payload: bytes, weight: int) -> RawSpans | JsonRows:
     return JsonRows(payload[1:], weight)
 
 
-def pack(seq: int, weight: int, time_ns: int, payload: list[bytes]) -> list[bytes]:
-    """Header and payload parts of one record, ready for writev."""
-    crc = zlib.crc32(_CHECKED.pack(seq, weight, time_ns))
+def payload_crc(payload: list[bytes]) -> int:
+    """The CRC-32 of a payload's parts (computed before the spool's lock is taken: zlib
+    releases the GIL on large buffers, so receivers checksum in parallel)."""
+    crc = 0
     for part in payload:
         crc = zlib.crc32(part, crc)
+    return crc
+
+
+def pack(seq: int, weight: int, time_ns: int, payload: list[bytes], crc: int) -> list[bytes]:
+    """Header and payload parts of one record, ready for writev; `crc` is payload_crc()."""
+    crc = zlib.crc32(_CHECKED.pack(seq, weight, time_ns), crc)
     size = sum(len(part) for part in payload)
     return [HEADER.pack(size, crc, seq, weight, time_ns), *payload]
 
@@ -67,7 +74,7 @@ def unpack(header: bytes, payload: bytes) -> Record | None:
     """The record, or None when the CRC does not match (a torn or damaged record)."""
     _size, crc, seq, weight, time_ns = HEADER.unpack(header)
     checked = _CHECKED.pack(seq, weight, time_ns)
-    if zlib.crc32(payload, zlib.crc32(checked)) != crc:
+    if zlib.crc32(checked, zlib.crc32(payload)) != crc:
         return None
     return Record(seq, weight, time_ns, payload)
 
