@@ -5,6 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from pydantic_settings import BaseSettings
+
+from clew.collector.kafka.messages import KafkaSettings
+from clew.collector.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,3 +33,16 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 def test_readme_install_commands_use_the_frozen_lock() -> None:
     for command in _readme_commands():
         assert "uv sync --frozen --all-packages" in command
+
+
+def _variables(settings: type[BaseSettings]) -> set[str]:
+    prefix = str(settings.model_config.get("env_prefix", ""))
+    return {f"{prefix}{name}".upper() for name in settings.model_fields}
+
+
+def test_readme_documents_every_setting() -> None:
+    """A setting missing from the README's table is one no user will find."""
+    readme = (ROOT / "README.md").read_text()
+    documented = set(re.findall(r"`(CLEW_[A-Z0-9_]+)`", readme))
+    missing = (_variables(Settings) | _variables(KafkaSettings)) - documented
+    assert not missing, f"settings not in the README: {sorted(missing)}"
