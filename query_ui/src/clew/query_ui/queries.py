@@ -47,10 +47,12 @@ WHERE TraceId IN {trace_ids:Array(String)}
 """
 
 # The time range comes from the trace-id lookup table in the same query: ClickHouse runs the
-# scalar subqueries first and prunes partitions and granules with their values. (The lookup
-# table keeps whole seconds, hence the second added at the end; toDateTime64 because a
-# DateTime64 compared with the subquery's Nullable(DateTime) matched nothing in chDB 26.9.)
+# scalar subquery first (one, for both ends) and prunes partitions and granules with its values.
+# The lookup table keeps whole seconds, hence the second added at the end; toDateTime64 because
+# a DateTime64 compared with a subquery's Nullable(DateTime) matched nothing in chDB 26.9.
 SPANS_OF_TRACES: Final = """
+WITH (SELECT (toDateTime64(min(Start), 9), toDateTime64(addSeconds(max(End), 1), 9))
+      FROM otel_traces_trace_id_ts WHERE TraceId IN {trace_ids:Array(String)}) AS time_range
 SELECT TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
        toUnixTimestamp64Nano(Timestamp) AS StartNs, Duration, StatusCode, StatusMessage,
        SpanAttributes, ResourceAttributes, ScopeName, ScopeVersion,
@@ -60,10 +62,7 @@ SELECT TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
        Links.Attributes AS LinkAttributes
 FROM otel_traces
 WHERE TraceId IN {trace_ids:Array(String)}
-  AND Timestamp >= (SELECT toDateTime64(min(Start), 9) FROM otel_traces_trace_id_ts
-                    WHERE TraceId IN {trace_ids:Array(String)})
-  AND Timestamp < (SELECT toDateTime64(addSeconds(max(End), 1), 9) FROM otel_traces_trace_id_ts
-                   WHERE TraceId IN {trace_ids:Array(String)})
+  AND Timestamp >= time_range.1 AND Timestamp < time_range.2
 ORDER BY Timestamp, SpanId
 LIMIT {limit:UInt32}
 """
