@@ -89,6 +89,10 @@ class Receiver(ClewProcess):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
+    @property
+    def grpc_target(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
     def start(self) -> None:
         """Launch and wait until /healthz answers."""
         super().start()

@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer
 from clew.collector import decode
 from clew.collector.errors import BufferFull, StoreError
 from clew.collector.kafka import messages
-from clew.collector.kafka.batches import Batch, Pending, store_batch
+from clew.collector.kafka.batches import Batch, Pending, plan, planned_last, store_batch
 from clew.collector.kafka.consume import WriterGroup
 from clew.collector.kafka.messages import KafkaSettings
 from clew.collector.kafka.publish import KafkaPipeline, Publisher
@@ -167,3 +167,19 @@ def test_batches_hold_at_most_max_items_and_keep_partition_order(
     for tp, expected in offsets.items():
         got = [r.offset for b in cut + rest if b.tp == tp for r in b.records]
         assert got == expected
+
+
+def test_a_planned_batch_is_cut_where_its_plan_says(kafka_broker: KafkaBroker) -> None:
+    settings = kafka_settings(kafka_broker)
+    publish_fixtures(kafka_broker.bootstrap, settings, 5)
+    fetched = asyncio.run(consumed_batches(kafka_broker.bootstrap, settings, 5))
+    spans = next(b for b in fetched if b.tp.topic == settings.spans_topic)
+    offset, metadata = plan(Batch(spans.tp, 0, spans.records[:3]))
+    assert offset == spans.records[0].offset and planned_last(metadata) == spans.records[2].offset
+    assert planned_last("") is None and planned_last("clew-batch-last:x") is None
+    pending = Pending(max_items=1, max_age=0)  # would cut every record, and at once
+    pending.planned = {spans.tp: spans.records[2].offset}
+    pending.add({spans.tp: spans.records})
+    cut = pending.ready()
+    assert [len(batch.records) for batch in cut] == [3, 1, 1]
+    assert cut[0].token == Batch(spans.tp, 0, spans.records[:3]).token

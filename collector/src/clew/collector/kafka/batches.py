@@ -4,7 +4,9 @@ A partition's records gather until they hold `max_items` spans or log records, o
 waited `max_age` seconds: one insert has a large fixed cost, so it should carry thousands of
 items, not one request's. The deduplication token names the batch's topic, partition and offset
 range, so a batch retried after a failed (or lost) answer is stored once where the table
-deduplicates.
+deduplicates. Before its insert a batch's range is committed as the partition's metadata
+(PLAN); a writer that takes the partition over after a crash cuts its first batch at the same
+offset, so the redelivered batch carries the same token.
 """
 
 from __future__ import annotations
@@ -25,6 +27,18 @@ from clew.collector.store.base import ProtobufTraces
 from clew.collector.write import TABLES
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
+PLAN = "clew-batch-last:"  # commit metadata: the last offset of the batch being inserted
+
+
+def plan(batch: Batch) -> tuple[int, str]:
+    """The commit recording a batch's range before its insert: its start, its last offset."""
+    return batch.records[0].offset, f"{PLAN}{batch.records[-1].offset}"
+
+
+def planned_last(metadata: str) -> int | None:
+    """The last offset a committed plan names, None when the metadata is not a plan."""
+    text = metadata.removeprefix(PLAN)
+    return int(text) if text != metadata and text.isdigit() else None
 
 
 @dataclass
@@ -36,6 +50,13 @@ class Batch:
     records: list[Record] = field(default_factory=list)
     items: int = 0
     started: float = field(default_factory=time.monotonic)
+    last: int | None = None  # the planned last offset of a batch cut before a crash
+
+    def full(self, max_items: int) -> bool:
+        """Whether the batch takes no more records: its planned range, else max_items."""
+        if self.last is not None:
+            return bool(self.records) and self.records[-1].offset >= self.last
+        return self.items >= max_items
 
     @property
     def token(self) -> str:
@@ -56,14 +77,16 @@ class Pending:
         self.max_items, self.max_age = max_items, max_age
         self.batches: dict[TopicPartition, list[Batch]] = {}
         self.generation = 0
+        self.planned: dict[TopicPartition, int] = {}  # a partition's next batch ends there
 
     def add(self, fetched: dict[TopicPartition, list[Record]]) -> None:
         """Append what one poll returned."""
         for tp, records in fetched.items():
             queue = self.batches.setdefault(tp, [])
             for record in records:
-                if not queue or queue[-1].items >= self.max_items:
-                    queue.append(Batch(tp, self.generation))
+                if not queue or queue[-1].full(self.max_items):
+                    last = self.planned.pop(tp, None)
+                    queue.append(Batch(tp, self.generation, last=last))
                 queue[-1].records.append(record)
                 queue[-1].items += messages.items(list(record.headers))
 
@@ -73,8 +96,8 @@ class Pending:
         for queue in self.batches.values():
             while queue and (
                 everything
-                or queue[0].items >= self.max_items
-                or now - queue[0].started >= self.max_age
+                or queue[0].full(self.max_items)
+                or (queue[0].last is None and now - queue[0].started >= self.max_age)
             ):
                 out.append(queue.pop(0))
         self.batches = {tp: queue for tp, queue in self.batches.items() if queue}

@@ -16,9 +16,10 @@ import logging
 import signal
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from clew.collector.kafka.batches import Batch, Pending, Record, store_batch
+from clew.collector.kafka.batches import Batch, Pending, Record, plan, planned_last, store_batch
 from clew.collector.kafka.messages import KafkaSettings
 from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
@@ -74,7 +75,22 @@ class WriterGroup(ConsumerRebalanceListener):  # type: ignore[misc]
                 pass
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        """Nothing to do: the consumer starts on them from their committed offsets."""
+        """Learn the batch plans left by their previous owners (see batches.plan)."""
+        self.pending.planned = await self._plans(assigned) if assigned else {}
+
+    async def _plans(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        try:
+            await admin.start()
+            group = self.settings.group
+            offsets = await admin.list_consumer_group_offsets(group, partitions=list(partitions))
+        except (KafkaError, OSError) as exc:  # without plans a batch may be cut differently
+            log.warning("reading the batch plans failed: %r", exc)
+            return {}
+        finally:
+            await admin.close()
+        plans = {tp: planned_last(meta.metadata or "") for tp, meta in offsets.items()}
+        return {tp: last for tp, last in plans.items() if last is not None}
 
     async def _start(self) -> bool:
         """Join the group, retrying with backoff while the broker is unreachable."""
@@ -116,12 +132,15 @@ class WriterGroup(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def _store(self, batch: Batch) -> bool:
         signal = self.signals[batch.tp.topic]
+        if batch.generation == self.pending.generation:
+            await self._commit(batch, plan(batch))
         for failures in itertools.count(1):
             if batch.generation != self.pending.generation:
                 log.info("leaving %s to the partition's next owner (rebalanced)", batch.token)
                 return False
             try:
-                rows = await asyncio.to_thread(store_batch, self.store, signal, batch)
+                insert = asyncio.to_thread(store_batch, self.store, signal, batch)
+                rows = await self._polling_until(asyncio.ensure_future(insert), failures > 1)
                 log.debug("stored %s: %d items, %d as rows", batch.token, batch.items, rows)
                 return True
             except Exception as exc:  # ClickHouse down or failing: keep the batch, retry
@@ -130,6 +149,27 @@ class WriterGroup(ConsumerRebalanceListener):  # type: ignore[misc]
                 if self.stopping.is_set() or not await self._paused_for(delay, batch):
                     return False  # not committed: Kafka redelivers it
         return False
+
+    async def _polling_until(self, task: asyncio.Future[int], paused: bool) -> int:
+        """The insert's result; polling meanwhile, so a slow insert does not cost the group.
+
+        Records fetched meanwhile join later batches; on a retry the partitions are paused.
+        """
+        if paused:
+            self.consumer.pause(*self.consumer.assignment())
+        try:
+            while not task.done():
+                poll = asyncio.ensure_future(self.consumer.getmany(timeout_ms=500))
+                await asyncio.wait({task, poll}, return_when=asyncio.FIRST_COMPLETED)
+                if not poll.done():
+                    poll.cancel()
+                    await asyncio.gather(poll, return_exceptions=True)
+                elif not poll.cancelled() and poll.exception() is None:
+                    self.pending.add(poll.result())
+        finally:
+            if paused:
+                self.consumer.resume(*self.consumer.assignment())
+        return task.result()
 
     async def _paused_for(self, delay: float, batch: Batch) -> bool:
         """Wait with every owned partition paused, still polling; False when stopping or stale."""
@@ -163,9 +203,10 @@ class WriterGroup(ConsumerRebalanceListener):  # type: ignore[misc]
             return False
         return True
 
-    async def _commit(self, batch: Batch) -> None:
+    async def _commit(self, batch: Batch, offset: tuple[int, str] | None = None) -> None:
+        """Commit past the batch (or record its plan); a failure leaves it to be redelivered."""
         try:
-            await self.consumer.commit({batch.tp: batch.next_offset})
+            await self.consumer.commit({batch.tp: offset or (batch.next_offset, "")})
         except KafkaError as exc:  # e.g. a rebalance took the partition: it is redelivered
             log.warning("commit of %s failed: %r", batch.token, exc)
 
