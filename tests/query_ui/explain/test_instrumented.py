@@ -116,12 +116,17 @@ def payments_app(telemetry: Telemetry, release: threading.Event) -> FastAPI:
     return app
 
 
+CALL_TIMEOUT = 3.0
+
+
 def checkout_app(telemetry: Telemetry, payments_url: str) -> FastAPI:
-    """Calls payments for the charge and for the stock, with a short timeout."""
+    """Calls payments for the charge and for the stock, with a timeout."""
     app = FastAPI()
 
     async def call(method: str, path: str) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=payments_url, timeout=0.3) as client:
+        # Long enough for a quick call on a loaded machine (CI saw 0.3 s expire on real-1);
+        # real-2's stock query holds its lock until the test releases it, so it times out.
+        async with httpx.AsyncClient(base_url=payments_url, timeout=CALL_TIMEOUT) as client:
             HTTPXClientInstrumentor.instrument_client(client, telemetry.tracer_provider)
             return await client.request(method, path)
 
