@@ -1,7 +1,7 @@
 """Query benchmark: 10 million spans in the embedded store; p50/p99 of the UI's reads.
 
     uv run python bench/query.py [--spans 10000000] [--data-dir DIR] [--reuse] [--runs N]
-                                 [--without-trace-order]
+                                 [--without-trace-order | --compare-trace-order]
 
 Generates the data inside ClickHouse (bench/query_data.py), then times, each on its own:
 trace by id (what GET /api/traces/{id} reads: id lookup, spans, links, back-links), the trace
@@ -27,6 +27,7 @@ from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui import adapt, explain, lookup, search
+from clew.query_ui import queries as q
 from clew.query_ui.errors import QueryLimitError
 from clew.query_ui.model import rfc3339
 from query_data import LOGS, LOGS_PER_ORDER, SPANS, SPANS_PER_ORDER, trace_id
@@ -92,6 +93,31 @@ def report(name: str, samples: list[float], limited: int) -> None:
     cuts = statistics.quantiles(samples, n=100, method="inclusive")
     note = f", {limited} stopped at a limit" if limited else ""
     print(f"{name:<56} p50 {cuts[49]:7.1f} ms  p99 {cuts[98]:7.1f} ms  (n={len(samples)}{note})")
+
+
+def compare_trace_order(store: ChdbStore, orders: int, runs: int) -> None:
+    """Trace by id with and without the trace_order projection, trace by trace in turn, so the
+    other processes' load weighs on both alike."""
+    rng = random.Random(3)
+    picks = [trace_id(rng.randrange(orders)) for _ in range(runs + 2)]
+    variants = {
+        "with trace_order": {},
+        "without (optimize_use_projections=0)": {"optimize_use_projections": 0},
+    }
+    base = dict(q.TRACE_READ_SETTINGS)
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for i, picked in enumerate(picks):
+        for name, extra in variants.items():
+            q.TRACE_READ_SETTINGS.clear()
+            q.TRACE_READ_SETTINGS.update(base | extra)
+            began = time.perf_counter()
+            lookup.load_trace(store, picked, logs=False)
+            if i >= 2:  # two warm-up traces
+                samples[name].append((time.perf_counter() - began) * 1000)
+    q.TRACE_READ_SETTINGS.clear()
+    q.TRACE_READ_SETTINGS.update(base)
+    for name, taken in samples.items():
+        report(f"trace by id (API), {name}", taken, 0)
 
 
 def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
@@ -170,6 +196,11 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep data generated before")
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument(
+        "--compare-trace-order",
+        action="store_true",
+        help="only trace by id, with and without the trace_order projection, interleaved",
+    )
+    parser.add_argument(
         "--without-trace-order",
         action="store_true",
         help="drop schema/015's trace_order projection first (the figures without it)",
@@ -196,7 +227,10 @@ def main() -> None:
     cores = Path("/proc/cpuinfo").read_text().count("processor")
     print(f"otel_traces: {total:,} spans in {parts.rows[0][0]} parts; chDB, {cores} cores")
     print(f"load average before: {os.getloadavg()[0]:.1f} (other processes share the cores)")
-    benchmarks(store, orders, args.runs)
+    if args.compare_trace_order:
+        compare_trace_order(store, orders, args.runs)
+    else:
+        benchmarks(store, orders, args.runs)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     store.close()
 
