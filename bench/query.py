@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from clew.collector.schema.apply import apply_schema
+from clew.collector.schema.apply import apply_schema, schema_files, statements
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui import adapt, explain, lookup, search
@@ -48,6 +48,7 @@ SELECT sum(bytes_on_disk) AS bytes, sum(rows) AS rows FROM system.projection_par
 WHERE active AND database = currentDatabase() AND table = 'otel_traces' AND name = 'trace_order'
 """
 CHUNK_ORDERS = 100_000
+INDEX_FILE = "016_failed_spans.sql"
 
 
 def generate(store: ChdbStore, orders: int, now_ns: int) -> None:
@@ -65,6 +66,17 @@ def generate(store: ChdbStore, orders: int, now_ns: int) -> None:
             f"  {done * SPANS_PER_ORDER:>11,} spans  {time.perf_counter() - began:6.1f}s",
             flush=True,
         )
+
+
+def backfill_failed_spans(store: ChdbStore) -> None:
+    """Fill schema/016's index from data stored before it existed (its views' own SELECTs)."""
+    text = dict(schema_files())[INDEX_FILE]
+    views = [s for s in statements(text, 7) if s.startswith("CREATE MATERIALIZED VIEW")]
+    began = time.perf_counter()
+    for view in views:
+        select = view.split("TO clew_failed_spans\nAS ", 1)[1]
+        store.command(f"INSERT INTO clew_failed_spans {select}")
+    print(f"  backfilled clew_failed_spans in {time.perf_counter() - began:.1f}s")
 
 
 def timed(name: str, runs: int, call: Callable[[int], object]) -> None:
@@ -213,10 +225,12 @@ def main() -> None:
     stored = store.query("SELECT count() FROM otel_traces").rows[0][0]
     if not (args.reuse and stored == orders * SPANS_PER_ORDER):
         for table in ("otel_traces", "otel_logs", "otel_traces_trace_id_ts", "clew_business_keys",
-                      "clew_span_links"):  # fmt: skip
+                      "clew_span_links", "clew_failed_spans"):  # fmt: skip
             store.command(f"TRUNCATE TABLE {table}")
         print(f"generating {orders * SPANS_PER_ORDER:,} spans, {orders * LOGS_PER_ORDER:,} logs")
         generate(store, orders, time.time_ns())
+    elif not store.query("SELECT count() FROM clew_failed_spans").rows[0][0]:
+        backfill_failed_spans(store)  # data generated before schema/016
     if args.without_trace_order:
         store.command(DROP)
     elif store.query(WITHOUT_PROJECTION).rows[0][0]:  # parts written before schema/015

@@ -1,5 +1,6 @@
 """Search's status filter uses the explainer's failed span: each of its four signals alone
-marks the whole trace (status Error, an exception event, HTTP >= 500, an ERROR log in it)."""
+marks the whole trace (status Error, an exception event, HTTP >= 500, an ERROR log in it),
+read from the failed-span index (schema/016) that the views on otel_traces and otel_logs fill."""
 
 from __future__ import annotations
 
@@ -85,3 +86,16 @@ def test_the_trace_api_marks_the_failed_span(
     assert failed == (set() if signal == "none" else {spans[signal].span_id})
     page = client.get(f"/traces/{spans[signal].trace_id}").text
     assert ("1 failed" in page) == (signal != "none")
+
+
+def test_the_failed_span_index_is_filled_by_both_views(
+    signals: tuple[TestClient, dict[str, SpanRef]],
+) -> None:
+    client, spans = signals
+    store = client.app.state.store  # type: ignore[attr-defined]
+    rows = store.query("SELECT TraceId, SpanId, Reason FROM clew_failed_spans").rows
+    found = {(str(trace), str(span)): str(reason) for trace, span, reason in rows}
+    expected = {"status": "status", "exception": "exception", "http": "http"}
+    expected |= {"old_http": "http", "error_log": "error_log"}  # the last from otel_logs' view
+    by_span = {(spans[n].trace_id, spans[n].span_id): reason for n, reason in expected.items()}
+    assert found == by_span

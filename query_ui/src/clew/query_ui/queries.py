@@ -124,20 +124,15 @@ WHERE Value = {value:String} AND Key IN {keys:Array(String)}
 LIMIT 10
 """
 
-# The explainer's failed span (explain/failed.py) as a condition on otel_traces: status Error,
-# an exception event, HTTP status >= 500, or an ERROR (SeverityNumber >= 17) log written in the
-# span, the last through `error_log_spans` (a WITH subquery of the queries that use it).
-_FAILED_BY_SPAN: Final = """(StatusCode IN ('Error', 'STATUS_CODE_ERROR')
-       OR has(Events.Name, 'exception')
-       OR toUInt16OrZero(SpanAttributes['http.response.status_code']) >= 500
-       OR toUInt16OrZero(SpanAttributes['http.status_code']) >= 500)"""
-_FAILED_SPAN: Final = "(" + _FAILED_BY_SPAN + " OR (TraceId, SpanId) IN error_log_spans)"
-# The spans of the time range that wrote an ERROR log (logs fall inside their span's time range;
-# the margin is for clocks of different hosts).
-_ERROR_LOG_SPANS: Final = """error_log_spans AS (
-    SELECT TraceId, SpanId FROM otel_logs
-    WHERE SeverityNumber >= 17 AND SpanId != ''
-      AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64} - {margin_ns:Int64})
+# The explainer's failed span (explain/failed.py), from the failed-span index that the
+# collector's schema/016 fills at insert time: a span of the range failed when its
+# (TraceId, SpanId) is in `failed_spans` (a WITH subquery of the queries that use it). Log rows
+# carry the log's time, inside its span's time range give or take the clocks of different
+# hosts: hence the margin.
+_FAILED_SPAN: Final = "((TraceId, SpanId) IN failed_spans)"
+_FAILED_SPANS: Final = """failed_spans AS (
+    SELECT TraceId, SpanId FROM clew_failed_spans
+    WHERE Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64} - {margin_ns:Int64})
       AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64} + {margin_ns:Int64}))"""
 
 # Whole-trace search, in two steps. First the matching traces of the time range, grouped by
@@ -147,12 +142,12 @@ _ERROR_LOG_SPANS: Final = """error_log_spans AS (
 # when one of its spans does (service, error, first attribute, business key) is also a WHERE
 # TraceId IN (its spans), so only candidate traces are grouped; its subquery reads nothing when
 # the filter is not set. Failed spans are counted in the first step only when a status filter
-# or the errors sort needs them (the _COUNTING_FAILURES queries): the definition reads the
-# attribute maps and the logs. With status=error the failed spans are the candidates (far fewer
-# than a service's spans): those of otel_traces and those that wrote an ERROR log.
+# or the errors sort needs them (the _COUNTING_FAILURES queries): they need the SpanId column
+# and the failed-span index. With status=error the traces of the index are the candidates (far
+# fewer than a service's spans).
 _SEARCH_TEMPLATE: Final = """
 WITH {tag_keys:Array(String)} AS tag_keys, {tag_values:Array(String)} AS tag_values
-     ERROR_LOG_SPANS
+     FAILED_SPANS
 SELECT TraceId AS trace_id,
        toUnixTimestamp64Nano(min(Timestamp)) AS start_ns,
        toInt64(max(toUnixTimestamp64Nano(Timestamp) + Duration)) - start_ns AS duration_ns,
@@ -187,14 +182,8 @@ ORDER BY multiIf({sort:String} = 'duration', toFloat64(duration_ns),
                  toFloat64(start_ns)) * if({descending:Bool}, -1, 1), trace_id
 LIMIT {limit:UInt32} OFFSET {offset:UInt32}
 """
-_STATUS_PREFILTER: Final = """AND ({status:String} != 'error' OR TraceId IN (
-        SELECT TraceId FROM otel_traces
-        WHERE Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
-          AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
-          AND FAILED_BY_SPAN)
-        OR TraceId IN (SELECT TraceId FROM error_log_spans))""".replace(
-    "FAILED_BY_SPAN", _FAILED_BY_SPAN
-)
+_STATUS_PREFILTER: Final = """AND ({status:String} != 'error'
+        OR TraceId IN (SELECT TraceId FROM failed_spans))"""
 # Attribute filters are bits: each span sets the bits of the filters it matches; the trace
 # matches when the OR over its spans has them all. A separate query, because reading the two
 # attribute maps of every span in the range is most of the cost of a search.
@@ -212,12 +201,12 @@ _ATTRIBUTE_PREFILTER: Final = """AND TraceId IN (
           AND (SpanAttributes[tag_keys[1]] = tag_values[1]
                OR ResourceAttributes[tag_keys[1]] = tag_values[1]))"""
 _COUNTING: Final = (
-    _SEARCH_TEMPLATE.replace("ERROR_LOG_SPANS", ", " + _ERROR_LOG_SPANS)
+    _SEARCH_TEMPLATE.replace("FAILED_SPANS", ", " + _FAILED_SPANS)
     .replace("ERROR_COUNT", f"countIf({_FAILED_SPAN})")
     .replace("STATUS_PREFILTER", _STATUS_PREFILTER)
 )
 _NOT_COUNTING: Final = (
-    _SEARCH_TEMPLATE.replace("\n     ERROR_LOG_SPANS", "")
+    _SEARCH_TEMPLATE.replace("\n     FAILED_SPANS", "")
     .replace("ERROR_COUNT", "toUInt64(0)")
     .replace("  STATUS_PREFILTER\n", "")
 )
@@ -235,7 +224,7 @@ SEARCH_TRACES_BY_ATTRIBUTES_COUNTING_FAILURES: Final = _COUNTING.replace(
 ).replace("ATTRIBUTE_PREFILTER", _ATTRIBUTE_PREFILTER)
 
 TRACE_SUMMARIES: Final = """
-WITH ERROR_LOG_SPANS
+WITH FAILED_SPANS
 SELECT TraceId AS trace_id,
        argMinIf(ServiceName, Timestamp, ParentSpanId = '') AS root_service_found,
        argMinIf(SpanName, Timestamp, ParentSpanId = '') AS root_name_found,
@@ -249,7 +238,7 @@ WHERE TraceId IN {trace_ids:Array(String)}
   AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
   AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
 GROUP BY TraceId
-""".replace("ERROR_LOG_SPANS", _ERROR_LOG_SPANS).replace("FAILED_SPAN", _FAILED_SPAN)
+""".replace("FAILED_SPANS", _FAILED_SPANS).replace("FAILED_SPAN", _FAILED_SPAN)
 
 SERVICES: Final = """
 SELECT DISTINCT ServiceName FROM otel_traces
