@@ -125,7 +125,8 @@ class Writer(ClewProcess):
         return [str(row["SpanId"]) for row in rows]
 
 
-async def _lag(bootstrap: str, group: str, topic: str, partitions: int) -> int:
+async def lag(bootstrap: str, group: str, topic: str, partitions: int) -> int:
+    """Messages of the topic's first `partitions` partitions the group has not committed."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
     await consumer.start()
     try:
@@ -142,8 +143,8 @@ def wait_consumed(
 ) -> None:
     """Wait until the group has committed every message of the topic."""
     deadline = time.monotonic() + 60
-    while (lag := asyncio.run(_lag(bootstrap, group, topic, partitions))) > 0:
-        assert time.monotonic() < deadline, f"the writers still lag {lag} messages"
+    while (behind := asyncio.run(lag(bootstrap, group, topic, partitions))) > 0:
+        assert time.monotonic() < deadline, f"the writers still lag {behind} messages"
         for writer in writers:
             assert writer.process is not None and writer.process.poll() is None, writer.log()
         time.sleep(0.3)

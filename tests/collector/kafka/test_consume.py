@@ -18,6 +18,7 @@ from clew.collector.kafka.publish import KafkaPipeline, Publisher
 from clew.collector.metrics import Metrics
 from clew.collector.store import ChdbStore
 from tests.collector.fixtures import logs_request, scalar_trace_request
+from tests.collector.kafka.processes import lag
 from tests.support.kafka import KafkaBroker, unique_topic_name
 from tests.support.ports import free_port
 
@@ -183,3 +184,24 @@ def test_a_planned_batch_is_cut_where_its_plan_says(kafka_broker: KafkaBroker) -
     cut = pending.ready()
     assert [len(batch.records) for batch in cut] == [3, 1, 1]
     assert cut[0].token == Batch(spans.tp, 0, spans.records[:3]).token
+
+
+def test_stopping_stores_and_commits_what_was_fetched(
+    kafka_broker: KafkaBroker, store: ChdbStore
+) -> None:
+    settings = kafka_settings(kafka_broker)
+    publish_fixtures(kafka_broker.bootstrap, settings, 2)
+
+    async def main() -> None:
+        # Batches never fill nor age: only the drain on stop() stores them.
+        group = WriterGroup(store, kafka_broker.bootstrap, settings, max_items=10**9, max_age=1e9)
+        fetched = lambda: sum(len(b.records) for q in group.pending.batches.values() for b in q)  # noqa: E731
+        await run_until(group, lambda: fetched() == 2 * 2)
+        assert count(store, "otel_logs") == 2 * 2
+        for topic in settings.topics().values():  # and committed: nothing left for the group
+            assert await lag(kafka_broker.bootstrap, settings.group, topic, 1) == 0
+
+    asyncio.run(main())
+    spans = decode.spans(scalar_trace_request().SerializeToString(), decode.PROTOBUF).accepted
+    assert count(store, "otel_traces") == 2 * spans
+    assert count(store, "otel_logs") == 2 * 2
