@@ -15,6 +15,7 @@ RETENTION_TTL = {
     "otel_logs": "toDateTime(Timestamp)",
     "clew_business_keys": "toDateTime(LastSeen)",
     "clew_span_links": "toDateTime(Timestamp)",
+    "clew_failed_spans": "toDateTime(Timestamp)",
 }
 _FILE = re.compile(r"^\d{3}_[a-z0-9_]+\.sql$")
 
