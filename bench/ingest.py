@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest_payload import trace_request
+from ingest_payload import UniqueBodies, trace_request
 
 WRITTEN = re.compile(r'^clew_written_total\{signal="spans"\} (\S+)$', re.MULTILINE)
 
@@ -111,7 +111,9 @@ def generator(
     port: int, args: argparse.Namespace, until: float, out: multiprocessing.Queue
 ) -> None:  # type: ignore[type-arg]
     """The load-generator process: builds distinct bodies, then runs one thread per connection."""
-    bodies = [trace_request(args.spans_per_request, seed).SerializeToString() for seed in range(40)]
+    # Distinct requests: identical batches share a dedup token and would be skipped.
+    spans = args.spans_per_request
+    bodies = UniqueBodies([trace_request(spans, seed).SerializeToString() for seed in range(40)])
     # --rate spans/s over all connections; each connection sends one request per interval.
     interval = args.connections * args.spans_per_request / args.rate if args.rate else 0.0
     threads = [

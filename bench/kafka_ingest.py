@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import multiprocessing
 import os
 import sys
@@ -27,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from tests.collector.kafka.processes import (
     ClewProcess,
     Receiver,
@@ -38,7 +36,7 @@ from tests.collector.kafka.processes import (
 from tests.support.kafka import KafkaBroker
 
 from ingest import sender
-from ingest_payload import trace_request
+from ingest_payload import UniqueBodies, trace_request
 
 PARTITIONS = 2
 
@@ -117,26 +115,6 @@ def run(broker: KafkaBroker, root: Path, writers: int, args: argparse.Namespace)
 def _pid(process: ClewProcess) -> int:
     assert process.process is not None
     return process.process.pid
-
-
-class UniqueBodies(list[bytes]):
-    """Bodies whose every use gets a fresh first span id.
-
-    A writer's insert token is the digest of its batch's requests: batches cut from a few
-    repeating bodies repeat too, and ClickHouse would skip them as duplicates (a flattering
-    figure). So every request sent is made distinct, for the price of one copy.
-    """
-
-    def __init__(self, bodies: list[bytes]) -> None:
-        super().__init__(bodies)
-        self.counter = itertools.count(1)
-        firsts = [ExportTraceServiceRequest.FromString(body) for body in bodies]
-        ids = [r.resource_spans[0].scope_spans[0].spans[0].span_id for r in firsts]
-        self.at = [body.find(span_id) for body, span_id in zip(bodies, ids, strict=True)]
-
-    def __getitem__(self, index: Any) -> Any:
-        body, at = super().__getitem__(index), self.at[index]
-        return body[:at] + next(self.counter).to_bytes(8, "big") + body[at + 8 :]
 
 
 def unique_generator(port: int, args: argparse.Namespace, until: float, out: Any) -> None:
