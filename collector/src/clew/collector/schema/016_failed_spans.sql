@@ -1,4 +1,5 @@
--- Failed-span index: one row per signal of the explainer's failed span (query_ui's
+-- Failed-span index: one row per failed span of otel_traces and one per ERROR log of
+-- otel_logs, after the explainer's definition of a failed span (query_ui's
 -- explain/failed.py), written at insert time so search's status filter and error counts read
 -- this small table instead of every span's attribute maps and the logs of the range.
 -- A span with several signals (an Error status and an ERROR log) has several rows: readers
