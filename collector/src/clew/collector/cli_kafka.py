@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from clew.collector.cli import startup_errors
 from clew.collector.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -29,8 +30,9 @@ def collect(bootstrap: str, host: str | None, http_port: int | None, grpc_port: 
     from clew.collector.kafka.collect import collect as run
     from clew.collector.kafka.messages import KafkaSettings
 
-    settings = _settings(host=host, otlp_http_port=http_port, otlp_grpc_port=grpc_port)
-    run(settings, bootstrap, KafkaSettings())
+    with startup_errors():
+        settings = _settings(host=host, otlp_http_port=http_port, otlp_grpc_port=grpc_port)
+        run(settings, bootstrap, KafkaSettings())
 
 
 @click.command()
@@ -41,4 +43,5 @@ def write(bootstrap: str, data_dir: Path | None) -> None:
     from clew.collector.kafka.consume import write as run
     from clew.collector.kafka.messages import KafkaSettings
 
-    run(_settings(data_dir=data_dir), bootstrap, KafkaSettings())
+    with startup_errors():
+        run(_settings(data_dir=data_dir), bootstrap, KafkaSettings())

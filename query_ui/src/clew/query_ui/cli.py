@@ -162,10 +162,12 @@ def search(
 @click.option("--clickhouse-url", help="The ClickHouse server [CLEW_CLICKHOUSE_URL].")
 def ui(host: str | None, ui_port: int | None, clickhouse_url: str | None) -> None:
     """Serve the UI alone, over a ClickHouse server (the embedded store: use `clew serve`)."""
-    from clew.collector.settings import Settings  # imported here to keep `clew --help` fast
+    from clew.collector.cli import startup_errors  # imported here to keep `clew --help` fast
+    from clew.collector.settings import Settings
 
     given: dict[str, Any] = {"host": host, "ui_port": ui_port, "clickhouse_url": clickhouse_url}
-    settings = Settings(**{k: v for k, v in given.items() if v is not None})
+    with startup_errors():
+        settings = Settings(**{k: v for k, v in given.items() if v is not None})
     if settings.ui_clickhouse_url:  # alone, the UI needs no connection but its read-only one
         update = {"clickhouse_url": settings.ui_clickhouse_url, "ui_clickhouse_url": None}
         settings = settings.model_copy(update=update)
@@ -186,6 +188,7 @@ READ_TABLES = ("otel_traces", "otel_traces_trace_id_ts", "otel_logs", "clew_busi
 def _serve(settings: Any) -> None:
     import uvicorn
 
+    from clew.collector.cli import startup_errors
     from clew.collector.errors import CollectorError
     from clew.collector.store import open_store
     from clew.collector.tls import server_tls
@@ -198,7 +201,8 @@ def _serve(settings: Any) -> None:
     try:
         _check_tables(store)
         app = create_app(settings, store)
-        tls = server_tls(settings)
+        with startup_errors():
+            tls = server_tls(settings)
         config = uvicorn.Config(
             app,
             host=settings.host,
