@@ -7,7 +7,8 @@ Generates the data inside ClickHouse (bench/query_data.py), then times, each on 
 trace by id (what GET /api/traces/{id} reads: id lookup, spans, links, back-links), the trace
 page's data (the same and the logs), spans alone, whole-trace searches, the order diagnosis and
 the order page's timeline. Prints the store's size on disk first (system.parts, with the
-trace_order projection of schema/015 apart), and the load average before and after.
+trace_order projection of schema/015 apart), and the load average before and after. Reused
+data generated before schema/016 gets its failed-span index backfilled (docs/adr/0004).
 """
 
 from __future__ import annotations
