@@ -182,7 +182,13 @@ def ui(host: str | None, ui_port: int | None, clickhouse_url: str | None) -> Non
 
 
 # The tables the UI reads; the collector (`clew serve`) creates them, `clew ui` only reads.
-READ_TABLES = ("otel_traces", "otel_traces_trace_id_ts", "otel_logs", "clew_business_keys")
+READ_TABLES = (
+    "otel_traces",
+    "otel_traces_trace_id_ts",
+    "otel_logs",
+    "clew_business_keys",
+    "clew_failed_spans",
+)
 
 
 def _serve(settings: Any) -> None:
