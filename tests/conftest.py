@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.support.kafka",
     "tests.support.clew_server",
     "tests.support.clickhouse_http",
+    "tests.support.browser",
 ]
 
 

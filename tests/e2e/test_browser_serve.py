@@ -21,9 +21,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.e2e.test_browser_ui import ARTIFACTS, CHROMIUM_ARGS
+from tests.support.browser import ARTIFACTS, chromium
 from tests.support.clew_server import ClewServer
 
 pytestmark = pytest.mark.browser
@@ -86,10 +86,7 @@ def test_sdk_to_clew_serve_to_browser_and_cli(served_order: tuple[ClewServer, st
         f"{server.ui_url}/api/traces", params={"service": "checkout", "status": "error"}
     )
     assert [t["trace_id"] for t in found.json()["traces"]] == [trace_id]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{server.ui_url}/search?service=checkout&status=error")
         page.locator("a.trace-link").first.click()
@@ -103,7 +100,6 @@ def test_sdk_to_clew_serve_to_browser_and_cli(served_order: tuple[ClewServer, st
         expect(page.locator("#diagnosis .badge")).to_have_text("failed")
         expect(page.locator("#diagnosis .root-cause").first).to_contain_text("TimeoutError")
         page.screenshot(path=str(ARTIFACTS / "serve-order.png"), full_page=True)
-        browser.close()
     clew = Path(sys.executable).with_name("clew")
     why = subprocess.run([str(clew), "why", ORDER, "--url", server.ui_url, "--json"],
                          capture_output=True, text=True, timeout=60)  # fmt: skip

@@ -6,10 +6,9 @@ Screenshots of each page are kept in test-artifacts/ (gitignored) for a person t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from clew.query_ui.app import create_app
 from tests.query_ui.conftest import open_test_store
@@ -17,18 +16,10 @@ from tests.query_ui.explain import scenarios
 from tests.query_ui.explain.test_store import write
 from tests.query_ui.server import serve
 from tests.query_ui.shop import FAILED_ORDER, HOSTILE, Shop, write_shop
+from tests.support.browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 RETRIED_ORDER = "ord-retried-1"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -41,16 +32,6 @@ def shop_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sho
             yield url, shop
     finally:
         store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui.app import create_app
-from tests.e2e.test_browser_ui import CHROMIUM_ARGS
 from tests.query_ui.server import serve
 from tests.query_ui.shop import Shop
 from tests.security.conftest import UI_TOKEN
@@ -27,16 +26,6 @@ def ui(shop_store: tuple[Settings, ChdbStore, Shop]) -> Iterator[tuple[str, Host
     hostile = write_hostile_trace(store)
     with serve(create_app(settings, store)) as url:
         yield url, hostile
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
