@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -204,4 +205,24 @@ def test_stopping_stores_and_commits_what_was_fetched(
     asyncio.run(main())
     spans = decode.spans(scalar_trace_request().SerializeToString(), decode.PROTOBUF).accepted
     assert count(store, "otel_traces") == 2 * spans
+    assert count(store, "otel_logs") == 2 * 2
+
+
+def test_a_recreated_topic_does_not_repeat_old_tokens(
+    kafka_broker: KafkaBroker, store: ChdbStore
+) -> None:
+    # Offsets start over in a topic created again; its records' timestamps do not.
+    settings = kafka_settings(kafka_broker)
+    publish_fixtures(kafka_broker.bootstrap, settings, 1)
+    batches = asyncio.run(consumed_batches(kafka_broker.bootstrap, settings, 1))
+    signals = {topic: signal for signal, topic in settings.topics().items()}
+    for batch in batches:
+        store_batch(store, signals[batch.tp.topic], batch)
+    for batch in batches:  # the same offsets, written later: another topic's records
+        later = [replace(r, timestamp=r.timestamp + 60_000) for r in batch.records]
+        again = Batch(batch.tp, batch.generation, later, batch.items)
+        assert again.token != batch.token
+        store_batch(store, signals[batch.tp.topic], again)
+    # Logs go in under the batch's token: the new records are stored. (The spans, equal in
+    # every byte, go under a digest of their contents and are rightly kept once.)
     assert count(store, "otel_logs") == 2 * 2

@@ -2,11 +2,11 @@
 
 A partition's records gather until they hold `max_items` spans or log records, or the oldest
 waited `max_age` seconds: one insert has a large fixed cost, so it should carry thousands of
-items, not one request's. The deduplication token names the batch's topic, partition and offset
-range, so a batch retried after a failed (or lost) answer is stored once where the table
-deduplicates. Before its insert a batch's range is committed as the partition's metadata
-(PLAN); a writer that takes the partition over after a crash cuts its first batch at the same
-offset, so the redelivered batch carries the same token.
+items, not one request's. The deduplication token names the batch's topic, partition, offset
+range and first record's timestamp, so a batch retried after a failed (or lost) answer is
+stored once where the table deduplicates. Before its insert a batch's range is committed as
+the partition's metadata (PLAN); a writer that takes the partition over after a crash cuts
+its first batch at the same offset, so the redelivered batch carries the same token.
 """
 
 from __future__ import annotations
@@ -60,9 +60,15 @@ class Batch:
 
     @property
     def token(self) -> str:
-        """The deduplication token: topic, partition, offset range."""
-        first, last = self.records[0].offset, self.records[-1].offset
-        return f"clew:{self.tp.topic}:{self.tp.partition}:{first}-{last}"
+        """The deduplication token: topic, partition, offset range, first record's timestamp.
+
+        The timestamp is the record's own (kept in the log, so a redelivery repeats it): a
+        topic deleted and created again starts its offsets over, and without it new batches
+        would repeat old tokens and be skipped as duplicates.
+        """
+        first, last = self.records[0], self.records[-1]
+        where = f"{self.tp.topic}:{self.tp.partition}"
+        return f"clew:{where}:{first.offset}-{last.offset}:{first.timestamp}"
 
     @property
     def next_offset(self) -> int:
