@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from playwright.sync_api import expect
 
-from tests.support.browser import ARTIFACTS, chromium
+from tests.support.browser import chromium, screenshot
 from tests.support.clew_server import ClewServer
 
 pytestmark = pytest.mark.browser
@@ -94,12 +94,11 @@ def test_sdk_to_clew_serve_to_browser_and_cli(served_order: tuple[ClewServer, st
         detail = page.locator(".span-detail:visible")
         expect(detail.locator(".exc-type")).to_have_text("TimeoutError")
         expect(detail.locator(".logs.own")).to_contain_text("charging the card failed")
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "serve-trace.png"), full_page=True)
+        screenshot(page, "serve-trace")
         page.goto(f"{server.ui_url}/orders/{ORDER}")
         expect(page.locator("#diagnosis .badge")).to_have_text("failed")
         expect(page.locator("#diagnosis .root-cause").first).to_contain_text("TimeoutError")
-        page.screenshot(path=str(ARTIFACTS / "serve-order.png"), full_page=True)
+        screenshot(page, "serve-order")
     clew = Path(sys.executable).with_name("clew")
     why = subprocess.run([str(clew), "why", ORDER, "--url", server.ui_url, "--json"],
                          capture_output=True, text=True, timeout=60)  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from clew.query_ui.app import create_app
 from tests.query_ui.conftest import open_test_store
@@ -16,7 +16,7 @@ from tests.query_ui.explain import scenarios
 from tests.query_ui.explain.test_store import write
 from tests.query_ui.server import serve
 from tests.query_ui.shop import FAILED_ORDER, HOSTILE, Shop, write_shop
-from tests.support.browser import ARTIFACTS
+from tests.support.browser import guarded_page, screenshot
 
 pytestmark = pytest.mark.browser
 RETRIED_ORDER = "ord-retried-1"
@@ -36,23 +36,8 @@ def shop_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sho
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    dialogs: list[str] = []
-
-    def refuse(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    tab.on("dialog", refuse)
-    yield tab
-    context.close()
-    assert dialogs == [], "a stored string ran as script"
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    with guarded_page(browser, viewport={"width": 1400, "height": 1000}) as tab:
+        yield tab
 
 
 def test_search_then_open_the_failing_span(page: Page, shop_ui: tuple[str, Shop]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
@@ -16,6 +16,7 @@ from tests.query_ui.server import serve
 from tests.query_ui.shop import Shop
 from tests.security.conftest import UI_TOKEN
 from tests.security.hostile import HostileTrace, write_hostile_trace
+from tests.support.browser import guarded_page
 
 pytestmark = pytest.mark.browser
 
@@ -30,18 +31,8 @@ def ui(shop_store: tuple[Settings, ChdbStore, Shop]) -> Iterator[tuple[str, Host
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
-    tab = context.new_page()
-    dialogs: list[str] = []
-
-    def refuse(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    tab.on("dialog", refuse)
-    yield tab
-    context.close()
-    assert dialogs == [], f"a stored string ran as script: {dialogs}"
+    with guarded_page(browser) as tab:
+        yield tab
 
 
 def _log_in(page: Page, url: str, token: str) -> None:
