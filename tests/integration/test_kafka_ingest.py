@@ -62,6 +62,14 @@ def grpc_export(receiver: Receiver, span_ids: list[bytes]) -> None:
         export(trace_request(span_ids), timeout=30)
 
 
+def wait_spans_consumed(
+    broker: KafkaBroker, env: dict[str, str], partitions: int, writers: list[Writer]
+) -> None:
+    """Wait until the writers' group has committed every message of the spans topic."""
+    group, topic = env["CLEW_KAFKA_GROUP"], env["CLEW_KAFKA_SPANS_TOPIC"]
+    wait_consumed(broker.bootstrap, group, topic, partitions, writers)
+
+
 def test_one_receiver_one_writer_store_every_span_sent(
     kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:
@@ -75,13 +83,7 @@ def test_one_receiver_one_writer_store_every_span_sent(
         grpc_ids = [os.urandom(8) for _ in range(3)]
         grpc_export(receiver, grpc_ids)
         sent |= {span_id.hex() for span_id in grpc_ids}
-        wait_consumed(
-            kafka_broker.bootstrap,
-            env["CLEW_KAFKA_GROUP"],
-            env["CLEW_KAFKA_SPANS_TOPIC"],
-            1,
-            [writer],
-        )
+        wait_spans_consumed(kafka_broker, env, 1, [writer])
     finally:
         assert receiver.stop() == 0, receiver.log()
         assert writer.stop() == 0, writer.log()
@@ -127,13 +129,7 @@ def test_two_receivers_two_writers_store_each_span_once(
     try:
         wait_balanced(writers, 2)
         sent = send_from_all(receivers, 30)
-        wait_consumed(
-            kafka_broker.bootstrap,
-            env["CLEW_KAFKA_GROUP"],
-            env["CLEW_KAFKA_SPANS_TOPIC"],
-            2,
-            writers,
-        )
+        wait_spans_consumed(kafka_broker, env, 2, writers)
     finally:
         stored = stored_after_stop(receivers, writers)
     assert sorted(stored) == sorted(sent)
@@ -152,13 +148,7 @@ def test_a_writer_killed_mid_batch_loses_nothing_after_restart(
             writers[0].start()
             sent = sending.result()
         wait_balanced(writers, 2)  # the restarted writer is back in the group
-        wait_consumed(
-            kafka_broker.bootstrap,
-            env["CLEW_KAFKA_GROUP"],
-            env["CLEW_KAFKA_SPANS_TOPIC"],
-            2,
-            writers,
-        )
+        wait_spans_consumed(kafka_broker, env, 2, writers)
     finally:
         stored = stored_after_stop(receivers, writers)
     # At least once: a batch stored but not committed before the kill is redelivered, and the
@@ -209,13 +199,7 @@ def test_broker_down_answers_retryable_then_stores_all_accepted(
         assert unavailable.value.code() == grpc.StatusCode.UNAVAILABLE
         kafka_broker.start()
         sent |= send(receiver, 5)
-        wait_consumed(
-            kafka_broker.bootstrap,
-            env["CLEW_KAFKA_GROUP"],
-            env["CLEW_KAFKA_SPANS_TOPIC"],
-            1,
-            [writer],
-        )
+        wait_spans_consumed(kafka_broker, env, 1, [writer])
     finally:
         stored = stored_after_stop([receiver], [writer])
     # A refused request may still reach the broker later (its send timed out, it was not
@@ -232,13 +216,7 @@ def test_two_writers_on_a_server_backend_store_each_span_once(
     try:
         wait_balanced(writers, 2)
         sent = send(receivers[0], 30)
-        wait_consumed(
-            kafka_broker.bootstrap,
-            env["CLEW_KAFKA_GROUP"],
-            env["CLEW_KAFKA_SPANS_TOPIC"],
-            2,
-            writers,
-        )
+        wait_spans_consumed(kafka_broker, env, 2, writers)
     finally:
         for process in [*receivers, *writers]:
             assert process.stop() == 0, process.log()
