@@ -30,9 +30,9 @@ from clew.collector import decode
 from clew.collector.errors import DecodeError
 from clew.collector.limits import NS, Limits
 
-from .test_limits import deep_body, nested, to_json
+from .test_limits import NOW, deep_body, nested, to_json
 
-NOW = 1_800_000_000 * NS
+# Roomier than test_limits' LIMITS, so generated requests reach every path, not only refusals.
 LIMITS = Limits(
     max_items=20,
     max_attributes=6,
