@@ -67,7 +67,7 @@ def test_writer_sends_skipped_requests_through_python(store: ChdbStore) -> None:
     nested_request.resource_spans.pop()  # one resource: 6 spans
     scalar = scalar_trace_request().SerializeToString()
     batch = [decode.RawSpans(scalar, 7), decode.RawSpans(nested_request.SerializeToString(), 6)]
-    Writer(store, "spans", metrics)(batch)
+    Writer(store, "spans", metrics, wait=lambda _delay: True)(batch)
     assert store.query("SELECT count() FROM otel_traces").rows == [(13,)]
     lists = store.query(
         "SELECT SpanAttributes['list'] FROM otel_traces WHERE SpanAttributes['list'] != ''"
@@ -136,7 +136,9 @@ def test_repeated_keys_go_through_rows_last_value_wins(store: ChdbStore) -> None
         [KeyValue(key="k", value=AnyValue(string_value=v)) for v in ("first", "last")]
     )
     metrics = Metrics()
-    Writer(store, "spans", metrics)([decode.RawSpans(request.SerializeToString(), 7)])
+    Writer(store, "spans", metrics, wait=lambda _delay: True)(
+        [decode.RawSpans(request.SerializeToString(), 7)]
+    )
     rows = store.query(
         "SELECT SpanAttributes['k'], length(SpanAttributes) FROM otel_traces"
         " WHERE SpanName = 'internal'"

@@ -16,9 +16,17 @@ from clew.collector.metrics import Metrics
 from clew.collector.spool import JsonRows
 from clew.collector.store import ChdbStore
 from clew.collector.store.base import QueryResult
-from clew.collector.write import FIRST_DELAY, MAX_DELAY, REJECT_AFTER, Writer, backoff
+from clew.collector.write import (
+    FIRST_DELAY,
+    MAX_DELAY,
+    REJECT_AFTER,
+    RawLogs,
+    Writer,
+    backoff,
+    until,
+)
 
-from .fixtures import scalar_trace_request, trace_request
+from .fixtures import logs_request, scalar_trace_request, trace_request
 
 NOW = time.time_ns()
 
@@ -39,21 +47,41 @@ def _value(metrics: Metrics, name: str, signal: str, **labels: str) -> float:
     return sample or 0.0
 
 
+def _writer(store: Any, signal: str, metrics: Metrics | None = None) -> Writer:
+    """A writer over `store` that retries at once and never gives a batch up."""
+    return Writer(store, signal, metrics or Metrics(), wait=lambda _delay: True)
+
+
 def _count(store: ChdbStore, table: str = "otel_traces") -> int:
     return int(store.query(f"SELECT count() FROM {table}").rows[0][0])  # noqa: S608 - ours
 
 
 def test_writes_spans_and_counts(store: ChdbStore) -> None:
     metrics = Metrics()
-    assert Writer(store, "spans", metrics)([_span(n) for n in range(5)]) == 0
+    assert _writer(store, "spans", metrics)([_span(n) for n in range(5)]) == 0
     assert store.query("SELECT count(), sum(Duration) FROM otel_traces").rows == [(5, 50)]
     assert _value(metrics, "clew_written_total", "spans") == 5
     assert _value(metrics, "clew_batch_rows_count", "spans") == 1
 
 
+def test_writes_otlp_logs_requests_as_their_rows(store: ChdbStore) -> None:
+    body = logs_request().SerializeToString()
+    metrics = Metrics()
+    _writer(store, "logs", metrics)([RawLogs(body, 2), RawLogs(body, 2)], "clew:test:logs")
+    assert _count(store, "otel_logs") == 2 * 2
+    assert _value(metrics, "clew_written_total", "logs") == 4
+
+
+def test_an_unreadable_logs_request_is_counted_dropped_not_retried(store: ChdbStore) -> None:
+    metrics = Metrics()
+    _writer(store, "logs", metrics)([RawLogs(b"\xff not protobuf", 5)], "t")
+    dropped = {"signal": "logs", "reason": "internal"}
+    assert metrics.registry.get_sample_value("clew_dropped_total", dropped) == 5
+
+
 def test_writes_logs_and_spooled_json_rows(store: ChdbStore) -> None:
     spooled = JsonRows(orjson.dumps([{"TimestampNs": NOW, "Body": "b", "ServiceName": "s"}]), 1)
-    Writer(store, "logs", Metrics())(
+    _writer(store, "logs", Metrics())(
         [{"TimestampNs": NOW, "Body": "a", "ServiceName": "s"}, spooled]
     )
     assert store.query("SELECT Body FROM otel_logs ORDER BY Body").rows == [("a",), ("b",)]
@@ -92,7 +120,12 @@ def test_backoff_doubles_with_jitter_up_to_a_cap() -> None:
 def test_retries_until_the_store_takes_the_batch(store: ChdbStore) -> None:
     metrics, slept = Metrics(), list[float]()
     flaky = FlakyStore(store, failures=REJECT_AFTER + 5)  # down for longer than any fixed plan
-    writer = Writer(flaky, "spans", metrics, sleep=slept.append)  # type: ignore[arg-type]
+
+    def wait(delay: float) -> bool:
+        slept.append(delay)
+        return True
+
+    writer = Writer(flaky, "spans", metrics, wait=wait)  # type: ignore[arg-type]
     assert writer([_span(1), _span(2)], "t1") == REJECT_AFTER + 5
     assert _count(store) == 2
     assert len(slept) == REJECT_AFTER + 5 and max(slept) <= MAX_DELAY
@@ -105,7 +138,7 @@ def test_retries_until_the_store_takes_the_batch(store: ChdbStore) -> None:
 def test_a_batch_the_answering_store_keeps_refusing_is_dropped(store: ChdbStore) -> None:
     metrics = Metrics()
     flaky = FlakyStore(store, failures=1000, answers=True)
-    writer = Writer(flaky, "spans", metrics, sleep=lambda _: None)  # type: ignore[arg-type]
+    writer = _writer(flaky, "spans", metrics)
     writer([_span(1), _span(2)], "t")
     assert flaky.calls == REJECT_AFTER
     dropped = {"signal": "spans", "reason": "store_rejected"}
@@ -116,23 +149,28 @@ def test_a_batch_the_answering_store_keeps_refusing_is_dropped(store: ChdbStore)
 def test_stopping_gives_the_batch_back(store: ChdbStore) -> None:
     stopping = threading.Event()
     flaky = FlakyStore(store, failures=1000)
-    writer = Writer(flaky, "spans", Metrics(), stopping=stopping, sleep=lambda _: stopping.set())  # type: ignore[arg-type]
+    writer = Writer(flaky, "spans", Metrics(), wait=until(stopping))  # type: ignore[arg-type]
+    threading.Timer(0.3, stopping.set).start()  # stops while the writer waits to retry
     with pytest.raises(Stopped):
         writer([_span(1)], "t")
-    assert flaky.calls == 2
+    assert flaky.calls >= 2 and _count(store) == 0
+    calls = flaky.calls
+    with pytest.raises(Stopped):  # stopped already: one attempt, no wait
+        writer([_span(1)], "t")
+    assert flaky.calls == calls + 1
 
 
 def test_same_token_is_stored_once_on_the_embedded_store(store: ChdbStore) -> None:
     rows = [_span(n) for n in range(3)]
-    writer = Writer(store, "spans", Metrics())
+    writer = _writer(store, "spans", Metrics())
     writer(rows, "clew:test:1-3")
     writer(rows, "clew:test:1-3")  # a retry whose first answer was lost
     assert _count(store) == 3
     writer(rows, "clew:test:4-6")  # other records, even with equal contents, are new
     assert _count(store) == 6
     logs = [{"TimestampNs": NOW, "Body": "x", "ServiceName": "s"}]
-    Writer(store, "logs", Metrics())(logs, "clew:test:1-1")
-    Writer(store, "logs", Metrics())(logs, "clew:test:1-1")
+    _writer(store, "logs", Metrics())(logs, "clew:test:1-1")
+    _writer(store, "logs", Metrics())(logs, "clew:test:1-1")
     assert _count(store, "otel_logs") == 1
 
 
@@ -140,7 +178,7 @@ def test_fast_path_batch_retried_is_stored_once_side_tables_too(store: ChdbStore
     fast = RawSpans(scalar_trace_request().SerializeToString(), 0)
     slow = trace_request()  # nested values: the fast path skips it, rows carry it
     batch = [fast, RawSpans(slow.SerializeToString(), 0)]
-    writer = Writer(store, "spans", Metrics())
+    writer = _writer(store, "spans", Metrics())
     writer(batch, "clew:test:7-8")
     once = _count(store), _count(store, "otel_traces_trace_id_ts"), _count(store, "clew_span_links")
     writer(batch, "clew:test:7-8")
@@ -153,7 +191,7 @@ def test_store_without_fast_path_gets_rows(store: ChdbStore) -> None:
     request = trace_request()
     del request.resource_spans[0].scope_spans[0].spans[6:]
     plain = FlakyStore(store, failures=0)  # only insert(): no insert_otlp_traces
-    Writer(plain, "spans", Metrics())([RawSpans(request.SerializeToString(), 7)])  # type: ignore[arg-type]
+    _writer(plain, "spans", Metrics())([RawSpans(request.SerializeToString(), 7)])
     assert _count(store) == 7
 
 
@@ -169,7 +207,7 @@ def test_failed_fast_path_falls_back_to_rows(store: ChdbStore) -> None:
     del request.resource_spans[0].scope_spans[0].spans[6:]
     metrics = Metrics()
     broken = BrokenFastPath(store, failures=0, answers=True)
-    Writer(broken, "spans", metrics)([RawSpans(request.SerializeToString(), 7)])  # type: ignore[arg-type]
+    _writer(broken, "spans", metrics)([RawSpans(request.SerializeToString(), 7)])
     assert _count(store) == 7
     assert _value(metrics, "clew_written_total", "spans") == 7
 
@@ -177,6 +215,6 @@ def test_failed_fast_path_falls_back_to_rows(store: ChdbStore) -> None:
 def test_a_batch_that_cannot_be_encoded_is_counted_dropped(store: ChdbStore) -> None:
     metrics = Metrics()
     plain = FlakyStore(store, failures=0)  # no fast path: the body must be decoded here
-    Writer(plain, "spans", metrics)([RawSpans(b"\xff not protobuf", 3)], "t")  # type: ignore[arg-type]
+    _writer(plain, "spans", metrics)([RawSpans(b"\xff not protobuf", 3)], "t")
     dropped = {"signal": "spans", "reason": "internal"}
     assert metrics.registry.get_sample_value("clew_dropped_total", dropped) == 3

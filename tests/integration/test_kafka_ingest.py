@@ -23,6 +23,7 @@ from tests.collector.kafka.processes import (
 )
 from tests.reliability.load import metric
 from tests.support.kafka import KafkaBroker
+from tests.support.ports import free_port
 
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
@@ -89,6 +90,45 @@ def test_one_receiver_one_writer_store_every_span_sent(
         assert writer.stop() == 0, writer.log()
     stored = writer.span_ids()
     assert sorted(stored) == sorted(sent), writer.log()
+
+
+def metric_names(text: str) -> set[str]:
+    """The metric families a Prometheus text exposes (not the creation times of its series)."""
+    types = [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")]
+    return {name for name in types if not name.endswith("_created")}
+
+
+def test_clew_write_serves_the_metrics_of_clew_serve(
+    kafka_broker: KafkaBroker, tmp_path: Path
+) -> None:
+    env = kafka_env(kafka_broker, 1)
+    receiver = Receiver(kafka_broker.bootstrap, env, tmp_path / "collect.log")
+    writer = Writer(
+        kafka_broker.bootstrap,
+        tmp_path / "data",
+        {**env, "CLEW_INGEST_TOKEN": "writer-secret"},
+        tmp_path / "write.log",
+        metrics_port=free_port(),
+    )
+    receiver.start()
+    writer.start()
+    try:
+        assert writer.metrics()[0] == 401  # behind the ingest token, as clew serve's
+        sent = send(receiver, 10)
+        wait_spans_consumed(kafka_broker, env, 1, [writer])
+        status, text = writer.metrics("writer-secret")
+        served = httpx.get(f"{receiver.url}/metrics", timeout=30).text
+    finally:
+        assert receiver.stop() == 0, receiver.log()
+        assert writer.stop() == 0, writer.log()
+    assert status == 200
+    assert metric_names(text) == metric_names(served)  # the same names as the receivers'
+    assert metric(text, "clew_written_total") == len(sent) == 10 * 5
+    assert metric(text, "clew_batch_rows_sum") == len(sent)
+    assert metric(text, "clew_buffer_rows") == 0  # nothing fetched is waiting any more
+    assert metric(text, "clew_dropped_total", 'signal="spans",reason="store_rejected"') == 0
+    assert metric(text, "clew_received_total") == 0  # the receivers count what they receive
+    assert metric(served, "clew_accepted_total") == len(sent)
 
 
 def start_group(

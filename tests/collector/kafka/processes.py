@@ -108,11 +108,37 @@ class Receiver(ClewProcess):
 
 
 class Writer(ClewProcess):
-    """`clew write --kafka` over an embedded data folder."""
+    """`clew write --kafka` over an embedded data folder; /metrics on `metrics_port` if given."""
 
-    def __init__(self, bootstrap: str, data_dir: Path, env: dict[str, str], log: Path) -> None:
-        self.data_dir = data_dir
-        super().__init__(["write", "--kafka", bootstrap, "--data-dir", str(data_dir)], env, log)
+    def __init__(
+        self,
+        bootstrap: str,
+        data_dir: Path,
+        env: dict[str, str],
+        log: Path,
+        metrics_port: int | None = None,
+    ) -> None:
+        self.data_dir, self.metrics_port = data_dir, metrics_port
+        args = ["write", "--kafka", bootstrap, "--data-dir", str(data_dir)]
+        if metrics_port is not None:
+            args += ["--metrics-port", str(metrics_port)]
+        super().__init__(args, env, log)
+
+    def metrics(self, token: str | None = None) -> tuple[int, str]:
+        """GET /metrics, waiting for the server to answer; (status, text)."""
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            assert self.process is not None and self.process.poll() is None, self.log()
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as got:
+                    return int(got.status), got.read().decode()
+            except urllib.error.HTTPError as refused:
+                return int(refused.code), refused.read().decode()
+            except (urllib.error.URLError, OSError):
+                assert time.monotonic() < deadline, self.log()
+                time.sleep(0.1)
 
     def span_ids(self) -> list[str]:
         """Every stored span id (hex), read once the writer is stopped."""

@@ -12,12 +12,13 @@ from aiokafka import AIOKafkaConsumer
 from clew.collector import decode
 from clew.collector.errors import BufferFull, StoreError
 from clew.collector.kafka import messages
-from clew.collector.kafka.batches import Batch, Pending, plan, planned_last, store_batch
+from clew.collector.kafka.batches import Batch, Pending, contents, plan, planned_last
 from clew.collector.kafka.consume import WriterGroup
 from clew.collector.kafka.messages import KafkaSettings
 from clew.collector.kafka.publish import KafkaPipeline, Publisher
 from clew.collector.metrics import Metrics
 from clew.collector.store import ChdbStore
+from clew.collector.write import Writer
 from tests.collector.fixtures import logs_request, scalar_trace_request
 from tests.collector.kafka.processes import lag
 from tests.support.kafka import KafkaBroker, unique_topic_name
@@ -46,6 +47,12 @@ class FailingStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
+
+
+def store_batch(store: ChdbStore, signal: str, batch: Batch) -> int:
+    """Store one batch as the writer group does: its contents through the shared writer."""
+    writer = Writer(store, signal, Metrics(), wait=lambda _delay: True)
+    return writer(contents(signal, batch), batch.token)
 
 
 def kafka_settings(broker: KafkaBroker) -> KafkaSettings:
@@ -84,6 +91,16 @@ async def run_until(group: WriterGroup, done: Any) -> None:
     await task
 
 
+def dropped(metrics: Metrics) -> list[float]:
+    """Every clew_dropped_total sample."""
+    return [
+        sample.value
+        for family in metrics.registry.collect()
+        for sample in family.samples
+        if sample.name == "clew_dropped_total"
+    ]
+
+
 def count(store: ChdbStore, table: str) -> int:
     sql = "SELECT count() AS n FROM {table:Identifier}"
     return int(store.query(sql, {"table": table}).named()[0]["n"])
@@ -96,17 +113,26 @@ def test_a_failing_store_is_retried_and_nothing_is_dropped_or_doubled(
     publish_fixtures(kafka_broker.bootstrap, settings, 3)
     failing = FailingStore(store, failures=3)
 
+    metrics = Metrics()
+
     async def main() -> None:
-        group = WriterGroup(failing, kafka_broker.bootstrap, settings)
+        group = WriterGroup(failing, kafka_broker.bootstrap, settings, metrics=metrics)
         await run_until(group, lambda: count(store, "otel_logs") == 3 * 2)
 
     asyncio.run(main())
     spans = decode.spans(scalar_trace_request().SerializeToString(), decode.PROTOBUF).accepted
     assert failing.failures == 0
+    # Counted as `clew serve` counts: written, retried (per attempt), nothing dropped.
+    written = {s: metrics.written.labels(s)._value.get() for s in ("spans", "logs")}
+    assert written == {"spans": 3 * spans, "logs": 3 * 2}
+    retried = sum(metrics.retried.labels(s)._value.get() for s in ("spans", "logs"))
+    assert retried >= 3
+    assert all(v == 0 for v in dropped(metrics))
     assert count(store, "otel_traces") == 3 * spans
     assert count(store, "otel_logs") == 3 * 2
     assert all(
-        token and token.startswith(f"clew:{settings.logs_topic}:0:") for token in failing.tokens
+        token and token.startswith(f"clew:{settings.logs_topic}:0:") and token.endswith(":rows")
+        for token in failing.tokens
     )
 
 

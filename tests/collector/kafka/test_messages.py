@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import orjson
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -12,6 +11,7 @@ from clew.collector.decode import RawSpans
 from clew.collector.kafka import messages
 from clew.collector.kafka.messages import KafkaSettings
 from clew.collector.limits import UNBOUNDED, Limits
+from clew.collector.write import RawLogs
 from tests.collector.fixtures import kv, logs_request, s, scalar_trace_request, trace_request
 
 
@@ -21,7 +21,7 @@ def test_a_whole_trace_request_travels_as_it_came() -> None:
     value, headers = messages.encode("spans", decoded)
     assert value == body
     assert dict(headers) == {messages.KIND: messages.OTLP, messages.ITEMS: b"7"}
-    assert messages.decode_spans(value, headers) == [RawSpans(body, 7)]
+    assert messages.item("spans", value, headers) == RawSpans(body, 7)
 
 
 def test_a_partly_rejected_trace_request_travels_as_otlp_without_the_rejected_spans() -> None:
@@ -44,7 +44,8 @@ def test_logs_travel_as_otlp_and_decode_to_the_same_rows() -> None:
     request = ExportLogsServiceRequest.FromString(value)
     assert request.resource_logs[0].resource.attributes[0].key == "service.name"
     assert messages.items(headers) == 2
-    assert messages.decode_logs(value, headers) == decoded.rows
+    assert messages.item("logs", value, headers) == RawLogs(value, 2)
+    assert decode.logs(value, decode.PROTOBUF, UNBOUNDED).rows == decoded.rows
 
 
 def test_values_travel_as_the_receiver_fitted_them() -> None:
@@ -54,16 +55,10 @@ def test_values_travel_as_the_receiver_fitted_them() -> None:
     limits = Limits(max_value_bytes=1000)
     decoded = decode.logs(request.SerializeToString(), decode.PROTOBUF, limits)
     assert decoded.adjusted
-    value, headers = messages.encode("logs", decoded)
-    rows = messages.decode_logs(value, headers)
+    value, _ = messages.encode("logs", decoded)
+    rows = decode.logs(value, decode.PROTOBUF, UNBOUNDED).rows
     assert rows == decoded.rows
     assert len(rows[0]["LogAttributes"]["huge"].encode()) <= 1000
-
-
-def test_rows_published_by_an_older_clew_are_still_read() -> None:
-    decoded = decode.logs(logs_request().SerializeToString(), decode.PROTOBUF)
-    headers = [(messages.KIND, messages.ROWS)]
-    assert messages.decode_logs(orjson.dumps(decoded.rows), headers) == decoded.rows
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,7 +20,7 @@ from clew.collector.auth import TokenCheck
 from clew.collector.batch import Batcher
 from clew.collector.limits import Limits
 from clew.collector.metrics import SIGNALS, Metrics
-from clew.collector.pipeline import Pipeline
+from clew.collector.pipeline import Pipeline, SpoolPipeline
 from clew.collector.receive import grpc as grpc_receiver
 from clew.collector.receive import http as http_receiver
 from clew.collector.schema.apply import apply_schema
@@ -28,12 +28,14 @@ from clew.collector.settings import Settings
 from clew.collector.spool import Spool
 from clew.collector.store import Store, open_store
 from clew.collector.tls import ServerTLS, server_tls
-from clew.collector.write import Writer
+from clew.collector.write import Writer, until
 
 log = logging.getLogger("clew.collector")
 
 
-def build_pipeline(settings: Settings, store: Store, metrics: Metrics | None = None) -> Pipeline:
+def build_pipeline(
+    settings: Settings, store: Store, metrics: Metrics | None = None
+) -> SpoolPipeline:
     """Spools, writers and batchers for both signals over one store (not started)."""
     metrics = metrics or Metrics()
     spool_dir = settings.spool_dir or settings.data_dir / "spool"
@@ -51,14 +53,14 @@ def build_pipeline(settings: Settings, store: Store, metrics: Metrics | None = N
         metrics.dropped.labels(name, "store_rejected")
         batchers[name] = Batcher(
             spool,
-            Writer(store, name, metrics, stopping=stopping),
+            Writer(store, name, metrics, wait=until(stopping)),
             max_rows=settings.batch_max_rows,
             max_age=settings.batch_max_age,
             name=name,
             replayed=metrics.replayed.labels(name).inc,
             stopping=stopping,
         )
-    return Pipeline(batchers, metrics)
+    return SpoolPipeline(batchers, metrics)
 
 
 def load_ui(settings: Settings, store: Store) -> FastAPI | None:
@@ -78,7 +80,7 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _uvicorn(app: FastAPI, host: str, port: int, tls: ServerTLS | None = None) -> _Server:
+def uvicorn_server(app: FastAPI, host: str, port: int, tls: ServerTLS | None = None) -> _Server:
     # httptools: uvicorn's C HTTP parser; measured, the pure-Python one cost more per request
     # than decoding it (docs/adr/0001).
     config = uvicorn.Config(
@@ -143,9 +145,9 @@ def run_receivers(
         )
         grpc_server.start()
         receiver = http_receiver.create_app(pipeline, limits, token)
-        servers = [_uvicorn(receiver, settings.host, settings.otlp_http_port, tls)]
+        servers = [uvicorn_server(receiver, settings.host, settings.otlp_http_port, tls)]
         if ui is not None:
-            servers.append(_uvicorn(ui, settings.host, settings.ui_port, tls))
+            servers.append(uvicorn_server(ui, settings.host, settings.ui_port, tls))
         log.info(
             "clew receiving: OTLP/HTTP%s %s:%d, OTLP/gRPC %s:%d, %s; ingest token %s",
             " over TLS" if tls else "",

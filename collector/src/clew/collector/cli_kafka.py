@@ -38,10 +38,14 @@ def collect(bootstrap: str, host: str | None, http_port: int | None, grpc_port: 
 @click.command()
 @click.option("--kafka", "bootstrap", required=True, help="Kafka bootstrap servers.")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Data folder [CLEW_DATA_DIR].")
-def write(bootstrap: str, data_dir: Path | None) -> None:
+@click.option(
+    "--metrics-port", type=int, help="Serve /metrics on this port [CLEW_WRITE_METRICS_PORT]."
+)
+def write(bootstrap: str, data_dir: Path | None, metrics_port: int | None) -> None:
     """Consume the OTLP topics as group CLEW_KAFKA_GROUP and store them; commit after insert."""
     from clew.collector.kafka.consume import write as run
     from clew.collector.kafka.messages import KafkaSettings
 
     with startup_errors():
-        run(_settings(data_dir=data_dir), bootstrap, KafkaSettings())
+        settings = _settings(data_dir=data_dir, write_metrics_port=metrics_port)
+        run(settings, bootstrap, KafkaSettings())

@@ -107,23 +107,6 @@ class Metrics:
             raise
         self.accepted.labels(signal).inc(items)
 
-    def rejected_total(self, signal: str) -> float:
-        """Items of `signal` rejected for any reason (for tests and logs)."""
-        return _sum(self.registry, "clew_rejected_total", signal)
-
-    def refused_total(self, signal: str) -> float:
-        """Items of `signal` refused for any reason."""
-        return _sum(self.registry, "clew_refused_total", signal)
-
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
         return generate_latest(self.registry)
-
-
-def _sum(registry: CollectorRegistry, sample: str, signal: str) -> float:
-    return sum(
-        s.value
-        for metric in registry.collect()
-        for s in metric.samples
-        if s.name == sample and s.labels.get("signal") == signal
-    )

@@ -1,7 +1,9 @@
-"""What both receivers hand decoded requests to: count them, spool them for the writer.
+"""What both receivers hand decoded requests to: the Pipeline seam and its spool implementation.
 
-accept() returns once the request is durable in the spool (fsynced, with spool_fsync =
-"always"): from then on clew owes it to the store, across store outages, restarts and crashes.
+`clew serve`'s SpoolPipeline counts each request and spools it for the writer; accept() returns
+once it is durable in the spool (fsynced, with spool_fsync = "always"): from then on clew owes
+it to the store, across store outages, restarts and crashes. `clew collect --kafka` hands the
+receivers a KafkaPipeline (kafka/publish.py) instead.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future
+from typing import Protocol
 
 from clew.collector.batch import Batcher
 from clew.collector.decode import Decoded
@@ -23,7 +26,28 @@ log = logging.getLogger(__name__)
 SYNC_TIMEOUT = 30.0
 
 
-class Pipeline:
+class Pipeline(Protocol):
+    """The seam the receivers hand decoded requests to; BufferFull refuses one (retryable)."""
+
+    metrics: Metrics
+
+    def accept(self, signal: str, decoded: Decoded) -> None:
+        """Take the request's accepted part; return once clew owes it to the store."""
+
+    async def accept_async(self, signal: str, decoded: Decoded) -> None:
+        """accept() for the HTTP receiver's event loop."""
+
+    def update_gauges(self) -> None:
+        """Refresh the gauges (called before /metrics is rendered)."""
+
+    def start(self) -> None:
+        """Start what carries accepted requests on."""
+
+    def drain(self) -> None:
+        """Stop accepting; hand on what was accepted."""
+
+
+class SpoolPipeline:
     """One batcher per signal ("spans", "logs") and the metrics of what passed through."""
 
     def __init__(self, batchers: dict[str, Batcher], metrics: Metrics) -> None:

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     otlp_http_port: int = Field(default=4318, ge=0, le=65535)
     otlp_grpc_port: int = Field(default=4317, ge=0, le=65535)
     ui_port: int = Field(default=8080, ge=0, le=65535)
+    # `clew write`'s /metrics (clew serve's are on the OTLP/HTTP port); None: not served.
+    write_metrics_port: int | None = Field(default=None, ge=0, le=65535)
     max_body_bytes: int = Field(default=20 * MIB, gt=0)
     # NoDecode: the variable is a plain comma-separated list, not JSON.
     business_keys: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["order.id"])

@@ -1,10 +1,13 @@
-"""Batches → the store: insert with a deduplication token, retry with backoff, count outcomes.
+"""Batches → the store: the one write stage of `clew serve` (spool) and `clew write` (Kafka).
 
-A batch is retried, with exponential backoff and jitter, until the store takes it: the spool
-holds it meanwhile, so a store outage costs time and spool space, not data. Only a batch the
-store keeps refusing while it answers other queries (it cannot take these rows) is dropped,
-counted as dropped{reason="store_rejected"}. Every attempt carries the same tokens, so an
-insert that worked but whose answer was lost is stored once.
+A batch is inserted with a deduplication token; spans go whole to ClickHouse's Protobuf reader
+where the store can (the fast path), and what it skips or cannot take goes as rows. A batch is
+retried, with exponential backoff and jitter, until the store takes it: its source (the spool,
+or the uncommitted Kafka offsets) holds it meanwhile, so a store outage costs time, not data.
+Only a batch the store keeps refusing while it answers other queries (it cannot take these
+rows) is dropped, counted as dropped{reason="store_rejected"}. Every attempt carries the same
+tokens, so an insert that worked but whose answer was lost is stored once. Whatever happens,
+the outcome is counted here, so both commands' /metrics mean the same.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -22,6 +26,7 @@ from clew.collector import decode
 from clew.collector.batch import Row, Stopped
 from clew.collector.decode import RawSpans
 from clew.collector.errors import StoreError
+from clew.collector.limits import UNBOUNDED
 from clew.collector.metrics import Metrics
 from clew.collector.spool import JsonRows
 from clew.collector.store.base import ProtobufTraces, Store
@@ -32,6 +37,16 @@ TABLES = {"spans": "clew_ingest_spans", "logs": "clew_ingest_logs"}
 FIRST_DELAY, MAX_DELAY = 0.1, 5.0
 # Failures in a row, with the store answering `SELECT 1`, after which a batch is given up.
 REJECT_AFTER = 20
+# Sleeps `delay` seconds between two attempts; False: give the batch up (raise Stopped).
+Wait = Callable[[float], bool]
+
+
+@dataclass(frozen=True)
+class RawLogs:
+    """A whole ExportLogsServiceRequest in protobuf bytes, already checked by a receiver."""
+
+    body: bytes
+    records: int
 
 
 def backoff(failures: int, rand: Callable[[], float] = random.random) -> float:
@@ -40,29 +55,25 @@ def backoff(failures: int, rand: Callable[[], float] = random.random) -> float:
     return float(delay / 2 + rand() * delay / 2)
 
 
-class Writer:
-    """Inserts batches of one signal into its ingest table."""
+def until(stopping: threading.Event) -> Wait:
+    """A Wait that sleeps on `stopping`: a stopping writer does not sit out a long backoff."""
+    return lambda delay: not stopping.wait(delay)
 
-    def __init__(
-        self,
-        store: Store,
-        signal: str,
-        metrics: Metrics,
-        *,
-        stopping: threading.Event | None = None,
-        sleep: Callable[[float], Any] | None = None,
-    ) -> None:
-        self._store, self._signal, self._metrics = store, signal, metrics
-        self._stopping = stopping or threading.Event()
-        # Waiting on the stop event: a stopping collector does not sit out a long backoff.
-        self._sleep = sleep or self._stopping.wait
+
+class Writer:
+    """Inserts batches of one signal into its ingest table; the items: RawSpans, RawLogs,
+    JsonRows (spooled rows) and row dicts, in any mix."""
+
+    def __init__(self, store: Store, signal: str, metrics: Metrics, *, wait: Wait) -> None:
+        self._store, self._signal, self._metrics, self._wait = store, signal, metrics, wait
         self._table = TABLES[signal]
 
     def __call__(self, batch: list[Any], token: str | None = None) -> int:
-        """Insert a batch of rows and raw trace requests; the number of failed attempts."""
+        """Insert a batch; the number of failed attempts. Stopped when `wait` gave it up."""
         started = time.monotonic()
         size = sum(_weight(item) for item in batch)
         try:
+            batch = _decoded_logs(batch)
             failures = self._retrying(lambda: self._write(batch, token), size)
         except Stopped:
             raise
@@ -87,13 +98,12 @@ class Writer:
                         size,
                         str(exc)[:300],
                     )
-                if self._stopping.is_set():
-                    raise Stopped from exc
                 if failures >= REJECT_AFTER and self._store_answers():
                     self._drop(size, exc)
                     return failures
                 self._metrics.retried.labels(self._signal).inc(size)
-                self._sleep(backoff(failures))
+                if not self._wait(backoff(failures)):
+                    raise Stopped from exc
             else:
                 if failures:
                     log.info(
@@ -156,9 +166,24 @@ class Writer:
             self._metrics.batch_rows.labels(self._signal).observe(size)
 
 
+def _decoded_logs(batch: list[Any]) -> list[Any]:
+    """The batch with each RawLogs replaced by its rows (decoded once, not per attempt)."""
+    if not any(isinstance(item, RawLogs) for item in batch):
+        return batch
+    out: list[Any] = []
+    for item in batch:
+        if isinstance(item, RawLogs):  # the receiver applied the limits before publishing
+            out.extend(decode.logs(item.body, decode.PROTOBUF, UNBOUNDED).rows)
+        else:
+            out.append(item)
+    return out
+
+
 def _weight(item: Any) -> int:
     if isinstance(item, RawSpans):
         return item.spans
+    if isinstance(item, RawLogs):
+        return item.records
     return item.count if isinstance(item, JsonRows) else 1
 
 

@@ -1,4 +1,4 @@
-"""The writer's batches: one partition's consecutive records, stored by one insert.
+"""The Kafka writer's batches: one partition's consecutive records, stored by one insert.
 
 A partition's records gather until they hold `max_items` spans or log records, or the oldest
 waited `max_age` seconds: one insert has a large fixed cost, so it should carry thousands of
@@ -14,17 +14,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
-import orjson
 from aiokafka import ConsumerRecord, TopicPartition
 
-from clew.collector import decode
 from clew.collector.decode import RawSpans
 from clew.collector.kafka import messages
-from clew.collector.store import Store
-from clew.collector.store.base import ProtobufTraces
-from clew.collector.write import TABLES
+from clew.collector.write import RawLogs
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 PLAN = "clew-batch-last:"  # commit metadata: the last offset of the batch being inserted
@@ -116,23 +112,6 @@ class Pending:
             self.batches.pop(tp, None)
 
 
-def store_batch(store: Store, signal: str, batch: Batch) -> int:
-    """Insert one batch; the rows it sent through the row path. Raises if the store fails."""
-    values = [(r.value or b"", list(r.headers)) for r in batch.records]
-    if signal == "logs":
-        rows = [row for value, headers in values for row in messages.decode_logs(value, headers)]
-        return _insert_rows(store, signal, rows, batch.token)
-    items = [item for value, headers in values for item in messages.decode_spans(value, headers)]
-    raw = [item.body for item in items if isinstance(item, RawSpans)]
-    rows = [item for item in items if not isinstance(item, RawSpans)]
-    skipped = list(range(len(raw)))
-    if raw and isinstance(store, ProtobufTraces):
-        skipped = store.insert_otlp_traces(raw)
-    rows.extend(row for n in skipped for row in decode.spans_as_rows(raw[n]))
-    return _insert_rows(store, signal, rows, batch.token)
-
-
-def _insert_rows(store: Store, signal: str, rows: list[Any], token: str) -> int:
-    if rows:
-        store.insert(TABLES[signal], orjson.dumps(rows).decode("utf-8"), token=token)
-    return len(rows)
+def contents(signal: str, batch: Batch) -> list[RawSpans | RawLogs]:
+    """The batch's messages as items of the shared writer (clew.collector.write)."""
+    return [messages.item(signal, r.value or b"", list(r.headers)) for r in batch.records]

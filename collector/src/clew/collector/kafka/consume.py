@@ -2,10 +2,14 @@
 
 Records gather per partition into batches (kafka/batches.py); each batch is inserted with a
 deduplication token made of topic, partition and offset range, and its offsets are committed
-only after the insert succeeded. While the store fails, the writer pauses every partition it
-owns, keeps polling (so the group keeps it: max.poll.interval.ms) and retries the same batch
-with exponential backoff and jitter; it resumes once the insert went through. Nothing is
-dropped: a batch not stored is not committed, and Kafka hands it to the partition's next owner.
+only after the insert succeeded. Inserting, retrying, dropping and counting are `clew serve`'s
+own write stage (write.Writer), run on a thread. While the store fails, the writer pauses every
+partition it owns, keeps polling (so the group keeps it: max.poll.interval.ms) and retries the
+same batch with exponential backoff and jitter; it resumes once the insert went through. A
+batch not stored (stopping, or its partition taken by a rebalance) is not committed: Kafka hands
+it to the partition's next owner. What the writer drops (the store keeps refusing it while it
+answers, or a bug) is counted in clew_dropped_total and committed past, as `clew serve` does.
+With CLEW_WRITE_METRICS_PORT, /metrics serves the same metrics as `clew serve`'s.
 """
 
 from __future__ import annotations
@@ -14,17 +18,27 @@ import asyncio
 import itertools
 import logging
 import signal
+import threading
+import time
 
+import uvicorn
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
+from fastapi import FastAPI
 
-from clew.collector.kafka.batches import Batch, Pending, Record, plan, planned_last, store_batch
+from clew.collector.app import uvicorn_server
+from clew.collector.auth import TokenCheck
+from clew.collector.batch import Stopped
+from clew.collector.kafka.batches import Batch, Pending, contents, plan, planned_last
 from clew.collector.kafka.messages import KafkaSettings
+from clew.collector.metrics import SIGNALS, Metrics
+from clew.collector.receive.http import metrics_router
 from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import Store, open_store
-from clew.collector.write import backoff
+from clew.collector.tls import server_tls
+from clew.collector.write import Writer, backoff
 
 log = logging.getLogger(__name__)
 POLL_MS = 100
@@ -39,11 +53,18 @@ class WriterGroup(ConsumerRebalanceListener):  # type: ignore[misc]
         bootstrap: str,
         settings: KafkaSettings,
         *,
+        metrics: Metrics | None = None,
         max_items: int = 20_000,
         max_age: float = 0.5,
     ) -> None:
         self.store, self.settings, self.bootstrap = store, settings, bootstrap
         self.signals = {topic: signal for signal, topic in settings.topics().items()}
+        self.metrics = metrics or Metrics()
+        self.writers = {
+            signal: Writer(store, signal, self.metrics, wait=self._backoff) for signal in SIGNALS
+        }
+        self._writing: Batch | None = None  # the batch on the writer's thread
+        self._retrying = threading.Event()  # set by the writer when it waits to retry
         self.pending = Pending(max_items, max_age)
         self.consumer = self._new_consumer()
         self.stopping = asyncio.Event()
@@ -131,34 +152,53 @@ class WriterGroup(ConsumerRebalanceListener):  # type: ignore[misc]
         self.stopping.set()
 
     async def _store(self, batch: Batch) -> bool:
+        """Insert one batch through the shared writer, polling meanwhile; False: uncommitted."""
+        if batch.generation != self.pending.generation:
+            return _left(batch)
+        await self._commit(batch, plan(batch))
+        self._writing = batch
+        self._retrying.clear()
+        try:
+            await self._polling_until(asyncio.ensure_future(asyncio.to_thread(self._write, batch)))
+        except Stopped:
+            return _left(batch)
+        finally:
+            self._writing = None
+        return True
+
+    def _write(self, batch: Batch) -> int:
+        """On the writer's thread: decode and insert, retrying as write.Writer does."""
         signal = self.signals[batch.tp.topic]
-        if batch.generation == self.pending.generation:
-            await self._commit(batch, plan(batch))
-        for failures in itertools.count(1):
+        return self.writers[signal](contents(signal, batch), batch.token)
+
+    def _backoff(self, delay: float) -> bool:
+        """The writer's wait between attempts, on its thread; False gives the batch up.
+
+        The event loop pauses the partitions once this is called and keeps polling, so the
+        group keeps this member; a rebalance that takes the batch's partition makes it stale.
+        """
+        self._retrying.set()
+        deadline = time.monotonic() + delay
+        while (batch := self._writing) is not None and not self.stopping.is_set():
             if batch.generation != self.pending.generation:
-                log.info("leaving %s to the partition's next owner (rebalanced)", batch.token)
                 return False
-            try:
-                insert = asyncio.to_thread(store_batch, self.store, signal, batch)
-                rows = await self._polling_until(asyncio.ensure_future(insert), failures > 1)
-                log.debug("stored %s: %d items, %d as rows", batch.token, batch.items, rows)
+            if (left := deadline - time.monotonic()) <= 0:
                 return True
-            except Exception as exc:  # ClickHouse down or failing: keep the batch, retry
-                delay = backoff(failures)
-                log.warning("insert of %s failed (retry in %.1f s): %r", batch.token, delay, exc)
-                if self.stopping.is_set() or not await self._paused_for(delay, batch):
-                    return False  # not committed: Kafka redelivers it
+            time.sleep(min(left, 0.05))
         return False
 
-    async def _polling_until(self, task: asyncio.Future[int], paused: bool) -> int:
+    async def _polling_until(self, task: asyncio.Future[int]) -> int:
         """The insert's result; polling meanwhile, so a slow insert does not cost the group.
 
-        Records fetched meanwhile join later batches; on a retry the partitions are paused.
+        Records fetched meanwhile join later batches; once the insert is retried, the
+        partitions are paused (polled, nothing fetched) until it is done.
         """
-        if paused:
-            self.consumer.pause(*self.consumer.assignment())
+        paused = False
         try:
             while not task.done():
+                if not paused and self._retrying.is_set():
+                    self.consumer.pause(*self.consumer.assignment())
+                    paused = True
                 poll = asyncio.ensure_future(self.consumer.getmany(timeout_ms=500))
                 await asyncio.wait({task, poll}, return_when=asyncio.FIRST_COMPLETED)
                 if not poll.done():
@@ -171,30 +211,14 @@ class WriterGroup(ConsumerRebalanceListener):  # type: ignore[misc]
                 self.consumer.resume(*self.consumer.assignment())
         return task.result()
 
-    async def _paused_for(self, delay: float, batch: Batch) -> bool:
-        """Wait with every owned partition paused, still polling; False when stopping or stale."""
-        self.consumer.pause(*self.consumer.assignment())
-        try:
-            deadline = asyncio.get_running_loop().time() + delay
-            while (left := deadline - asyncio.get_running_loop().time()) > 0:
-                if self.stopping.is_set() or batch.generation != self.pending.generation:
-                    return False
-                self.pending.add(await self._poll(min(left, 0.5)))
-        finally:
-            self.consumer.resume(*self.consumer.assignment())
-        return not self.stopping.is_set()
-
-    async def _poll(self, seconds: float) -> dict[TopicPartition, list[Record]]:
-        """Poll for at most `seconds`: paused partitions return nothing, new ones may.
-
-        getmany() waits for a rebalance to end, and the rebalance waits for this batch
-        (on_partitions_revoked): bounded here, the retry loop sees the batch went stale.
-        """
-        try:
-            poll = self.consumer.getmany(timeout_ms=int(seconds * 1000) + 1)
-            return await asyncio.wait_for(poll, seconds + 0.5)
-        except TimeoutError:
-            return {}
+    def update_gauges(self) -> None:
+        """clew_buffer_rows: items fetched and not yet stored, by signal."""
+        waiting = dict.fromkeys(self.signals.values(), 0)
+        queued = [batch for queue in self.pending.batches.values() for batch in queue]
+        for batch in [*queued, *([self._writing] if self._writing else [])]:
+            waiting[self.signals[batch.tp.topic]] += batch.items
+        for name, items in waiting.items():
+            self.metrics.buffer_rows.labels(name).set(items)
 
     async def _stopped_within(self, delay: float) -> bool:
         try:
@@ -211,14 +235,46 @@ class WriterGroup(ConsumerRebalanceListener):  # type: ignore[misc]
             log.warning("commit of %s failed: %r", batch.token, exc)
 
 
+def _left(batch: Batch) -> bool:
+    log.info("leaving %s to the partition's next owner (stopping or rebalanced)", batch.token)
+    return False
+
+
+def _metrics_server(group: WriterGroup, config: Settings) -> uvicorn.Server | None:
+    """`clew serve`'s /metrics and /healthz for this writer, when a port is set."""
+    if config.write_metrics_port is None:
+        return None
+
+    def render() -> bytes:
+        group.update_gauges()
+        return group.metrics.render()
+
+    app = FastAPI(title="clew write", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(metrics_router(render, TokenCheck(config.ingest_token)))
+    return uvicorn_server(app, config.host, config.write_metrics_port, server_tls(config))
+
+
 async def _run_group(store: Store, bootstrap: str, kafka: KafkaSettings, config: Settings) -> None:
     group = WriterGroup(  # aiokafka needs the running loop
         store, bootstrap, kafka, max_items=config.batch_max_rows, max_age=config.batch_max_age
     )
+    server = _metrics_server(group, config)
+
+    def stop() -> None:
+        group.stop()
+        if server is not None:
+            server.should_exit = True
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, group.stop)
-    await group.run()
+        loop.add_signal_handler(signum, stop)
+    serving = asyncio.ensure_future(server.serve()) if server else None
+    try:
+        await group.run()
+    finally:
+        if server is not None and serving is not None:
+            server.should_exit = True
+            await serving
 
 
 def write(settings: Settings, bootstrap: str, kafka: KafkaSettings) -> None:

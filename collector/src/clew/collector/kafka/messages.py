@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from clew.collector import decode
 from clew.collector.decode import Decoded, RawSpans
 from clew.collector.kafka import otlp
-from clew.collector.limits import UNBOUNDED
+from clew.collector.write import RawLogs
 
 KIND, ITEMS = "clew-kind", "clew-items"
-OTLP, ROWS = b"otlp", b"rows"  # ROWS: JSON rows, published by clew before OTLP-only messages
+OTLP = b"otlp"
 Headers = list[tuple[str, bytes]]
 MIB = 1024 * 1024
 
@@ -55,17 +51,8 @@ def items(headers: Headers) -> int:
     return int(dict(headers).get(ITEMS, b"1"))
 
 
-def decode_spans(value: bytes, headers: Headers) -> list[Any]:
-    """A spans message → one RawSpans (the writer's fast path), or rows (older messages)."""
-    if dict(headers).get(KIND) == ROWS:
-        rows: list[Any] = orjson.loads(value)
-        return rows
-    return [RawSpans(value, items(headers))]
-
-
-def decode_logs(value: bytes, headers: Headers) -> list[Any]:
-    """A logs message → its rows; the receiver checked it against the limits already."""
-    if dict(headers).get(KIND) == ROWS:
-        rows: list[Any] = orjson.loads(value)
-        return rows
-    return decode.logs(value, decode.PROTOBUF, UNBOUNDED).rows
+def item(signal: str, value: bytes, headers: Headers) -> RawSpans | RawLogs:
+    """A message as the writer's item: the whole request, decoded (logs) or not (spans) there."""
+    if signal == "spans":
+        return RawSpans(value, items(headers))
+    return RawLogs(value, items(headers))

@@ -1,9 +1,9 @@
 """The receivers' sink on `clew collect --kafka`: publish each accepted request, then answer.
 
-A Pipeline (the seam both receivers hand accepted requests to) whose accept() returns only
-after the broker acknowledged the message (idempotent producer, acks=all). When the broker
-cannot be reached it raises BufferFull, which the receivers answer with OTLP's retryable codes
-(HTTP 503 + Retry-After, gRPC UNAVAILABLE).
+A Pipeline (pipeline.py: the seam both receivers hand accepted requests to) whose accept()
+returns only after the broker acknowledged the message (idempotent producer, acks=all). When
+the broker cannot be reached it raises BufferFull, which the receivers answer with OTLP's
+retryable codes (HTTP 503 + Retry-After, gRPC UNAVAILABLE).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from clew.collector.decode import Decoded
 from clew.collector.errors import BrokerUnavailable
 from clew.collector.kafka.messages import KafkaSettings, encode
 from clew.collector.metrics import Metrics
-from clew.collector.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -100,12 +99,11 @@ def _unacknowledged(topic: str, exc: Exception) -> BrokerUnavailable:
     return BrokerUnavailable(f"Kafka did not acknowledge the request: {exc!r}")
 
 
-class KafkaPipeline(Pipeline):
+class KafkaPipeline:
     """Receivers' pipeline that publishes to Kafka instead of buffering for a local writer."""
 
     def __init__(self, publisher: Publisher, metrics: Metrics) -> None:
-        super().__init__({}, metrics)
-        self.publisher = publisher
+        self.publisher, self.metrics = publisher, metrics
 
     def accept(self, signal: str, decoded: Decoded) -> None:
         """Publish the request's accepted part; BufferFull when the broker did not take it."""

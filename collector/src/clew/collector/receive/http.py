@@ -58,6 +58,18 @@ def router(pipeline: Pipeline, limits: Limits, token: TokenCheck | None = None) 
     async def logs(request: Request) -> Response:
         return await export(request, "logs", decode.logs)
 
+    def render() -> bytes:
+        pipeline.update_gauges()
+        return pipeline.metrics.render()
+
+    routes.include_router(metrics_router(render, check))
+    return routes
+
+
+def metrics_router(render: Callable[[], bytes], check: TokenCheck) -> APIRouter:
+    """GET /healthz, and GET /metrics answering `render()` (`clew serve` and `clew write`)."""
+    routes = APIRouter()
+
     @routes.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -67,8 +79,7 @@ def router(pipeline: Pipeline, limits: Limits, token: TokenCheck | None = None) 
         # Behind the ingest token too: Prometheus sends it (authorization: credentials).
         if not check.header_ok(request.headers.get("authorization")):
             return Response("unauthenticated\n", 401, headers={"WWW-Authenticate": CHALLENGE})
-        pipeline.update_gauges()
-        return Response(pipeline.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+        return Response(render(), media_type=CONTENT_TYPE_LATEST)
 
     return routes
 
