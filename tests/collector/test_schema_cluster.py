@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from clew.collector import cli
+from clew.collector.schema import views
 from clew.collector.schema.apply import RETENTION_TTL, apply_schema, schema_files
 from clew.collector.schema.apply import statements as single_statements
 from clew.collector.schema.cluster import (
@@ -138,9 +139,10 @@ def test_apply_cluster_schema_sends_parsable_ddl_retention_and_keys(
     settings = Settings(data_dir=tmp_path, retention_days=5, business_keys=["order.id"])
     apply_cluster_schema(recorder, settings, CLUSTER)  # type: ignore[arg-type]
     sent = recorder.commands
-    assert sent[: len(cluster_statements(schema_files(), CLUSTER, 5))] == cluster_statements(
-        schema_files(), CLUSTER, 5
-    )
+    ddl = cluster_statements(schema_files(), CLUSTER, 5)
+    record = cluster_statements([("record", views.RECORD_DDL)], CLUSTER, 5)
+    assert sent[: len(record) + len(ddl)] == record + ddl  # the views' record, then the files
+    assert sent[len(record) + len(ddl)] == views.RECORD_NEW  # every view created is recorded
     alters = [s for s in sent if s.startswith("ALTER TABLE") and "MODIFY TTL" in s]
     assert len(alters) == len(RETENTION_TTL) and all("toIntervalDay(5)" in s for s in alters)
     assert sent[-2:] == [
@@ -157,8 +159,9 @@ def test_apply_schema_goes_on_the_cluster_of_a_store_that_names_one(
     on_cluster.cluster = CLUSTER  # type: ignore[attr-defined]
     settings = Settings(data_dir=tmp_path, retention_days=5, business_keys=["order.id"])
     apply_schema(on_cluster, settings)  # type: ignore[arg-type]
-    assert on_cluster.commands[:3] == cluster_statements(schema_files(), CLUSTER, 5)[:3]
-    assert all(" ON CLUSTER " in sql for sql in on_cluster.commands[:-2])
+    assert on_cluster.commands[1:4] == cluster_statements(schema_files(), CLUSTER, 5)[:3]
+    inserts = ("INSERT", "TRUNCATE")  # into replicated tables: every replica gets the rows
+    assert all(" ON CLUSTER " in sql for sql in on_cluster.commands if not sql.startswith(inserts))
     single = Recorder(store)
     apply_schema(single, settings)  # type: ignore[arg-type]
     assert not any(" ON CLUSTER " in sql for sql in single.commands)

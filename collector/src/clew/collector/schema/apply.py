@@ -1,10 +1,15 @@
-"""Apply the numbered schema files in order; safe to run at every start-up."""
+"""Apply the numbered schema files in order; safe to run at every start-up.
+
+Tables are created when missing (`IF NOT EXISTS`) and changed only by the files' own ALTERs;
+views are also replaced when their file's statement changed (schema/views.py).
+"""
 
 from __future__ import annotations
 
 import re
 from importlib import resources
 
+from clew.collector.schema import views
 from clew.collector.settings import Settings
 from clew.collector.store.base import Store
 
@@ -45,9 +50,9 @@ def apply_schema(store: Store, settings: Settings) -> None:
 
         apply_cluster_schema(store, settings, cluster)
         return
-    for _name, text in schema_files():
-        for statement in statements(text, settings.retention_days):
-            store.command(statement)
+    days = settings.retention_days
+    ddl = [statement for _name, text in schema_files() for statement in statements(text, days)]
+    views.apply(store, ddl, [views.RECORD_DDL])
     _align_retention(store, settings.retention_days)
     write_business_key_names(store, settings.business_keys)
 

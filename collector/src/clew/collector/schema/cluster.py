@@ -6,7 +6,9 @@ names of the single-server schema. Each Null ingest table becomes `T_local` on e
 a Distributed `T` in front, sharding by trace id: a trace's rows land on one shard, where the
 materialized views (which run on the node that receives the rows) fill the side tables, so a
 trace and its side rows stay together. `clew_business_key_names` stays one table replicated
-across the whole cluster, because every node's views read it.
+across the whole cluster, because every node's views read it, and so does `clew_schema_views`
+(schema/views.py), the record of the views' definitions. A plain view reads the Distributed
+tables (the whole cluster), so its names are left as they are.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from clew.collector.schema import views
 from clew.collector.schema.apply import (
     RETENTION_TTL,
     schema_files,
@@ -27,11 +30,12 @@ LOCAL = "_local"
 # ZooKeeper paths: per shard for data, one path for the cluster-wide table.
 SHARD_PATH = "/clickhouse/tables/{shard}/{database}/{table}"
 CLUSTER_PATH = "/clickhouse/tables/all/{database}/{table}"
-CLUSTER_WIDE = frozenset({"clew_business_key_names"})
+CLUSTER_WIDE = frozenset({"clew_business_key_names", views.RECORD})
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CREATE = re.compile(
-    r"^(CREATE\s+(?:TABLE|MATERIALIZED\s+VIEW|(?:OR\s+REPLACE\s+)?FUNCTION)(?:\s+IF\s+NOT\s+EXISTS)?\s+)(\w+)",
+    r"^(CREATE\s+(?:TABLE|(?:MATERIALIZED\s+)?VIEW|(?:OR\s+REPLACE\s+)?FUNCTION)"
+    r"(?:\s+IF\s+NOT\s+EXISTS)?\s+)(\w+)",
     re.IGNORECASE,
 )
 _ALTER = re.compile(r"^(ALTER\s+TABLE\s+)(\w+)", re.IGNORECASE)
@@ -52,13 +56,20 @@ def cluster_statements(
     out: list[str] = []
     for stmt in texts:
         table = _TABLE.match(stmt)
-        out.append(_on_cluster(_rename(stmt, renamed), cluster, table.group(1) if table else None))
+        local = stmt if _reads_cluster(stmt) else _rename(stmt, renamed)
+        out.append(_on_cluster(local, cluster, table.group(1) if table else None))
         if table and table.group(1) in renamed:
             out.append(_distributed(table.group(1), cluster, stmt))
         altered = _ALTER.match(stmt)
         if altered and altered.group(2) in renamed and "COLUMN" in stmt.upper():
             out.append(_on_cluster(stmt, cluster, None))  # the Distributed table's columns too
     return out
+
+
+def _reads_cluster(stmt: str) -> bool:
+    """A plain view: read at query time, over the whole cluster (a materialized one is not)."""
+    created = views.view(stmt)
+    return created is not None and not created.materialized
 
 
 def _rename(stmt: str, names: list[str]) -> str:
@@ -104,8 +115,9 @@ def retention_statements(cluster: str, days: int, engines: dict[str, str]) -> li
 
 def apply_cluster_schema(store: Store, settings: Settings, cluster: str) -> None:
     """apply_schema's work on a cluster: create what is missing, align retention and keys."""
-    for stmt in cluster_statements(schema_files(), cluster, settings.retention_days):
-        store.command(stmt)
+    days = settings.retention_days
+    record = cluster_statements([("record", views.RECORD_DDL)], cluster, days)
+    views.apply(store, cluster_statements(schema_files(), cluster, days), record)
     found = store.query(
         "SELECT name, engine_full FROM system.tables"
         " WHERE database = currentDatabase() AND name IN {names:Array(String)}",
