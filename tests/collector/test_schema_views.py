@@ -22,7 +22,7 @@ from clew.collector.schema.cluster import apply_cluster_schema, cluster_statemen
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore, QueryResult, Store
 from clew.collector.store.server import open_server_store
-from tests.collector.test_schema_cluster import CLUSTER, ast
+from tests.collector.test_schema_cluster import CLUSTER, Recorder
 
 NOW = time.time_ns()
 FAILED_VIEW = "016_failed_spans.sql"
@@ -173,11 +173,12 @@ def test_every_view_of_the_files_is_replaceable_and_created_once() -> None:
         without_to.replacement(None)
 
 
-class ClusterStore:
-    """Parses what apply_cluster_schema sends; its system.tables holds every view already."""
+class ClusterStore(Recorder):
+    """A Recorder whose system.tables holds every view already, recorded as `recorded` says."""
 
     def __init__(self, parser: ChdbStore, recorded: dict[str, str]) -> None:
-        self.parser, self.recorded, self.commands = parser, recorded, list[str]()
+        super().__init__(parser)
+        self.recorded = recorded
 
     def query(self, sql: str, parameters: Any = None, *, settings: Any = None) -> QueryResult:
         if sql == views.RECORDED:
@@ -187,12 +188,7 @@ class ClusterStore:
             found = [v for s in shipped if (v := views.view(s))]
             rows = [(v.name, f"CREATE VIEW db.{v.name} TO db.{v.target} AS x") for v in found]
             return QueryResult(("name", "create_table_query"), rows)
-        names = parameters["names"] if parameters and "names" in parameters else []
-        return QueryResult(("name", "engine_full"), [(n, "toIntervalDay(7)") for n in names])
-
-    def command(self, sql: str, parameters: Any = None) -> None:
-        ast(self.parser, sql, parameters)  # everything sent must at least parse
-        self.commands.append(sql)
+        return super().query(sql, parameters, settings=settings)
 
 
 def test_on_a_cluster_an_edited_view_is_modified_on_every_node(
