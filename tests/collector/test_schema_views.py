@@ -150,6 +150,22 @@ def test_plain_views_and_a_changed_target_are_replaced(
     assert store.query("SELECT n FROM test_target_b").rows == [(2,)]
 
 
+def test_an_edited_view_may_read_a_column_that_a_later_file_adds(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mv = "CREATE MATERIALIZED VIEW IF NOT EXISTS test_mv TO test_target_a"
+    mv += " AS SELECT {} FROM test_source"
+    first = extra_file(TARGETS + mv.format("n"))
+    with_files(monkeypatch, [*schema_files(), *first])
+    apply_schema(store, settings)
+    later = ("100_test_column.sql", "ALTER TABLE test_source ADD COLUMN IF NOT EXISTS m UInt32")
+    edited_view = extra_file(TARGETS + mv.format("n + m AS n"))
+    with_files(monkeypatch, [*schema_files(), *edited_view, later])
+    apply_schema(store, settings)  # the view is replaced after file 100 added the column
+    store.command("INSERT INTO test_source VALUES (1, 10)")
+    assert store.query("SELECT n FROM test_target_a").rows == [(11,)]
+
+
 def test_a_store_from_before_the_record_gets_every_view_once(
     store: Store, settings: Settings
 ) -> None:

@@ -2,7 +2,8 @@
 
 apply.py records the digest of each view's CREATE statement in `clew_schema_views` when it
 applies it. At start-up, a view that exists with another digest (its file was edited), or with
-none (a store from before the record), is brought in line with its statement:
+none (a store from before the record), is brought in line with its statement, after every
+other statement of every file has run:
 
 - a plain view: `CREATE OR REPLACE VIEW` (atomic);
 - a materialized view writing TO the table it writes to now: `ALTER TABLE ... MODIFY QUERY`
@@ -98,24 +99,29 @@ def view(statement: str) -> View | None:
 
 
 def apply(store: Store, statements: Iterable[str], record_ddl: Iterable[str]) -> None:
-    """Run `statements` in order; each view among them is created, replaced or left as it is."""
+    """Run `statements` in order; then replace the existing views whose statement changed.
+
+    Replacements come last, so an edited view may read a column that a later file adds.
+    """
     for ddl in record_ddl:
         store.command(ddl)
     recorded = {str(name): str(digest) for name, digest in store.query(RECORDED).rows}
     existing = {str(name): _stored_target(str(text)) for name, text in store.query(EXISTING).rows}
     applied: dict[str, str] = {}
+    changed: list[View] = []
     for statement in statements:
         created = view(statement)
-        if created is None:
+        if created is None or created.name not in existing:
             store.command(statement)
-        elif created.name not in existing:
-            store.command(statement)
-            applied[created.name] = created.digest
+            if created is not None:
+                applied[created.name] = created.digest
         elif recorded.get(created.name) != created.digest:
-            for sql in created.replacement(existing[created.name]):
-                store.command(sql)
-            log.info("event=view_replaced name=%s digest=%s", created.name, created.digest)
-            applied[created.name] = created.digest
+            changed.append(created)
+    for stale in changed:
+        for sql in stale.replacement(existing[stale.name]):
+            store.command(sql)
+        log.info("event=view_replaced name=%s digest=%s", stale.name, stale.digest)
+        applied[stale.name] = stale.digest
     if applied:
         names = list(applied)
         store.command(RECORD_NEW, {"names": names, "digests": [applied[n] for n in names]})
