@@ -15,7 +15,6 @@ from clew.collector.errors import StoreError
 from clew.collector.metrics import Metrics
 from clew.collector.spool import JsonRows
 from clew.collector.store import ChdbStore
-from clew.collector.store.base import QueryResult
 from clew.collector.write import (
     FIRST_DELAY,
     MAX_DELAY,
@@ -25,6 +24,7 @@ from clew.collector.write import (
     backoff,
     until,
 )
+from clew.common.store import QueryResult
 
 from .fixtures import logs_request, scalar_trace_request, trace_request
 

@@ -29,7 +29,7 @@ from clew.collector.errors import StoreError
 from clew.collector.limits import UNBOUNDED
 from clew.collector.metrics import Metrics
 from clew.collector.spool import JsonRows
-from clew.collector.store.base import ProtobufTraces, Store
+from clew.common.store import ProtobufTraces, Store
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,6 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 
 from clew.collector.app import uvicorn_server
-from clew.collector.auth import TokenCheck
 from clew.collector.batch import Stopped
 from clew.collector.kafka.batches import Batch, Pending, contents, plan, planned_last
 from clew.collector.kafka.messages import KafkaSettings
@@ -37,8 +36,9 @@ from clew.collector.receive.http import metrics_router
 from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import Store, open_store
-from clew.collector.tls import server_tls
 from clew.collector.write import Writer, backoff
+from clew.common.auth import TokenCheck
+from clew.common.tls import server_tls
 
 log = logging.getLogger(__name__)
 POLL_MS = 100

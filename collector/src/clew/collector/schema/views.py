@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from clew.collector.errors import SchemaError
-from clew.collector.store.base import Store
+from clew.common.store import Store
 
 log = logging.getLogger(__name__)
 
