@@ -22,7 +22,7 @@ from clew.collector.schema.cluster import apply_cluster_schema, cluster_statemen
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore, QueryResult, Store
 from clew.collector.store.server import open_server_store
-from tests.collector.test_schema_cluster import CLUSTER, Recorder
+from tests.collector.test_schema_cluster import CLUSTER, Recorder, ast
 
 NOW = time.time_ns()
 FAILED_VIEW = "016_failed_spans.sql"
@@ -220,6 +220,11 @@ def test_on_a_cluster_an_edited_view_is_modified_on_every_node(
     assert replaced[0].startswith(f"ALTER TABLE {stale} ON CLUSTER {CLUSTER} MODIFY QUERY SELECT")
     assert "FROM otel_traces_local" in replaced[0]  # the view fires where the rows land
     assert not any(sql.startswith("CREATE MATERIALIZED VIEW") for sql in on_cluster.commands)
+    moved = next(v for s in shipped if (v := views.view(s)) and v.materialized)
+    dropped, created = moved.replacement("another_target")  # its TO table changed
+    assert dropped == f"DROP VIEW IF EXISTS {moved.name} ON CLUSTER {CLUSTER} SYNC"
+    assert created == moved.statement
+    ast(store, dropped)
     record = cluster_statements([("record", views.RECORD_DDL)], CLUSTER, 7)
     assert on_cluster.commands[: len(record)] == record
     assert "ReplicatedReplacingMergeTree('/clickhouse/tables/all/" in record[0]
