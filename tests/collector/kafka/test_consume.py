@@ -111,16 +111,15 @@ def test_a_failing_store_is_retried_and_nothing_is_dropped_or_doubled(
 ) -> None:
     settings = kafka_settings(kafka_broker)
     publish_fixtures(kafka_broker.bootstrap, settings, 3)
-    failing = FailingStore(store, failures=3)
-
-    metrics = Metrics()
+    failing, metrics = FailingStore(store, failures=3), Metrics()
+    spans = decode.spans(scalar_trace_request().SerializeToString(), decode.PROTOBUF).accepted
+    both = lambda: count(store, "otel_logs") == 3 * 2 and count(store, "otel_traces") == 3 * spans  # noqa: E731
 
     async def main() -> None:
         group = WriterGroup(failing, kafka_broker.bootstrap, settings, metrics=metrics)
-        await run_until(group, lambda: count(store, "otel_logs") == 3 * 2)
+        await run_until(group, both)
 
     asyncio.run(main())
-    spans = decode.spans(scalar_trace_request().SerializeToString(), decode.PROTOBUF).accepted
     assert failing.failures == 0
     # Counted as `clew serve` counts: written, retried (per attempt), nothing dropped.
     written = {s: metrics.written.labels(s)._value.get() for s in ("spans", "logs")}
