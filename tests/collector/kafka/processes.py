@@ -20,6 +20,9 @@ from tests.support.kafka import KafkaBroker, unique_topic_name
 from tests.support.ports import free_port
 
 START_TIMEOUT = 60.0
+# How long a writer may take to join its group or to catch up. Generous: on a loaded machine
+# (2 cores, load 20) `clew write` alone takes 50-75 s to start and apply the schema.
+GROUP_TIMEOUT = 240.0
 
 
 def kafka_env(broker: KafkaBroker, partitions: int, **more: str) -> dict[str, str]:
@@ -128,7 +131,7 @@ class Writer(ClewProcess):
         """GET /metrics, waiting for the server to answer; (status, text)."""
         headers = {"authorization": f"Bearer {token}"} if token else {}
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + GROUP_TIMEOUT  # served once the schema is applied
         while True:
             assert self.process is not None and self.process.poll() is None, self.log()
             try:
@@ -168,7 +171,7 @@ def wait_consumed(
     bootstrap: str, group: str, topic: str, partitions: int, writers: Sequence[ClewProcess]
 ) -> None:
     """Wait until the group has committed every message of the topic."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + GROUP_TIMEOUT
     while (behind := asyncio.run(lag(bootstrap, group, topic, partitions))) > 0:
         assert time.monotonic() < deadline, f"the writers still lag {behind} messages"
         for writer in writers:
@@ -178,7 +181,7 @@ def wait_consumed(
 
 def wait_balanced(writers: Sequence[ClewProcess], each: int) -> None:
     """Wait until every writer was last assigned `each` partitions (the group has rebalanced)."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + GROUP_TIMEOUT
     while not all(_last_assignment(writer.log()) == each for writer in writers):
         assert time.monotonic() < deadline, "\n".join(writer.log() for writer in writers)
         time.sleep(0.2)

@@ -20,25 +20,23 @@ import logging
 import signal
 import threading
 import time
+from typing import TYPE_CHECKING
 
-import uvicorn
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
-from fastapi import FastAPI
 
-from clew.collector.app import uvicorn_server
 from clew.collector.batch import Stopped
 from clew.collector.kafka.batches import Batch, Pending, contents, plan, planned_last
 from clew.collector.kafka.messages import KafkaSettings
 from clew.collector.metrics import SIGNALS, Metrics
-from clew.collector.receive.http import metrics_router
 from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import Store, open_store
 from clew.collector.write import Writer, backoff
-from clew.common.auth import TokenCheck
-from clew.common.tls import server_tls
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger(__name__)
 POLL_MS = 100
@@ -244,6 +242,13 @@ def _metrics_server(group: WriterGroup, config: Settings) -> uvicorn.Server | No
     """`clew serve`'s /metrics and /healthz for this writer, when a port is set."""
     if config.write_metrics_port is None:
         return None
+    # Imported here: a writer without the port does not load the receivers' web stack.
+    from fastapi import FastAPI
+
+    from clew.collector.app import uvicorn_server
+    from clew.collector.receive.http import metrics_router
+    from clew.common.auth import TokenCheck
+    from clew.common.tls import server_tls
 
     def render() -> bytes:
         group.update_gauges()
