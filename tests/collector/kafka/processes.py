@@ -19,7 +19,7 @@ from clew.collector.store import ChdbStore
 from tests.support.kafka import KafkaBroker, unique_topic_name
 from tests.support.ports import free_port
 
-START_TIMEOUT = 60.0
+START_TIMEOUT = 180.0  # a receiver starting at load 20+ on 2 cores
 # How long a writer may take to join its group or to catch up. Generous: on a loaded machine
 # (2 cores, load 20) `clew write` alone takes 50-75 s to start and apply the schema.
 GROUP_TIMEOUT = 240.0
