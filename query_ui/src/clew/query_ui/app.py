@@ -18,7 +18,7 @@ from clew.query_ui import auth, deps, filters
 from clew.query_ui.errors import QueryUIError
 from clew.query_ui.lookup import StoreLike
 from clew.query_ui.readonly import ReadOnlyStore
-from clew.query_ui.routers import api, pages
+from clew.query_ui.routers import api, logs, pages
 
 PACKAGE = files("clew.query_ui")
 
@@ -45,6 +45,8 @@ def create_app(settings: Any, store: StoreLike) -> FastAPI:
     app.state.templates = _templates()
     auth.install(app, getattr(settings, "ui_token", None))
     app.include_router(api.router)
+    app.include_router(logs.api)
+    app.include_router(logs.pages)
     app.include_router(pages.router)
     app.add_api_route("/healthz", _healthz, include_in_schema=False)
     app.middleware("http")(_security_headers)

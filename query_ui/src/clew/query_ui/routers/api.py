@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request
 
 from clew.query_ui import deps, lookup, schemas, search, waterfall
 from clew.query_ui.model import rfc3339
-from clew.query_ui.routers.args import search_args
+from clew.query_ui.routers.args import reject_unknown, search_args
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(reject_unknown)])
 _Route = TypeVar("_Route", bound=Callable[..., Any])
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "a filter or id that cannot be understood"},
