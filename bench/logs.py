@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import re
 import sys
 import tempfile
@@ -47,13 +46,15 @@ CHUNK = 1_000_000
 WRITTEN = re.compile(r'^clew_written_total\{signal="logs"\} (\S+)$', re.MULTILINE)
 INDEX_SIZES = """
 SELECT name, type, sum(data_compressed_bytes) AS bytes FROM system.data_skipping_indices
-WHERE database = currentDatabase() AND table = 'otel_logs' AND name IN ('idx_body_text', 'idx_lower_body')
+WHERE database = currentDatabase() AND table = 'otel_logs'
+  AND name IN ('idx_body_text', 'idx_lower_body')
 GROUP BY name, type
 """
 BODY_SIZE = """
 SELECT sum(column_data_compressed_bytes) FROM system.parts_columns
 WHERE active AND database = currentDatabase() AND table = 'otel_logs' AND column = 'Body'
 """
+STORED = "SELECT count(), toInt64(toUnixTimestamp64Nano(max(Timestamp))) FROM otel_logs"
 PICK_TRACE = """
 SELECT TraceId FROM otel_logs
 WHERE TraceId != '' AND Timestamp >= fromUnixTimestamp64Nano({at_ns:Int64}) LIMIT 1
@@ -74,8 +75,8 @@ def generate(store: ChdbStore, records: int, now_ns: int) -> None:
         params = {"first": first, "count": min(CHUNK, records - first)}
         params |= {"start_ns": now_ns - DAY_NS, "step_ns": DAY_NS // records}
         store.command(LOGS, params)
-        print(f"  {first + params['count']:>11,} records {time.perf_counter() - began:6.1f}s",
-              flush=True)  # fmt: skip
+        took = time.perf_counter() - began
+        print(f"  {first + params['count']:>11,} records {took:6.1f}s", flush=True)
 
 
 def filters(now_ns: int, lookback_ns: int, **args: object) -> lf.LogFilters:
@@ -121,10 +122,12 @@ def benchmarks(store: ChdbStore, now_ns: int, runs: int) -> None:
           page(DAY_NS, severity="error", service="payments"))  # fmt: skip
     timed("trace id, last 24h", runs, page(DAY_NS, trace_id=trace_id))
     timed("no filter, last 24h (newest page)", runs, page(DAY_NS))
-    timed("histogram, last 24h", runs,
-          lambda i: histogram.histogram(store, filters(now_ns, DAY_NS)))  # fmt: skip
-    timed("histogram 'deadlock', last 24h", runs,
-          lambda i: histogram.histogram(store, filters(now_ns, DAY_NS, text="deadlock")))  # fmt: skip
+
+    def volume(**args: object) -> Callable[[int], object]:
+        return lambda i: histogram.histogram(store, filters(now_ns, DAY_NS, **args))
+
+    timed("histogram, last 24h", runs, volume())
+    timed("histogram 'deadlock', last 24h", runs, volume(text="deadlock"))
 
 
 def written(port: int) -> float:
@@ -158,9 +161,12 @@ def ingest(seconds: float, per_request: int, connections: int) -> None:
         try:
             cpu_before, began = cpu_seconds(server.pid), time.time()
             counts: list[list[int]] = [[] for _ in range(connections)]
-            threads = [threading.Thread(target=sender, args=(port, bodies[c::connections],
-                                        began + seconds, counts[c]))  # fmt: skip
-                       for c in range(connections)]  # fmt: skip
+            threads = [
+                threading.Thread(
+                    target=sender, args=(port, bodies[c::connections], began + seconds, counts[c])
+                )
+                for c in range(connections)
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -168,13 +174,18 @@ def ingest(seconds: float, per_request: int, connections: int) -> None:
             accepted = sum(len(c) for c in counts) * per_request
             while written(port) < accepted and time.time() < began + seconds + 600:
                 time.sleep(0.2)
-            took, cpu, done = time.time() - began, cpu_seconds(server.pid) - cpu_before, written(port)
+            took, done = time.time() - began, written(port)
+            cpu = cpu_seconds(server.pid) - cpu_before
             print(f"ingest: {done:,.0f} of {accepted:,.0f} records written in {took:.1f}s = "
                   f"{done / took:,.0f} records/s; server CPU {cpu:.1f}s = "
                   f"{done / cpu:,.0f} records per CPU-second")  # fmt: skip
         finally:
             server.terminate()
             server.wait(300)
+
+
+def loadavg() -> str:
+    return Path("/proc/loadavg").read_text().strip()
 
 
 def main() -> None:
@@ -188,10 +199,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--skip-ingest", action="store_true")
     args = parser.parse_args()
-    print(f"load average before: {open('/proc/loadavg').read().strip()}")
+    print(f"load average before: {loadavg()}")
     store = ChdbStore(args.data_dir)
     apply_schema(store, Settings(data_dir=args.data_dir, retention_days=7))
-    stored = store.query("SELECT count(), toInt64(toUnixTimestamp64Nano(max(Timestamp))) FROM otel_logs")
+    stored = store.query(STORED)
     count, newest = (int(v) for v in stored.rows[0])
     if not (args.reuse and count == args.records):
         store.command("TRUNCATE TABLE otel_logs")
@@ -209,7 +220,7 @@ def main() -> None:
     store.close()
     if not args.skip_ingest:
         ingest(args.ingest_seconds, args.records_per_request, args.connections)
-    print(f"load average after: {open('/proc/loadavg').read().strip()}")
+    print(f"load average after: {loadavg()}")
 
 
 if __name__ == "__main__":

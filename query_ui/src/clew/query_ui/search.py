@@ -42,7 +42,8 @@ def parse_time(text: str, what: str) -> int:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidParameterError(what, f"{text!r} is not a time such as 2026-11-21T10:00Z") from None
+        example = "2026-11-21T10:00Z"
+        raise InvalidParameterError(what, f"{text!r} is not a time such as {example}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp()) * 10**9 + moment.microsecond * 1000

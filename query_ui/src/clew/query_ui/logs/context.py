@@ -15,13 +15,11 @@ WINDOW_NS = 3600 * 10**9
 MAX_TRACE_LINES = 500
 
 
-def context(
-    store: StoreLike, at_ns: int, service: str, trace_id: str, size: int
-) -> dict[str, Any]:
+def context(store: StoreLike, at_ns: int, service: str, trace_id: str, size: int) -> dict[str, Any]:
     """GET /api/logs/context's answer: `size` lines each side from the service, oldest first,
     and the trace's lines (around the moment) when a trace id is given."""
     limits: list[str] = []
-    base = {"at_ns": at_ns, "window_ns": WINDOW_NS}
+    base: dict[str, object] = {"at_ns": at_ns, "window_ns": WINDOW_NS}
     same_service: list[LogLine] = []
     if service:
         params = base | {"service": service}

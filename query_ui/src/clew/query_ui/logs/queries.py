@@ -26,7 +26,7 @@ LEVEL_NAME: Final = """multiIf(level_number >= 21, 'FATAL', level_number >= 17, 
 IN_RANGE: Final = """Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
   AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})"""
 SERVICE: Final = "ServiceName = {service:String}"
-SEVERITY: Final = f"{LEVEL} >= {{severity:UInt8}}"
+SEVERITY: Final = LEVEL + " >= {severity:UInt8}"
 TRACE_ID: Final = "TraceId = {trace_id:String}"
 HAS_TRACE: Final = "TraceId != ''"
 HAS_NO_TRACE: Final = "TraceId = ''"
@@ -72,41 +72,52 @@ def where(filters: LogFilters) -> str:
 
 COLUMNS: Final = """toUnixTimestamp64Nano(Timestamp) AS TimeNs, TraceId, SpanId, SeverityText,
        SeverityNumber, ServiceName, Body, LogAttributes"""
+
+
+def _filled(template: str) -> str:
+    """A statement with the shared column list and severity expressions written out."""
+    return (
+        template.replace("COLUMNS", COLUMNS)
+        .replace("LEVEL_NAME", LEVEL_NAME)
+        .replace("LEVEL", LEVEL)
+    )
+
+
 # Newest first. Ties of one nanosecond are ordered by the reader (search.py), which reads a
 # boundary's ties whole with TIES.
-PAGE: Final = f"""
-SELECT {COLUMNS}
+PAGE: Final = _filled("""
+SELECT COLUMNS
 FROM otel_logs
 WHERE WHERE_CONDITIONS
-  AND Timestamp < fromUnixTimestamp64Nano({{before_ns:Int64}})
+  AND Timestamp < fromUnixTimestamp64Nano({before_ns:Int64})
 ORDER BY Timestamp DESC
-LIMIT {{limit:UInt32}}
-"""
-TIES: Final = f"""
-SELECT {COLUMNS}
+LIMIT {limit:UInt32}
+""")
+TIES: Final = _filled("""
+SELECT COLUMNS
 FROM otel_logs
 WHERE WHERE_CONDITIONS
-  AND Timestamp = fromUnixTimestamp64Nano({{at_ns:Int64}})
-LIMIT {{limit:UInt32}}
-"""
+  AND Timestamp = fromUnixTimestamp64Nano({at_ns:Int64})
+LIMIT {limit:UInt32}
+""")
 # The newest lines after a point: what the live tail may not have sent yet.
-AFTER_NEWEST: Final = f"""
-SELECT {COLUMNS}
+AFTER_NEWEST: Final = _filled("""
+SELECT COLUMNS
 FROM otel_logs
 WHERE WHERE_CONDITIONS
-  AND Timestamp > fromUnixTimestamp64Nano({{after_ns:Int64}})
+  AND Timestamp > fromUnixTimestamp64Nano({after_ns:Int64})
 ORDER BY Timestamp DESC
-LIMIT {{limit:UInt32}}
-"""
-HISTOGRAM: Final = f"""
-SELECT intDiv(toUnixTimestamp64Nano(Timestamp) - {{first_ns:Int64}}, {{step_ns:Int64}}) AS bucket,
-       {LEVEL} AS level_number, {LEVEL_NAME} AS level, count() AS n
+LIMIT {limit:UInt32}
+""")
+HISTOGRAM: Final = _filled("""
+SELECT intDiv(toUnixTimestamp64Nano(Timestamp) - {first_ns:Int64}, {step_ns:Int64}) AS bucket,
+       LEVEL AS level_number, LEVEL_NAME AS level, count() AS n
 FROM otel_logs
 WHERE WHERE_CONDITIONS
 GROUP BY bucket, level_number
 ORDER BY bucket
-LIMIT {{limit:UInt32}}
-"""
+LIMIT {limit:UInt32}
+""")
 
 
 def statement(template: str, filters: LogFilters) -> str:
@@ -115,30 +126,30 @@ def statement(template: str, filters: LogFilters) -> str:
 
 
 # Context: the lines of one service around a moment, and the lines of one trace.
-SERVICE_BEFORE: Final = f"""
-SELECT {COLUMNS} FROM otel_logs
-WHERE ServiceName = {{service:String}}
-  AND Timestamp <= fromUnixTimestamp64Nano({{at_ns:Int64}})
-  AND Timestamp >= fromUnixTimestamp64Nano({{at_ns:Int64}} - {{window_ns:Int64}})
+SERVICE_BEFORE: Final = _filled("""
+SELECT COLUMNS FROM otel_logs
+WHERE ServiceName = {service:String}
+  AND Timestamp <= fromUnixTimestamp64Nano({at_ns:Int64})
+  AND Timestamp >= fromUnixTimestamp64Nano({at_ns:Int64} - {window_ns:Int64})
 ORDER BY Timestamp DESC
-LIMIT {{limit:UInt32}}
-"""
-SERVICE_AFTER: Final = f"""
-SELECT {COLUMNS} FROM otel_logs
-WHERE ServiceName = {{service:String}}
-  AND Timestamp > fromUnixTimestamp64Nano({{at_ns:Int64}})
-  AND Timestamp <= fromUnixTimestamp64Nano({{at_ns:Int64}} + {{window_ns:Int64}})
+LIMIT {limit:UInt32}
+""")
+SERVICE_AFTER: Final = _filled("""
+SELECT COLUMNS FROM otel_logs
+WHERE ServiceName = {service:String}
+  AND Timestamp > fromUnixTimestamp64Nano({at_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({at_ns:Int64} + {window_ns:Int64})
 ORDER BY Timestamp
-LIMIT {{limit:UInt32}}
-"""
-OF_TRACE: Final = f"""
-SELECT {COLUMNS} FROM otel_logs
-WHERE TraceId = {{trace_id:String}}
-  AND Timestamp >= fromUnixTimestamp64Nano({{at_ns:Int64}} - {{window_ns:Int64}})
-  AND Timestamp <= fromUnixTimestamp64Nano({{at_ns:Int64}} + {{window_ns:Int64}})
+LIMIT {limit:UInt32}
+""")
+OF_TRACE: Final = _filled("""
+SELECT COLUMNS FROM otel_logs
+WHERE TraceId = {trace_id:String}
+  AND Timestamp >= fromUnixTimestamp64Nano({at_ns:Int64} - {window_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({at_ns:Int64} + {window_ns:Int64})
 ORDER BY Timestamp
-LIMIT {{limit:UInt32}}
-"""
+LIMIT {limit:UInt32}
+""")
 # Which of a page's trace ids have a stored trace (a log may name a trace never received).
 STORED_TRACES: Final = """
 SELECT DISTINCT TraceId FROM otel_traces_trace_id_ts WHERE TraceId IN {trace_ids:Array(String)}

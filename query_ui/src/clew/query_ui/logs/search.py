@@ -120,7 +120,10 @@ def page(store: StoreLike, filters: LogFilters, cursor: Cursor | None = None) ->
 
 
 def _complete_boundary(
-    store: StoreLike, filters: LogFilters, found: list[Keyed], whole_at: int | None,
+    store: StoreLike,
+    filters: LogFilters,
+    found: list[Keyed],
+    whole_at: int | None,
     limits: list[str],
 ) -> list[Keyed]:
     """Replace the records at the page's last time by all of them, in identity order: the

@@ -111,9 +111,7 @@ def _moment(text: str, name: str) -> int:
 
 
 @pages.get("/logs")
-def logs_page(
-    request: Request, args: Args, cursor: Annotated[str, Query()] = ""
-) -> Response:
+def logs_page(request: Request, args: Args, cursor: Annotated[str, Query()] = "") -> Response:
     """The search form, the volume histogram and the matching lines."""
     context: dict[str, Any] = {"args": args, "cursor": cursor, "error": "", "page": None}
     context["highlights"] = []
@@ -130,7 +128,7 @@ def logs_page(
     context["highlights"] = filters.text.highlights
     context["histogram"] = histogram.histogram(store, filters) if given is None else None
     context["next_url"] = _url(args | {"cursor": result.next_cursor or ""})
-    context["query"] = _url(args)[len("/logs?"):]
+    context["query"] = _url(args)[len("/logs?") :]
     return render(request, "logs.html", context)
 
 
