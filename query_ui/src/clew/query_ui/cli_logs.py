@@ -33,7 +33,7 @@ def printable(value: str) -> str:
 def line(log: dict[str, Any]) -> str:
     """One record as a terminal line: time, severity, service, body, trace and attributes."""
     level = str(log["severity"])
-    parts = [str(log["timestamp"]), click.style(f"{level:<5}", fg=COLOURS.get(level), bold=True)]
+    parts = [str(log["time"]), click.style(f"{level:<5}", fg=COLOURS.get(level), bold=True)]
     parts += [click.style(printable(str(log["service"])), fg="cyan"), printable(str(log["body"]))]
     if log["trace_id"]:
         parts.append(click.style(f"trace={log['trace_id']}", dim=True))

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from clew.query_ui import queries as q
 from clew.query_ui.errors import InvalidParameterError
+from clew.query_ui.read import queries as q
 from clew.query_ui.search import MAX_TAGS, bounded, choice, parse_range, parse_tag
 
 # OpenTelemetry's severity ranges: each name is the lowest number of its range.

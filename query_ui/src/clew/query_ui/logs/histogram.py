@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from clew.collector.store import Store
 from clew.query_ui.logs import queries as lq
 from clew.query_ui.logs.filters import LogFilters
-from clew.query_ui.lookup import StoreLike, run
-from clew.query_ui.model import rfc3339
+from clew.query_ui.read.load import run
+from clew.query_ui.read.shapes import stamp
 
 SECOND = 10**9
 # Bucket widths a person reads easily; the narrowest giving at most MAX_BUCKETS is taken.
@@ -23,7 +24,7 @@ def step_for(start_ns: int, end_ns: int) -> int:
     return next((s for s in STEPS if span / s <= MAX_BUCKETS), -(-span // MAX_BUCKETS))
 
 
-def histogram(store: StoreLike, filters: LogFilters) -> dict[str, Any]:
+def histogram(store: Store, filters: LogFilters) -> dict[str, Any]:
     """GET /api/logs/histogram's answer: every bucket of the range, oldest first."""
     step = step_for(filters.start_ns, filters.end_ns)
     first = filters.start_ns - filters.start_ns % step  # buckets on round times
@@ -40,5 +41,5 @@ def histogram(store: StoreLike, filters: LogFilters) -> dict[str, Any]:
     buckets = []
     for index, by_level in enumerate(counts):
         start = first + index * step
-        buckets.append({"start": rfc3339(start), "start_unix_nano": start, "counts": by_level})
+        buckets.append(stamp("start", start) | {"counts": by_level})
     return {"step_ns": step, "buckets": buckets, "limits": limits}

@@ -16,12 +16,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from clew.query_ui import queries as q
+from clew.collector.store import Store
 from clew.query_ui.errors import InvalidParameterError
 from clew.query_ui.logs import queries as lq
 from clew.query_ui.logs.filters import LogFilters
-from clew.query_ui.lookup import StoreLike, limited, run
-from clew.query_ui.model import LogLine
+from clew.query_ui.read import queries as q
+from clew.query_ui.read.load import limited, log_from_row, run
+from clew.query_ui.read.model import LogRecord
+from clew.query_ui.read.shapes import log_out
 
 MAX_TIES = 10_000
 
@@ -57,41 +59,30 @@ class Cursor:
         return cls(start, end, at, identity, copy)
 
 
-def identity(record: LogLine) -> str:
+def identity(record: LogRecord) -> str:
     """What tells apart records of the same nanosecond (equal for identical records)."""
-    fields = [record.service, record.trace_id, record.span_id, record.severity,
+    fields = [record.service, record.trace_id, record.span_id, record.severity_text,
               record.severity_number, record.body, sorted(record.attributes.items())]  # fmt: skip
     return hashlib.blake2b(json.dumps(fields).encode(), digest_size=8).hexdigest()
 
 
-def record(row: dict[str, Any]) -> LogLine:
-    """A row of the logs queries as the read model's log record."""
-    return LogLine(
-        time_ns=int(row["TimeNs"]),
-        trace_id=str(row["TraceId"]),
-        span_id=str(row["SpanId"]),
-        severity=str(row["SeverityText"]),
-        severity_number=int(row["SeverityNumber"]),
-        service=str(row["ServiceName"]),
-        body=str(row["Body"]),
-        attributes=dict(row["LogAttributes"]),
-    )
+record = log_from_row
 
 
 @dataclass
 class LogPage:
     """One page: records newest first, the cursor to the next page, and limits met."""
 
-    records: list[LogLine]
+    records: list[LogRecord]
     next_cursor: str | None
     stored_traces: set[str] = field(default_factory=set)
     limits: list[str] = field(default_factory=list)
 
 
-Keyed = tuple[LogLine, str, int]  # a record, its identity, which copy of identical ones
+Keyed = tuple[LogRecord, str, int]  # a record, its identity, which copy of identical ones
 
 
-def page(store: StoreLike, filters: LogFilters, cursor: Cursor | None = None) -> LogPage:
+def page(store: Store, filters: LogFilters, cursor: Cursor | None = None) -> LogPage:
     """The page after `cursor` (the first page without one)."""
     if cursor is not None:
         filters.start_ns, filters.end_ns = cursor.start_ns, cursor.end_ns
@@ -120,7 +111,7 @@ def page(store: StoreLike, filters: LogFilters, cursor: Cursor | None = None) ->
 
 
 def _complete_boundary(
-    store: StoreLike,
+    store: Store,
     filters: LogFilters,
     found: list[Keyed],
     whole_at: int | None,
@@ -137,14 +128,14 @@ def _complete_boundary(
     return newer + _ties(store, filters, at, limits) + older
 
 
-def _ties(store: StoreLike, filters: LogFilters, at_ns: int, limits: list[str]) -> list[Keyed]:
+def _ties(store: Store, filters: LogFilters, at_ns: int, limits: list[str]) -> list[Keyed]:
     params = filters.parameters() | {"at_ns": at_ns, "limit": MAX_TIES + 1}
     rows = run(store, lq.statement(lq.TIES, filters), params, limits)
     rows = limited(rows, MAX_TIES, "records of one nanosecond", limits)
     return keyed([record(r) for r in rows])
 
 
-def keyed(records: list[LogLine]) -> list[Keyed]:
+def keyed(records: list[LogRecord]) -> list[Keyed]:
     """Records with identity and copy number, newest first, ties in identity order."""
     ordered = sorted(((r, identity(r)) for r in records), key=lambda p: (-p[0].time_ns, p[1]))
     out: list[Keyed] = []
@@ -155,7 +146,7 @@ def keyed(records: list[LogLine]) -> list[Keyed]:
     return out
 
 
-def stored_traces(store: StoreLike, records: list[LogLine], limits: list[str]) -> set[str]:
+def stored_traces(store: Store, records: list[LogRecord], limits: list[str]) -> set[str]:
     """The trace ids of `records` whose trace is stored (those a line links to)."""
     ids = sorted({r.trace_id for r in records if r.trace_id})
     if not ids:
@@ -167,7 +158,7 @@ def stored_traces(store: StoreLike, records: list[LogLine], limits: list[str]) -
 def to_json(result: LogPage) -> dict[str, Any]:
     """The page as GET /api/logs answers it."""
     return {
-        "logs": [r.to_dict() for r in result.records],
+        "logs": [log_out(r) for r in result.records],
         "next_cursor": result.next_cursor,
         "stored_traces": sorted(result.stored_traces),
         "limits": result.limits,

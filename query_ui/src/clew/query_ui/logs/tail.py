@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
 
+from clew.collector.store import Store
 from clew.query_ui.logs import queries as lq
 from clew.query_ui.logs.filters import LogFilters
 from clew.query_ui.logs.search import Keyed, keyed, record, stored_traces
-from clew.query_ui.lookup import StoreLike, run
+from clew.query_ui.read.load import run
+from clew.query_ui.read.shapes import log_out
 
 POLL_SECONDS = 1.0
 LAG_NS = 10 * 10**9
@@ -31,7 +33,7 @@ RETRY_MS = 1000
 class Follower:
     """What one stream has sent: nothing at or before `floor`, nothing twice."""
 
-    store: StoreLike
+    store: Store
     filters: LogFilters
     floor: int
     newest: int = 0
@@ -59,7 +61,7 @@ class Follower:
 def event(follower: Follower, fresh: list[Keyed], stored: set[str], limits: list[str]) -> str:
     """One server-sent event with the new lines; its id is the newest time sent."""
     body = {
-        "logs": [k[0].to_dict() for k in fresh],
+        "logs": [log_out(k[0]) for k in fresh],
         "stored_traces": sorted(stored),
         "limits": limits,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from clew.query_ui.model import LogLine
+from clew.query_ui.read.model import LogRecord
 
 # Attributes worth a glance on the line itself; the rest are in its details.
 KEY_ATTRIBUTES = ("http.route", "http.response.status_code", "exception.type", "customer.id",
@@ -29,7 +29,7 @@ def highlight(body: str, terms: list[str]) -> list[tuple[str, bool]]:
     return pieces
 
 
-def key_attributes(record: LogLine, business_keys: list[str]) -> list[tuple[str, str]]:
+def key_attributes(record: LogRecord, business_keys: list[str]) -> list[tuple[str, str]]:
     """The business keys and the usual identifying attributes the record carries."""
     names = [*business_keys, *KEY_ATTRIBUTES]
     return [(n, record.attributes[n]) for n in dict.fromkeys(names) if record.attributes.get(n)]

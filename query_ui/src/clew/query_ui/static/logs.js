@@ -39,8 +39,8 @@ function renderLine(log, stored, terms, keys) {
   line.dataset.time = String(log.time_unix_nano);
   line.dataset.service = log.service;
   line.dataset.trace = log.trace_id;
-  const time = el("time", "", log.timestamp);
-  time.setAttribute("datetime", log.timestamp);
+  const time = el("time", "", log.time);
+  time.setAttribute("datetime", log.time);
   line.append(time, " ", el("span", "level", log.severity), " ", el("span", "svc", log.service), " ");
   line.append(bodyWithMarks(log.body, terms));
   for (const key of keys) {
