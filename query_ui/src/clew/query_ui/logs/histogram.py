@@ -11,6 +11,7 @@ from clew.query_ui.read.load import run
 from clew.query_ui.read.shapes import stamp
 
 SECOND = 10**9
+MINUTE = 60 * SECOND
 # Bucket widths a person reads easily; the narrowest giving at most MAX_BUCKETS is taken.
 STEPS = [s * SECOND for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600,
                               7200, 10800, 21600, 43200, 86400)]  # fmt: skip
@@ -32,7 +33,13 @@ def histogram(store: Store, filters: LogFilters) -> dict[str, Any]:
     limits: list[str] = []
     params = filters.parameters() | {"first_ns": first, "step_ns": step}
     params["limit"] = count * LEVELS + 1
-    rows = run(store, lq.statement(lq.HISTOGRAM, filters), params, limits)
+    template = lq.HISTOGRAM
+    if step % MINUTE == 0 and lq.volume_serves(filters):
+        template = lq.HISTOGRAM_FROM_VOLUME
+        inner_start = -(-filters.start_ns // MINUTE) * MINUTE  # the first whole minute
+        inner_end = (filters.end_ns + 1) // MINUTE * MINUTE  # after the last whole minute
+        params |= {"inner_start_ns": inner_start, "inner_end_ns": max(inner_end, inner_start)}
+    rows = run(store, lq.statement(template, filters), params, limits)
     counts: list[dict[str, int]] = [{} for _ in range(count)]
     for row in rows:
         index = int(row["bucket"])

@@ -118,11 +118,52 @@ GROUP BY bucket, level_number
 ORDER BY bucket
 LIMIT {limit:UInt32}
 """)
+# The same from schema/018's per-minute counts for the whole minutes of the range, and from
+# the records for the partial minutes at its ends; for filters on time, service and
+# severity only (VOLUME_CONDITIONS: those fragments, which name the same columns).
+HISTOGRAM_FROM_VOLUME: Final = _filled("""
+SELECT bucket, level_number, any(level) AS level, sum(n) AS n FROM (
+    SELECT intDiv(toInt64(toUnixTimestamp(Minute)) * 1000000000 - {first_ns:Int64},
+                  {step_ns:Int64}) AS bucket,
+           LEVEL AS level_number, LEVEL_NAME AS level, sum(Count) AS n
+    FROM clew_logs_volume
+    WHERE Minute >= toDateTime(intDiv({inner_start_ns:Int64}, 1000000000))
+      AND Minute < toDateTime(intDiv({inner_end_ns:Int64}, 1000000000))
+      VOLUME_CONDITIONS
+    GROUP BY bucket, level_number
+    UNION ALL
+    SELECT intDiv(toUnixTimestamp64Nano(Timestamp) - {first_ns:Int64}, {step_ns:Int64}) AS bucket,
+           LEVEL AS level_number, LEVEL_NAME AS level, count() AS n
+    FROM otel_logs
+    WHERE WHERE_CONDITIONS
+      AND (Timestamp < fromUnixTimestamp64Nano({inner_start_ns:Int64})
+           OR Timestamp >= fromUnixTimestamp64Nano({inner_end_ns:Int64}))
+    GROUP BY bucket, level_number
+)
+GROUP BY bucket, level_number
+ORDER BY bucket
+LIMIT {limit:UInt32}
+""")
 
 
 def statement(template: str, filters: LogFilters) -> str:
     """`template` with the WHERE conditions of `filters` in place."""
-    return template.replace("WHERE_CONDITIONS", where(filters))
+    volume = [
+        f"AND {fragment}"
+        for used, fragment in ((bool(filters.service), SERVICE), (filters.severity > 0, SEVERITY))
+        if used
+    ]
+    return template.replace("WHERE_CONDITIONS", where(filters)).replace(
+        "VOLUME_CONDITIONS", "\n      ".join(volume)
+    )
+
+
+def volume_serves(filters: LogFilters) -> bool:
+    """Whether schema/018's per-minute counts can answer the histogram of `filters`."""
+    text = filters.text
+    other = (filters.tags, filters.key_value, filters.trace_id, text.required, text.phrases,
+             text.excluded, text.excluded_phrases)  # fmt: skip
+    return filters.has_trace == "any" and not any(other)
 
 
 # Context: the lines of one service around a moment, and the lines of one trace.

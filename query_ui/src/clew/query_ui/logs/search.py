@@ -121,8 +121,8 @@ def _complete_boundary(
     LIMIT cut that nanosecond's records at a point no later query could find again. The
     cursor's own nanosecond (`whole_at`) was read whole already."""
     at = found[filters.limit - 1][0].time_ns
-    if at == whole_at:
-        return found
+    if at == whole_at or found[filters.limit][0].time_ns < at:
+        return found  # read whole already, or the LIMIT fell between two times
     newer = [k for k in found if k[0].time_ns > at]
     older = [k for k in found if k[0].time_ns < at]
     return newer + _ties(store, filters, at, limits) + older
