@@ -33,10 +33,17 @@ function bodyWithMarks(body, terms) {
   return span;
 }
 
+// Unix nanoseconds of an RFC 3339 time, exactly: time_unix_nano is past what a JS number holds.
+function nanos(rfc3339) {
+  const [whole, fraction] = rfc3339.replace("Z", "").split(".");
+  const seconds = BigInt(Date.parse(whole + "Z")) / 1000n;
+  return (seconds * 1000000000n + BigInt((fraction || "").padEnd(9, "0").slice(0, 9))).toString();
+}
+
 // One line, as the server renders it in logs.html.
 function renderLine(log, stored, terms, keys) {
   const line = el("div", "logline sev-" + log.severity.toLowerCase());
-  line.dataset.time = String(log.time_unix_nano);
+  line.dataset.time = nanos(log.time);
   line.dataset.service = log.service;
   line.dataset.trace = log.trace_id;
   const time = el("time", "", log.time);
@@ -203,7 +210,7 @@ function contextViews() {
       if (!list.length) panel.append(el("p", "empty", "no lines"));
       for (const log of list) {
         const shown = renderLine(log, data.stored_traces, [], keys());
-        if (String(log.time_unix_nano) === line.dataset.time) shown.classList.add("anchor");
+        if (nanos(log.time) === line.dataset.time) shown.classList.add("anchor");
         panel.append(shown);
       }
     }
