@@ -15,7 +15,8 @@ import time
 from typing import Final
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from ingest_payload import _kv
 
 SERVICES: Final = ("frontend", "checkout", "payments", "inventory", "notifications",
                    "shipping", "search", "cleanup-worker")  # fmt: skip
@@ -71,10 +72,6 @@ FROM (
     FROM numbers({count:UInt64})
 )
 """
-
-
-def _kv(key: str, value: str) -> KeyValue:
-    return KeyValue(key=key, value=AnyValue(string_value=value))
 
 
 def logs_request(records: int, seed: int) -> ExportLogsServiceRequest:
