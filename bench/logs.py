@@ -218,11 +218,11 @@ def main() -> None:
         print(f"generating {args.records:,} log records")
         newest = time.time_ns()
         generate(store, args.records, newest)
+        store.command("OPTIMIZE TABLE otel_logs FINAL")  # settle merges so runs compare alike
     if not store.query("SELECT count() FROM clew_logs_volume").rows[0][0]:
         began = time.perf_counter()
         store.command(BACKFILL_VOLUME)  # data generated before schema/018
         print(f"  backfilled clew_logs_volume in {time.perf_counter() - began:.1f}s")
-    store.command("OPTIMIZE TABLE otel_logs FINAL")  # settle merges so runs compare alike
     sizes = store.query(INDEX_SIZES).rows
     body = int(store.query(BODY_SIZE).rows[0][0] or 0)
     print(f"  Body column {body / 2**20:.1f} MiB compressed; " + "; ".join(
