@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clew.collector.store import Store
+from clew.common.store import Store
 from clew.query_ui.logs import queries as lq
 from clew.query_ui.logs.filters import LogFilters
 from clew.query_ui.read.load import run

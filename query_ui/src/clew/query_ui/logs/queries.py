@@ -31,9 +31,7 @@ FIVE: Final = "toStartOfFiveMinutes(Timestamp)"
 IN_RANGE: Final = """Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
   AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
   AND FIVE >= toStartOfFiveMinutes(fromUnixTimestamp64Nano({start_ns:Int64}))
-  AND FIVE <= toStartOfFiveMinutes(fromUnixTimestamp64Nano({end_ns:Int64}))""".replace(
-    "FIVE", FIVE
-)
+  AND FIVE <= toStartOfFiveMinutes(fromUnixTimestamp64Nano({end_ns:Int64}))""".replace("FIVE", FIVE)
 SERVICE: Final = "ServiceName = {service:String}"
 SEVERITY: Final = LEVEL + " >= {severity:UInt8}"
 TRACE_ID: Final = "TraceId = {trace_id:String}"

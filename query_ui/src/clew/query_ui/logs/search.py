@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from clew.collector.store import Store
+from clew.common.store import Store
 from clew.query_ui.errors import InvalidParameterError
 from clew.query_ui.logs import queries as lq
 from clew.query_ui.logs.filters import LogFilters

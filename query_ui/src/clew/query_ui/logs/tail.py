@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
 
-from clew.collector.store import Store
+from clew.common.store import Store
 from clew.query_ui.logs import queries as lq
 from clew.query_ui.logs.filters import LogFilters
 from clew.query_ui.logs.search import Keyed, keyed, record, stored_traces
