@@ -50,22 +50,27 @@ def test_pages_neither_repeat_nor_skip_under_concurrent_ingest(
             time.sleep(0.05)
 
     sender = threading.Thread(target=keep_sending)
-    sender.start()
-    try:
-        seen = _all(server, params)
+    try:  # records arrive from the first page on: newer than its range, so never shown
+        seen = _all(server, params, after_first=sender.start)
     finally:
         stop.set()
-        sender.join()
+        if sender.is_alive():
+            sender.join()
     assert len(seen) == len(records)
     assert sorted(seen) == sorted((r.time_ns, r.body) for r in records)  # each once, none new
     assert [t for t, _ in seen] == sorted((t for t, _ in seen), reverse=True)
 
 
-def _all(server: ClewServer, params: dict[str, Any]) -> list[tuple[int, str]]:
+def _all(
+    server: ClewServer, params: dict[str, Any], after_first: Any = None
+) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     cursor = ""
     for _ in range(200):
         body = _page(server, params | ({"cursor": cursor} if cursor else {}))
+        if after_first is not None:
+            after_first()
+            after_first = None
         found += [(log["time_unix_nano"], log["body"]) for log in body["logs"]]
         if not body["next_cursor"]:
             return found
