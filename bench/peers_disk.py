@@ -1,0 +1,33 @@
+"""What a stopped `clew serve` data folder holds, read through chDB in a process of its own
+(one chDB data folder per process): active parts, merged-away parts, the spool.
+
+    uv run python bench/peers_disk.py DATA_DIR    # prints one JSON object
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from clew.collector.store import ChdbStore
+
+PARTS = """
+SELECT active, sum(bytes_on_disk) FROM system.parts
+WHERE database = currentDatabase() GROUP BY active
+"""
+
+
+def parts(data: Path) -> dict[str, int]:
+    """Bytes in active parts and in merged-away (inactive) parts, all tables."""
+    store = ChdbStore(data)
+    try:
+        rows = store.query(PARTS).rows
+    finally:
+        store.close()
+    sizes = {bool(active): int(size) for active, size in rows}
+    return {"active": sizes.get(True, 0), "inactive": sizes.get(False, 0)}
+
+
+if __name__ == "__main__":
+    print(json.dumps(parts(Path(sys.argv[1]))))
