@@ -57,6 +57,11 @@ def with_load(cell: Cell, load: float) -> Cell:
     return (f"{cell[0]} [{load:.1f}]", cell[1])
 
 
+def stored_cell(result: Any) -> Cell | None:
+    step = result.lookup_load
+    return with_load((f"{step.stored:,.0f}", step.stored), step.load) if step else None
+
+
 def lookup_cell(result: Any, index: int) -> Cell | None:
     if result.lookup is None:
         return None
