@@ -56,13 +56,13 @@ def main() -> None:
             after = thread_cpu(system.process.pid)
         finally:
             system.stop()
-    used: collections.Counter[str] = collections.Counter()
+    used: dict[str, float] = collections.defaultdict(float)
     for tid, (name, cpu) in after.items():
         used[name] += cpu - before.get(tid, (name, 0.0))[1]
     total = sum(used.values())
     print(f"{step.label}: stored {step.stored:,.0f}, server CPU {step.cpu:.1f} s "
           f"(threads alive at the end: {total:.1f} s); load {step.load:.1f}")  # fmt: skip
-    for name, cpu in used.most_common(15):
+    for name, cpu in sorted(used.items(), key=lambda item: -item[1])[:15]:
         print(
             f"  {name:24} {cpu:7.2f} s {cpu / total * 100:5.1f} %"
             f" {cpu / step.stored * 1e6:6.1f} µs/span"
