@@ -86,6 +86,7 @@ def looked_up(kind: type[System], tmp: Path, args: argparse.Namespace, result: R
 
         label = f"load for trace by id: {args.lookup_spans:,} spans"
         result.lookup_load = load.measured(label, system, send, DRAIN)
+        progress(result, result.lookup_load, keep=False)
         ids = system.trace_ids(began - 10**9, time.time_ns(), slices=20)
         result.lookup = load.trace_by_id(system, ids, args.lookups)
         print(f"  {result.name}: trace by id p50/p99 {result.lookup[0]:.1f}/"
@@ -115,8 +116,9 @@ def disk(system: System, stored: float) -> dict[str, float]:
     return figures
 
 
-def progress(result: Result, step: load.Step) -> None:
-    result.steps.append(step)
+def progress(result: Result, step: load.Step, *, keep: bool = True) -> None:
+    if keep:
+        result.steps.append(step)
     print(f"  {result.name}: {step.label}: offered {step.offered:,.0f}, accepted "
           f"{step.accepted:,.0f}, stored {step.stored:,.0f} = {step.rate:,.0f}/s, "
           f"{step.per_cpu:,.0f} spans/CPU-s, RSS {step.rss / 2**20:,.0f} MiB, "
