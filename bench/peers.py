@@ -99,8 +99,10 @@ def looked_up(kind: type[System], tmp: Path, args: argparse.Namespace, result: R
 
 def disk(system: System, stored: float) -> dict[str, float]:
     """Bytes per stored span: the folder right after the stop, and what stays an hour later
-    (ClickHouse deletes merged-away parts after 8 minutes; clew's written spool segments
-    are gone already). Badger keeps what it wrote until its value-log GC rewrites it."""
+    while the server runs: ClickHouse deletes merged-away parts after 8 minutes, so the store
+    folder shrinks to its active parts (counted, not guessed from system.parts' inactive rows,
+    which a fresh session lists only once it has loaded them); the spool keeps its last
+    segment. Badger keeps what it wrote until its value-log GC rewrites it."""
     assert system.data is not None
     right_after = load.disk_bytes(system.data)
     figures = {"right after": right_after / stored}
@@ -108,8 +110,9 @@ def disk(system: System, stored: float) -> dict[str, float]:
         command = [sys.executable, str(Path(__file__).parent / "peers_disk.py"), str(system.data)]
         parts = json.loads(subprocess.run(command, capture_output=True, check=True).stdout)
         spool = load.disk_bytes(system.data / "spool")
-        figures["an hour after"] = (right_after - parts["inactive"]) / stored
-        figures["active parts"] = parts["active"] / stored
+        merged_away = load.disk_bytes(system.data / "store") - parts["active_blocks"]
+        figures["an hour after"] = (right_after - max(0, merged_away)) / stored
+        figures["active parts"] = parts["active_blocks"] / stored
         figures["spool"] = spool / stored
     else:
         figures["an hour after"] = right_after / stored

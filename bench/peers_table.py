@@ -46,7 +46,7 @@ def rows(results: list[Any], lookup_spans: int) -> list[tuple[str, list[Cell | N
     for figure, name in (
         ("right after", "bytes per span on disk, right after the stop"),
         ("an hour after", "  an hour after (merged-away parts deleted)"),
-        ("active parts", "  of which the store's active parts"),
+        ("active parts", "  of which the store's active parts (disk blocks)"),
         ("spool", "  of which the spool"),
     ):
         out.append((name, [disk_cell(r, figure) for r in results]))  # fmt: skip
