@@ -142,6 +142,10 @@ def arguments() -> argparse.Namespace:
     args.kinds = [KINDS[name] for name in args.only.split(",")]
     if not 0 < args.lookup_spans <= 20_000_000 or not 0 < args.lookups <= 100_000:
         parser.error("--lookup-spans must be 1..20,000,000 and --lookups 1..100,000")
+    if not 0 < args.seconds <= 600 or not all(0 < r <= 1_000_000 for r in args.rates):
+        parser.error("--seconds must be 1..600 and every rate 1..1,000,000 spans/s")
+    if not 0 < args.lookup_rate <= 1_000_000:
+        parser.error("--lookup-rate must be 1..1,000,000 spans/s")
     return args
 
 
