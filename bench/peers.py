@@ -139,6 +139,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(KINDS), help="systems: clew,badger,memory")
     args = parser.parse_args()
     args.rates = [float(r) for r in args.rates.split(",")]
+    unknown = set(args.only.split(",")) - set(KINDS)
+    if unknown:
+        parser.error(f"--only takes {','.join(KINDS)}, not {','.join(sorted(unknown))}")
     args.kinds = [KINDS[name] for name in args.only.split(",")]
     if not 0 < args.lookup_spans <= 20_000_000 or not 0 < args.lookups <= 100_000:
         parser.error("--lookup-spans must be 1..20,000,000 and --lookups 1..100,000")
