@@ -17,8 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from clew.query_ui import auth, deps, filters
 from clew.query_ui.errors import QueryUIError
 from clew.query_ui.lookup import StoreLike
+from clew.query_ui.mcp import http as mcp_http
 from clew.query_ui.readonly import ReadOnlyStore
-from clew.query_ui.routers import api, pages
+from clew.query_ui.routers import api, drill, pages
 
 PACKAGE = files("clew.query_ui")
 
@@ -46,6 +47,8 @@ def create_app(settings: Any, store: StoreLike) -> FastAPI:
     auth.install(app, getattr(settings, "ui_token", None))
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(drill.router)
+    mcp_http.mount(app, settings)
     app.add_api_route("/healthz", _healthz, include_in_schema=False)
     app.middleware("http")(_security_headers)
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
@@ -93,9 +96,10 @@ def _own_store(settings: Any) -> StoreLike | None:
 
 def _closing(store: StoreLike | None) -> Any:
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            yield
+            async with mcp_http.running(app):
+                yield
         finally:
             if store is not None:
                 store.close()

@@ -1,0 +1,247 @@
+"""Two traces (or two orders' stories) side by side: span trees aligned by their path of
+service and operation from the root, so what ran only in one, what failed only in one and what
+took longer stands out.
+
+Like Jaeger's trace diff, spans with the same path merge into one node (a retried call is one
+node with a count of two); unlike it, the result is plain JSON that a page, the API and an agent
+read alike. Failed and the critical path come from the read model and the waterfall.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from clew.query_ui import lookup, waterfall
+from clew.query_ui.errors import NotFoundError
+from clew.query_ui.lookup import StoreLike
+from clew.query_ui.model import Span, rfc3339
+
+Path = tuple[tuple[str, str], ...]  # ((service, operation), ...) from the root down
+
+
+@dataclass
+class Side:
+    """The spans of one path in one of the two traces."""
+
+    spans: list[Span] = field(default_factory=list)
+    critical: bool = False
+
+    @property
+    def duration_ns(self) -> int:
+        return sum(s.duration_ns for s in self.spans)
+
+    @property
+    def failed(self) -> bool:
+        return any(s.failed for s in self.spans)
+
+
+@dataclass
+class Node:
+    """One path, as it appears in A, in B, or in both."""
+
+    path: Path
+    a: Side = field(default_factory=Side)
+    b: Side = field(default_factory=Side)
+    children: list[Path] = field(default_factory=list)
+
+
+def paths(spans: list[Span]) -> tuple[list[tuple[Path, waterfall.Row]], list[Path]]:
+    """Every span with its path, in waterfall order, and the critical path's paths in order."""
+    view = waterfall.build(spans, [])
+    by_id = {row.span.span_id: row.span for row in view.rows}
+    out = []
+    for row in view.rows:
+        chain = [by_id[a] for a in row.ancestors if a in by_id] + [row.span]
+        out.append((tuple((s.service, s.name) for s in chain), row))
+    critical = list(dict.fromkeys(p for p, row in out if row.critical))
+    return out, critical
+
+
+def compare(a: list[Span], b: list[Span], labels: tuple[str, str]) -> dict[str, Any]:
+    """The comparison of two span sets, as `GET /api/compare` returns it."""
+    nodes: dict[Path, Node] = {}
+    roots: list[Path] = []
+    summaries = {}
+    for side, spans, label in (("a", a, labels[0]), ("b", b, labels[1])):
+        rows, critical = paths(spans)
+        for path, row in rows:
+            node = _node(nodes, roots, path)
+            mine: Side = getattr(node, side)
+            mine.spans.append(row.span)
+            mine.critical = mine.critical or row.critical
+        summaries[side] = _summary(label, spans, critical)
+    body: dict[str, Any] = {**summaries, "only_a": [], "only_b": [], "both": []}
+    ordered = _depth_first(nodes, roots)
+    for position, node in enumerate(ordered):
+        kind, entry = _entry(node, position)
+        body[kind].append(entry)
+    body["diverged_at"] = _divergence(ordered, nodes)
+    return body
+
+
+def _node(nodes: dict[Path, Node], roots: list[Path], path: Path) -> Node:
+    node = nodes.get(path)
+    if node is None:
+        node = nodes[path] = Node(path)
+        parent = path[:-1]
+        (nodes[parent].children if parent in nodes else roots).append(path)
+    return node
+
+
+def _depth_first(nodes: dict[Path, Node], roots: list[Path]) -> list[Node]:
+    out: list[Node] = []
+    stack = list(reversed(roots))
+    while stack:
+        node = nodes[stack.pop()]
+        out.append(node)
+        stack.extend(reversed(node.children))
+    return out
+
+
+def _summary(label: str, spans: list[Span], critical: list[Path]) -> dict[str, Any]:
+    start = min((s.start_ns for s in spans), default=0)
+    end = max((s.end_ns for s in spans), default=0)
+    return {
+        "id": label,
+        "trace_ids": list(dict.fromkeys(s.trace_id for s in spans)),
+        "start": rfc3339(start),
+        "duration_ns": end - start,
+        "span_count": len(spans),
+        "failed_count": sum(1 for s in spans if s.failed),
+        "critical_path": [path_out(p) for p in critical],
+    }
+
+
+def path_out(path: Path) -> list[list[str]]:
+    """A path as JSON: [[service, operation], ...]."""
+    return [[service, operation] for service, operation in path]
+
+
+def _entry(node: Node, position: int) -> tuple[str, dict[str, Any]]:
+    service, operation = node.path[-1]
+    base: dict[str, Any] = {"path": path_out(node.path), "service": service, "operation": operation}
+    base |= {"depth": len(node.path) - 1, "position": position}
+    if node.a.spans and node.b.spans:
+        both = base | _side("a", node.a) | _side("b", node.b)
+        return "both", both | {"delta_ns": node.b.duration_ns - node.a.duration_ns}
+    kind, side = ("only_a", node.a) if node.a.spans else ("only_b", node.b)
+    return kind, base | {k.removeprefix("x_"): v for k, v in _side("x", side).items()}
+
+
+def _side(prefix: str, side: Side) -> dict[str, Any]:
+    first = side.spans[0]
+    return {
+        f"{prefix}_count": len(side.spans),
+        f"{prefix}_duration_ns": side.duration_ns,
+        f"{prefix}_failed": side.failed,
+        f"{prefix}_critical": side.critical,
+        f"{prefix}_trace_id": first.trace_id,
+        f"{prefix}_span_id": first.span_id,
+    }
+
+
+def _divergence(ordered: list[Node], nodes: dict[Path, Node]) -> dict[str, Any] | None:
+    """Where the two part ways: top down, the first path that ran in one only, or that failed
+    in one only while none of its children did (a failure passed up is not where it began)."""
+    for node in ordered:
+        reason = _difference(node)
+        if reason is None:
+            continue
+        if reason.startswith("failed") and any(
+            _difference(nodes[c]) == reason for c in node.children
+        ):
+            continue
+        return {"path": path_out(node.path), "reason": reason}
+    return None
+
+
+def _difference(node: Node) -> str | None:
+    if not (node.a.spans and node.b.spans):
+        return "only_a" if node.a.spans else "only_b"
+    if node.a.failed != node.b.failed:
+        return "failed_in_a" if node.a.failed else "failed_in_b"
+    return None
+
+
+# The nearest succeeded order: same entry operation (the service and name of the story's first
+# root span), closest start, no failed span. The failed-span index holds exactly the read model's
+# failed spans (docs/CONTRACTS.md), so the query leaves out every value with one; the chosen
+# story is checked again through the read model before it is returned.
+NEAREST_SUCCEEDED = """
+SELECT k.Value AS value, t.TraceId AS trace_id,
+       abs(toUnixTimestamp64Nano(t.Timestamp) - {at_ns:Int64}) AS distance_ns
+FROM otel_traces AS t
+INNER JOIN (
+    SELECT DISTINCT Value, TraceId FROM clew_business_keys
+    WHERE Key = {key:String} AND Value != {value:String}
+      AND FirstSeen BETWEEN fromUnixTimestamp64Nano({start_ns:Int64})
+                        AND fromUnixTimestamp64Nano({end_ns:Int64})
+) AS k ON t.TraceId = k.TraceId
+WHERE t.Timestamp BETWEEN fromUnixTimestamp64Nano({start_ns:Int64})
+                      AND fromUnixTimestamp64Nano({end_ns:Int64})
+  AND t.ParentSpanId = '' AND t.ServiceName = {service:String} AND t.SpanName = {operation:String}
+  AND k.Value NOT IN (
+    SELECT Value FROM clew_business_keys
+    WHERE Key = {key:String} AND TraceId IN (
+        SELECT TraceId FROM clew_failed_spans
+        WHERE Timestamp BETWEEN fromUnixTimestamp64Nano({start_ns:Int64}) - INTERVAL 1 HOUR
+                            AND fromUnixTimestamp64Nano({end_ns:Int64}) + INTERVAL 1 HOUR))
+ORDER BY distance_ns, value
+LIMIT {limit:UInt32}
+"""
+WINDOW_NS = 24 * 3600 * 10**9  # "close in time": the nearest within a day either side
+CANDIDATES = 5
+
+
+def key_spans(store: StoreLike, key: str, value: str) -> lookup.Story:
+    """The story of a business key value, as the order page reads it."""
+    from clew.query_ui.adapt import from_explainer, ui_limits
+    from clew.query_ui.explain.load import load_story
+
+    story = load_story(store, key, value, ui_limits())
+    if not story:
+        raise NotFoundError(f"nothing was found for {key} = {value!r}")
+    return from_explainer(story)
+
+
+def entry(spans: list[Span]) -> Span:
+    """The story's entry: its first root span."""
+    view = waterfall.build(spans, [])
+    return next(row.span for row in view.rows if not row.ancestors)
+
+
+def nearest_succeeded(store: StoreLike, key: str, value: str) -> dict[str, Any]:
+    """The nearest value of `key` with the same entry operation and no failed span."""
+    first = entry(key_spans(store, key, value).spans)
+    params: dict[str, Any] = {"key": key, "value": value, "at_ns": first.start_ns}
+    params |= {"start_ns": first.start_ns - WINDOW_NS, "end_ns": first.start_ns + WINDOW_NS}
+    params |= {"service": first.service, "operation": first.name, "limit": CANDIDATES}
+    for row in lookup.run(store, NEAREST_SUCCEEDED, params):
+        candidate = key_spans(store, key, str(row["value"]))
+        if not any(s.failed for s in candidate.spans):
+            return {
+                "key": key,
+                "value": value,
+                "entry": {"service": first.service, "operation": first.name},
+                "match": {"value": str(row["value"]), "trace_id": str(row["trace_id"]),
+                          "distance_ns": int(row["distance_ns"])},
+            }  # fmt: skip
+    raise NotFoundError(
+        f"no {key} with the entry operation {first.service} {first.name!r} succeeded "
+        "within a day of this one"
+    )
+
+
+def of_traces(store: StoreLike, a: str, b: str) -> dict[str, Any]:
+    """Two traces by id, compared."""
+    first, second = (lookup.load_trace(store, t, logs=False) for t in (a, b))
+    body = compare(first.spans, second.spans, (first.trace_ids[0], second.trace_ids[0]))
+    return body | {"limits": list(dict.fromkeys(first.limits + second.limits))}
+
+
+def of_keys(store: StoreLike, key: str, a: str, b: str) -> dict[str, Any]:
+    """Two values of a business key (two orders, every trace of each), compared."""
+    first, second = (key_spans(store, key, v) for v in (a, b))
+    body = compare(first.spans, second.spans, (a, b))
+    return body | {"key": key, "limits": list(dict.fromkeys(first.limits + second.limits))}
