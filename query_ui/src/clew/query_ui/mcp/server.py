@@ -26,7 +26,10 @@ INSTRUCTIONS = (
 
 def build(fetch: Fetch) -> MCPServer:
     """An MCP server with every tool of TOOLS answering through `fetch`."""
-    server: MCPServer = MCPServer("clew", instructions=INSTRUCTIONS, version="0.1.0")
+    # WARNING: the SDK configures the root logger; at INFO it would log every request.
+    server: MCPServer = MCPServer(
+        "clew", instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING"
+    )
     for tool in TOOLS:
         server.add_tool(_handler(tool, fetch), name=tool.name, description=tool.description,
                         structured_output=False)  # fmt: skip
