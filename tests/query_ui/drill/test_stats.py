@@ -79,7 +79,16 @@ def test_clew_trace_stats_prints_the_table_and_the_json(drill_url: str, drill: D
     result = CliRunner().invoke(trace, [drill.nested, "--stats", "--url", drill_url])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[2].split() == ["service", "operation", "count", "total", "self", "min", "avg", "max"]
+    assert lines[2].split() == [
+        "service",
+        "operation",
+        "count",
+        "total",
+        "self",
+        "min",
+        "avg",
+        "max",
+    ]
     root = next(line for line in lines if "GET /report" in line)
     assert root.split()[-5:] == ["100ms", "40ms", "100ms", "100ms", "100ms"]
     as_json = CliRunner().invoke(trace, [drill.nested, "--stats", "--json", "--url", drill_url])
