@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 from click.testing import CliRunner
@@ -16,8 +17,8 @@ MS = 1_000_000
 FIELDS = ["service", "operation", "count", "total_ns", "self_ns", "min_ns", "avg_ns", "max_ns"]
 
 
-def _row(body: dict[str, object], service: str, operation: str) -> dict[str, int]:
-    found = [r for r in body["rows"] if (r["service"], r["operation"]) == (service, operation)]  # type: ignore[attr-defined, index]
+def _row(body: dict[str, Any], service: str, operation: str) -> dict[str, int]:
+    found = [r for r in body["rows"] if (r["service"], r["operation"]) == (service, operation)]
     assert len(found) == 1, body
     row: dict[str, int] = found[0]
     return row
