@@ -51,7 +51,7 @@
       this.canvas.addEventListener("click", (e) => this.click(e));
       this.canvas.addEventListener("mousemove", (e) => this.hover(e));
       this.canvas.addEventListener("mouseleave", () => { this.tip.hidden = true; });
-      box.querySelector(".flame-reset").addEventListener("click", () => this.zoomTo(-1));
+      document.querySelector(".flame-reset").addEventListener("click", () => this.zoomTo(-1));
       window.addEventListener("resize", () => this.draw());
     }
 
