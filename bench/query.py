@@ -6,7 +6,8 @@
 Generates the data inside ClickHouse (bench/query_data.py), then times, each on its own:
 trace by id (what GET /api/traces/{id} reads: id lookup, spans, links, back-links), the trace
 page's data (the same and the logs), spans alone, whole-trace searches, the order diagnosis and
-the order page's timeline. Prints the store's size on disk first (system.parts, with the
+the order page's timeline, and (bench/query_drill.py) the statistics, comparison and flame graph
+data of 1,500-span traces. Prints the store's size on disk first (system.parts, with the
 trace_order projection of schema/015 apart), and the load average before and after. Reused
 data generated before schema/016 gets its failed-span index backfilled (docs/adr/0004).
 """
@@ -32,6 +33,7 @@ from clew.query_ui import queries as q
 from clew.query_ui.errors import QueryLimitError
 from clew.query_ui.model import rfc3339
 from query_data import LOGS, LOGS_PER_ORDER, SPANS, SPANS_PER_ORDER, trace_id
+from query_drill import drill_benchmarks, drill_span_count
 
 DAY_NS = 86_400 * 10**9
 MATERIALIZE = "ALTER TABLE otel_traces MATERIALIZE PROJECTION trace_order"
@@ -192,6 +194,9 @@ def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
     timed("order page (story read once + diagnosis + timeline model)", runs,
           lambda i: adapt.key_story(store, "order.id", order(i)))  # fmt: skip
 
+    # --- drill-down (issue 15): statistics, comparison, flame graph data; bench/query_drill.py
+    drill_benchmarks(store, max(runs // 4, 10), timed)
+
 
 def print_sizes(store: ChdbStore) -> None:
     """The store's size on disk per table; otel_traces includes its trace_order projection."""
@@ -223,7 +228,7 @@ def main() -> None:
     settings = Settings(data_dir=args.data_dir, retention_days=7)
     store = ChdbStore(args.data_dir)
     apply_schema(store, settings)
-    stored = store.query("SELECT count() FROM otel_traces").rows[0][0]
+    stored = store.query("SELECT count() FROM otel_traces").rows[0][0] - drill_span_count(store)
     if not (args.reuse and stored == orders * SPANS_PER_ORDER):
         for table in ("otel_traces", "otel_logs", "otel_traces_trace_id_ts", "clew_business_keys",
                       "clew_span_links", "clew_failed_spans"):  # fmt: skip

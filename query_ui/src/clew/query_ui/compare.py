@@ -49,11 +49,12 @@ class Node:
 def paths(spans: list[Span]) -> tuple[list[tuple[Path, waterfall.Row]], list[Path]]:
     """Every span with its path, in waterfall order, and the critical path's paths in order."""
     view = waterfall.build(spans, [])
-    by_id = {row.span.span_id: row.span for row in view.rows}
+    by_id: dict[str, Path] = {}
     out = []
-    for row in view.rows:
-        chain = [by_id[a] for a in row.ancestors if a in by_id] + [row.span]
-        out.append((tuple((s.service, s.name) for s in chain), row))
+    for row in view.rows:  # parents come before their children
+        above = by_id.get(row.ancestors[-1], ()) if row.ancestors else ()
+        path = by_id[row.span.span_id] = (*above, (row.span.service, row.span.name))
+        out.append((path, row))
     critical = list(dict.fromkeys(p for p, row in out if row.critical))
     return out, critical
 
