@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from clew.collector.store import ChdbStore
-from clew.query_ui import compare, lookup, stats, waterfall
+from clew.query_ui import compare, stats, waterfall
+from clew.query_ui.read import load
 
 SPANS = 1_500
 PAIRS = 4
@@ -78,8 +79,7 @@ def write_pairs(store: ChdbStore, end_ns: int) -> list[tuple[str, str]]:
 
 
 def _flame(store: ChdbStore, trace: str) -> object:
-    story = lookup.load_trace(store, trace, logs=False)
-    return waterfall.build(story.spans, [])
+    return waterfall.build(load.load_trace(store, trace, logs=False))
 
 
 def drill_benchmarks(
@@ -88,12 +88,11 @@ def drill_benchmarks(
     """Statistics, comparison and flame graph data of 1,500-span traces."""
     end = store.query("SELECT toUnixTimestamp64Nano(max(Timestamp)) FROM otel_traces")
     pairs = write_pairs(store, int(end.rows[0][0]))
-    sizes = [len(lookup.load_trace(store, t, logs=False).spans) for pair in pairs for t in pair]
+    sizes = [len(load.load_trace(store, t, logs=False).spans) for pair in pairs for t in pair]
     print(f"drill-down: {PAIRS} pairs of traces of {min(sizes)}-{max(sizes)} spans")
 
     def trace_stats(i: int) -> object:
-        story = lookup.load_trace(store, pairs[i % PAIRS][i % 2], logs=False)
-        return stats.rows(story.spans)
+        return stats.rows(load.load_trace(store, pairs[i % PAIRS][i % 2], logs=False))
 
     timed("stats of a 1,500-span trace (GET /api/traces/{id}/stats)", runs, trace_stats)
     timed("compare two 1,500-span traces (GET /api/compare)", runs,

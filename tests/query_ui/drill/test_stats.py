@@ -9,7 +9,8 @@ import httpx
 from click.testing import CliRunner
 
 from clew.query_ui.cli import trace
-from clew.query_ui.model import Span
+from clew.query_ui.read.model import Span
+from clew.query_ui.read.story import Story
 from clew.query_ui.stats import rows, self_times
 from tests.query_ui.drill.traces import Drill
 
@@ -40,8 +41,7 @@ def test_stats_has_the_issue_shape_and_self_times(drill_url: str, drill: Drill) 
 
 
 def _span(span_id: str, parent: str, start_ms: int, ms: int) -> Span:
-    return Span("t", span_id, parent, span_id, "Internal", "s", start_ms * MS, ms * MS,
-                "Unset", "", {}, {}, "")  # fmt: skip
+    return Span("t", span_id, parent, span_id, "s", start_ms * MS, ms * MS)
 
 
 def test_self_time_of_overlapping_nested_and_outliving_children() -> None:
@@ -54,10 +54,10 @@ def test_self_time_of_overlapping_nested_and_outliving_children() -> None:
         _span("before", "root", -10, 15),  # a skewed clock: only 0-5 is inside
         _span("empty", "", 0, 0),
     ]
-    own = self_times(spans)
+    own = self_times(Story(spans))
     assert own[("t", "root")] == (100 - 70 - 5) * MS
     assert own[("t", "x")] == 50 * MS and own[("t", "empty")] == 0
-    assert sum(r.count for r in rows(spans)) == len(spans)
+    assert sum(r.count for r in rows(Story(spans))) == len(spans)
 
 
 def test_stats_of_an_unknown_trace_is_404(drill_url: str) -> None:
@@ -91,6 +91,6 @@ def test_clew_trace_stats_prints_the_table_and_the_json(drill_url: str, drill: D
         "max",
     ]
     root = next(line for line in lines if "GET /report" in line)
-    assert root.split()[-5:] == ["100ms", "40ms", "100ms", "100ms", "100ms"]
+    assert root.split("  ")[-5:] == ["100 ms", "40.0 ms", "100 ms", "100 ms", "100 ms"]
     as_json = CliRunner().invoke(trace, [drill.nested, "--stats", "--json", "--url", drill_url])
     assert json.loads(as_json.output)["rows"][0]["service"] == "mailer"

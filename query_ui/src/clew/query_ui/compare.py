@@ -12,10 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from clew.query_ui import lookup, waterfall
+from clew.collector.store import Store
+from clew.query_ui import waterfall
 from clew.query_ui.errors import NotFoundError
-from clew.query_ui.lookup import StoreLike
-from clew.query_ui.model import Span, rfc3339
+from clew.query_ui.read import load
+from clew.query_ui.read.format import rfc3339
+from clew.query_ui.read.model import Span
+from clew.query_ui.read.story import Story
 
 Path = tuple[tuple[str, str], ...]  # ((service, operation), ...) from the root down
 
@@ -26,14 +29,11 @@ class Side:
 
     spans: list[Span] = field(default_factory=list)
     critical: bool = False
+    failed: bool = False
 
     @property
     def duration_ns(self) -> int:
         return sum(s.duration_ns for s in self.spans)
-
-    @property
-    def failed(self) -> bool:
-        return any(s.failed for s in self.spans)
 
 
 @dataclass
@@ -46,9 +46,9 @@ class Node:
     children: list[Path] = field(default_factory=list)
 
 
-def paths(spans: list[Span]) -> tuple[list[tuple[Path, waterfall.Row]], list[Path]]:
+def paths(story: Story) -> tuple[list[tuple[Path, waterfall.Row]], list[Path]]:
     """Every span with its path, in waterfall order, and the critical path's paths in order."""
-    view = waterfall.build(spans, [])
+    view = waterfall.build(story)
     by_id: dict[str, Path] = {}
     out = []
     for row in view.rows:  # parents come before their children
@@ -59,19 +59,20 @@ def paths(spans: list[Span]) -> tuple[list[tuple[Path, waterfall.Row]], list[Pat
     return out, critical
 
 
-def compare(a: list[Span], b: list[Span], labels: tuple[str, str]) -> dict[str, Any]:
-    """The comparison of two span sets, as `GET /api/compare` returns it."""
+def compare(a: Story, b: Story, labels: tuple[str, str]) -> dict[str, Any]:
+    """The comparison of two stories, as `GET /api/compare` returns it."""
     nodes: dict[Path, Node] = {}
     roots: list[Path] = []
     summaries = {}
-    for side, spans, label in (("a", a, labels[0]), ("b", b, labels[1])):
-        rows, critical = paths(spans)
+    for side, story, label in (("a", a, labels[0]), ("b", b, labels[1])):
+        rows, critical = paths(story)
         for path, row in rows:
             node = _node(nodes, roots, path)
             mine: Side = getattr(node, side)
             mine.spans.append(row.span)
             mine.critical = mine.critical or row.critical
-        summaries[side] = _summary(label, spans, critical)
+            mine.failed = mine.failed or row.failed
+        summaries[side] = _summary(label, story, critical)
     body: dict[str, Any] = {**summaries, "only_a": [], "only_b": [], "both": []}
     ordered = _depth_first(nodes, roots)
     for position, node in enumerate(ordered):
@@ -100,16 +101,16 @@ def _depth_first(nodes: dict[Path, Node], roots: list[Path]) -> list[Node]:
     return out
 
 
-def _summary(label: str, spans: list[Span], critical: list[Path]) -> dict[str, Any]:
-    start = min((s.start_ns for s in spans), default=0)
-    end = max((s.end_ns for s in spans), default=0)
+def _summary(label: str, story: Story, critical: list[Path]) -> dict[str, Any]:
+    start = min((s.start_ns for s in story.spans), default=0)
+    end = max((s.end_ns for s in story.spans), default=0)
     return {
         "id": label,
-        "trace_ids": list(dict.fromkeys(s.trace_id for s in spans)),
+        "trace_ids": list(story.trace_ids),
         "start": rfc3339(start),
         "duration_ns": end - start,
-        "span_count": len(spans),
-        "failed_count": sum(1 for s in spans if s.failed),
+        "span_count": len(story.spans),
+        "failed_count": len(story.failed_spans()),
         "critical_path": [path_out(p) for p in critical],
     }
 
@@ -195,32 +196,27 @@ WINDOW_NS = 24 * 3600 * 10**9  # "close in time": the nearest within a day eithe
 CANDIDATES = 5
 
 
-def key_spans(store: StoreLike, key: str, value: str) -> lookup.Story:
+def key_story(store: Store, key: str, value: str) -> Story:
     """The story of a business key value, as the order page reads it."""
-    from clew.query_ui.adapt import from_explainer, ui_limits
-    from clew.query_ui.explain.load import load_story
-
-    story = load_story(store, key, value, ui_limits())
+    story = load.load_story(store, key, value)
     if not story:
         raise NotFoundError(f"nothing was found for {key} = {value!r}")
-    return from_explainer(story)
+    return story
 
 
-def entry(spans: list[Span]) -> Span:
+def entry(story: Story) -> Span:
     """The story's entry: its first root span."""
-    view = waterfall.build(spans, [])
-    return next(row.span for row in view.rows if not row.ancestors)
+    return next(s for s in story.spans if story.parent(s) is None)
 
 
-def nearest_succeeded(store: StoreLike, key: str, value: str) -> dict[str, Any]:
+def nearest_succeeded(store: Store, key: str, value: str) -> dict[str, Any]:
     """The nearest value of `key` with the same entry operation and no failed span."""
-    first = entry(key_spans(store, key, value).spans)
+    first = entry(key_story(store, key, value))
     params: dict[str, Any] = {"key": key, "value": value, "at_ns": first.start_ns}
     params |= {"start_ns": first.start_ns - WINDOW_NS, "end_ns": first.start_ns + WINDOW_NS}
     params |= {"service": first.service, "operation": first.name, "limit": CANDIDATES}
-    for row in lookup.run(store, NEAREST_SUCCEEDED, params):
-        candidate = key_spans(store, key, str(row["value"]))
-        if not any(s.failed for s in candidate.spans):
+    for row in load.run(store, NEAREST_SUCCEEDED, params):
+        if not key_story(store, key, str(row["value"])).failed_spans():
             return {
                 "key": key,
                 "value": value,
@@ -234,15 +230,15 @@ def nearest_succeeded(store: StoreLike, key: str, value: str) -> dict[str, Any]:
     )
 
 
-def of_traces(store: StoreLike, a: str, b: str) -> dict[str, Any]:
+def of_traces(store: Store, a: str, b: str) -> dict[str, Any]:
     """Two traces by id, compared."""
-    first, second = (lookup.load_trace(store, t, logs=False) for t in (a, b))
-    body = compare(first.spans, second.spans, (first.trace_ids[0], second.trace_ids[0]))
+    first, second = (load.load_trace(store, t, logs=False) for t in (a, b))
+    body = compare(first, second, (first.trace_ids[0], second.trace_ids[0]))
     return body | {"limits": list(dict.fromkeys(first.limits + second.limits))}
 
 
-def of_keys(store: StoreLike, key: str, a: str, b: str) -> dict[str, Any]:
+def of_keys(store: Store, key: str, a: str, b: str) -> dict[str, Any]:
     """Two values of a business key (two orders, every trace of each), compared."""
-    first, second = (key_spans(store, key, v) for v in (a, b))
-    body = compare(first.spans, second.spans, (a, b))
+    first, second = (key_story(store, key, v) for v in (a, b))
+    body = compare(first, second, (a, b))
     return body | {"key": key, "limits": list(dict.fromkeys(first.limits + second.limits))}

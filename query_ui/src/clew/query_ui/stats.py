@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from clew.query_ui.model import Span, human_duration
-
-SpanRef = tuple[str, str]  # (trace id, span id): span ids are unique within a trace only
+from clew.query_ui.read.format import duration
+from clew.query_ui.read.model import Span, SpanRef
+from clew.query_ui.read.story import Story
 
 
 @dataclass(frozen=True)
@@ -43,26 +43,20 @@ class StatRow:
         }
 
 
-def self_times(spans: list[Span]) -> dict[SpanRef, int]:
+def self_times(story: Story) -> dict[SpanRef, int]:
     """Each span's duration less the time its children cover inside it.
 
     Children that overlap each other count once; the part of a child outside its parent (an
     asynchronous child that outlives it, a skewed clock) is not the parent's time at all.
     """
-    children: dict[SpanRef, list[Span]] = defaultdict(list)
-    for span in spans:
-        if span.parent_span_id:
-            children[(span.trace_id, span.parent_span_id)].append(span)
-    result: dict[SpanRef, int] = {}
-    for span in spans:
-        ref = (span.trace_id, span.span_id)
-        inside = _clipped(children.get(ref, []), span.start_ns, span.end_ns)
-        result[ref] = max(span.duration_ns - _covered(inside), 0)
-    return result
+    return {
+        span.ref: max(span.duration_ns - _covered(_clipped(story.children(span), span)), 0)
+        for span in story.spans
+    }
 
 
-def _clipped(kids: Iterable[Span], start: int, end: int) -> list[tuple[int, int]]:
-    spans = ((max(k.start_ns, start), min(k.end_ns, end)) for k in kids)
+def _clipped(kids: Iterable[Span], parent: Span) -> list[tuple[int, int]]:
+    spans = ((max(k.start_ns, parent.start_ns), min(k.end_ns, parent.end_ns)) for k in kids)
     return sorted((a, b) for a, b in spans if b > a)
 
 
@@ -79,11 +73,11 @@ def _covered(intervals: list[tuple[int, int]]) -> int:
     return total
 
 
-def rows(spans: list[Span]) -> list[StatRow]:
+def rows(story: Story) -> list[StatRow]:
     """One row per service and operation, most self time first."""
-    own = self_times(spans)
+    own = self_times(story)
     groups: dict[tuple[str, str], list[Span]] = defaultdict(list)
-    for span in spans:
+    for span in story.spans:
         groups[(span.service, span.name)].append(span)
     out = [
         StatRow(
@@ -91,7 +85,7 @@ def rows(spans: list[Span]) -> list[StatRow]:
             operation=operation,
             count=len(members),
             total_ns=sum(s.duration_ns for s in members),
-            self_ns=sum(own[(s.trace_id, s.span_id)] for s in members),
+            self_ns=sum(own[s.ref] for s in members),
             min_ns=min(s.duration_ns for s in members),
             max_ns=max(s.duration_ns for s in members),
         )
@@ -108,7 +102,7 @@ def text_table(body: dict[str, Any]) -> str:
     head = ["service", "operation", "count", "total", "self", "min", "avg", "max"]
     lines = [head]
     for row in body["rows"]:
-        cells = [str(row["count"])] + [human_duration(int(row[c])) for c in TEXT_COLUMNS[1:]]
+        cells = [str(row["count"])] + [duration(int(row[c])) for c in TEXT_COLUMNS[1:]]
         lines.append([str(row["service"]), str(row["operation"]), *cells])
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     text = [

@@ -10,7 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ConfigDict
 from typing_extensions import TypedDict
 
-from clew.query_ui import compare, deps, lookup, stats, waterfall
+from clew.query_ui import compare, deps, stats, waterfall
+from clew.query_ui.read import load
 from clew.query_ui.routers.api import ERRORS
 from clew.query_ui.routers.pages import render
 
@@ -67,9 +68,9 @@ class CompareResponse(TypedDict):
 )
 def trace_stats(request: Request, trace_id: str) -> dict[str, Any]:
     """Per service and operation: count, total, self time (not covered by children), min/avg/max."""
-    story = lookup.load_trace(deps.store(request), trace_id, logs=False)
-    rows = [row.to_dict() for row in stats.rows(story.spans)]
-    return {"trace_id": story.trace_ids[0], "rows": rows, "limits": story.limits}
+    story = load.load_trace(deps.store(request), trace_id, logs=False)
+    rows = [row.to_dict() for row in stats.rows(story)]
+    return {"trace_id": story.trace_ids[0], "rows": rows, "limits": list(story.limits)}
 
 
 @router.get(
@@ -79,19 +80,19 @@ def trace_flame(request: Request, trace_id: str) -> dict[str, Any]:
     """The spans in waterfall order, compact: each is [span id, index of its parent or -1,
     index into `services`, name, start after the trace's start (ns), duration (ns), failed,
     on the critical path]; `services` is [[name, colour], ...]."""
-    story = lookup.load_trace(deps.store(request), trace_id, logs=False)
-    view = waterfall.build(story.spans, [])
+    story = load.load_trace(deps.store(request), trace_id, logs=False)
+    view = waterfall.build(story)
     names = list(view.services)
     index = {row.span.span_id: i for i, row in enumerate(view.rows)}
     spans = [
         [s.span_id, index[row.ancestors[-1]] if row.ancestors else -1, names.index(s.service),
-         s.name, s.start_ns - view.start_ns, s.duration_ns, int(s.failed), int(row.critical)]
+         s.name, s.start_ns - view.start_ns, s.duration_ns, int(row.failed), int(row.critical)]
         for row in view.rows
         for s in (row.span,)
     ]  # fmt: skip
     services = [[name, view.services[name]] for name in names]
     return {"trace_id": story.trace_ids[0], "services": services, "spans": spans,
-            "limits": story.limits}  # fmt: skip
+            "limits": list(story.limits)}  # fmt: skip
 
 
 def _compared(request: Request, a: str, b: str, key: str) -> dict[str, Any]:
