@@ -105,7 +105,7 @@ def test_the_order_page_links_to_the_comparison_with_the_nearest_succeeded(
 def test_the_compare_page_shows_both_sides(drill_url: str, drill: Drill) -> None:
     page = httpx.get(f"{drill_url}/compare", params={"a": drill.a, "b": drill.b}).text
     assert page.count('data-kind="only_a"') == 1 and page.count('data-kind="only_b"') == 1
-    assert "payments charge (failed in B only)" in page and "+210ms" in page
+    assert "payments charge (failed in B only)" in page and "+210 ms" in page
     form = httpx.get(f"{drill_url}/compare")
     assert form.status_code == 200 and 'id="compare-form"' in form.text
 
