@@ -101,3 +101,12 @@ def test_clew_trace_stats_prints_the_table_and_the_json(drill_url: str, drill: D
     ]
     as_json = CliRunner().invoke(trace, [drill.nested, "--stats", "--json", "--url", drill_url])
     assert json.loads(as_json.output)["rows"][0]["service"] == "mailer"
+
+
+def test_flame_data_agrees_with_the_trace_api(drill_url: str, drill: Drill) -> None:
+    for trace_id in (drill.a, drill.b, drill.nested):
+        flame = httpx.get(f"{drill_url}/api/traces/{trace_id}/flame").json()["spans"]
+        api = httpx.get(f"{drill_url}/api/traces/{trace_id}").json()
+        assert [s[0] for s in flame] == [s["span_id"] for s in api["spans"]]  # waterfall order
+        assert [bool(s[6]) for s in flame] == [s["failed"] for s in api["spans"]]
+        assert {s[0] for s in flame if s[7]} == set(api["critical_path"])

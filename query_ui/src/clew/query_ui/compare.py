@@ -4,7 +4,7 @@ took longer stands out.
 
 Like Jaeger's trace diff, spans with the same path merge into one node (a retried call is one
 node with a count of two); unlike it, the result is plain JSON that a page, the API and an agent
-read alike. Failed and the critical path come from the read model and the waterfall.
+read alike. Failed and the critical path come from the read model (read/story.py, read/critical.py).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clew.collector.store import Store
-from clew.query_ui import waterfall
 from clew.query_ui.errors import NotFoundError
 from clew.query_ui.read import load
+from clew.query_ui.read.critical import critical_path
 from clew.query_ui.read.format import rfc3339
 from clew.query_ui.read.model import Span
 from clew.query_ui.read.story import Story
@@ -46,17 +46,26 @@ class Node:
     children: list[Path] = field(default_factory=list)
 
 
-def paths(story: Story) -> tuple[list[tuple[Path, waterfall.Row]], list[Path]]:
-    """Every span with its path, in waterfall order, and the critical path's paths in order."""
-    view = waterfall.build(story)
-    by_id: dict[str, Path] = {}
-    out = []
-    for row in view.rows:  # parents come before their children
-        above = by_id.get(row.ancestors[-1], ()) if row.ancestors else ()
-        path = by_id[row.span.span_id] = (*above, (row.span.service, row.span.name))
-        out.append((path, row))
-    critical = list(dict.fromkeys(p for p, row in out if row.critical))
-    return out, critical
+def depth_first(story: Story) -> list[tuple[Span, int]]:
+    """The spans as the waterfall lists them, parents first and children in start order, each
+    with the index of its parent (-1 for a root or a span whose parent never arrived)."""
+    out: list[tuple[Span, int]] = []
+    roots = [s for s in story.spans if story.parent(s) is None]
+    stack = [(root, -1) for root in reversed(roots)]
+    while stack:
+        span, parent = stack.pop()
+        out.append((span, parent))
+        stack.extend((child, len(out) - 1) for child in reversed(story.children(span)))
+    return out
+
+
+def paths(story: Story) -> list[tuple[Path, Span]]:
+    """Every span with its path, parents first."""
+    out: list[tuple[Path, Span]] = []
+    for span, parent in depth_first(story):
+        above = out[parent][0] if parent >= 0 else ()
+        out.append(((*above, (span.service, span.name)), span))
+    return out
 
 
 def compare(a: Story, b: Story, labels: tuple[str, str]) -> dict[str, Any]:
@@ -65,14 +74,17 @@ def compare(a: Story, b: Story, labels: tuple[str, str]) -> dict[str, Any]:
     roots: list[Path] = []
     summaries = {}
     for side, story, label in (("a", a, labels[0]), ("b", b, labels[1])):
-        rows, critical = paths(story)
-        for path, row in rows:
+        on_path = critical_path(story)
+        critical: list[Path] = []
+        for path, span in paths(story):
             node = _node(nodes, roots, path)
             mine: Side = getattr(node, side)
-            mine.spans.append(row.span)
-            mine.critical = mine.critical or row.critical
-            mine.failed = mine.failed or row.failed
-        summaries[side] = _summary(label, story, critical)
+            mine.spans.append(span)
+            mine.failed = mine.failed or story.failed(span)
+            if span.ref in on_path:
+                mine.critical = True
+                critical.append(path)
+        summaries[side] = _summary(label, story, list(dict.fromkeys(critical)))
     body: dict[str, Any] = {**summaries, "only_a": [], "only_b": [], "both": []}
     ordered = _depth_first(nodes, roots)
     for position, node in enumerate(ordered):

@@ -12,6 +12,7 @@ from typing_extensions import TypedDict
 
 from clew.query_ui import compare, deps, stats, waterfall
 from clew.query_ui.read import load
+from clew.query_ui.read.critical import critical_path
 from clew.query_ui.routers.api import ERRORS
 from clew.query_ui.routers.pages import render
 
@@ -81,18 +82,23 @@ def trace_flame(request: Request, trace_id: str) -> dict[str, Any]:
     index into `services`, name, start after the trace's start (ns), duration (ns), failed,
     on the critical path]; `services` is [[name, colour], ...]."""
     story = load.load_trace(deps.store(request), trace_id, logs=False)
-    view = waterfall.build(story)
-    names = list(view.services)
-    index = {row.span.span_id: i for i, row in enumerate(view.rows)}
+    order = compare.depth_first(story)
+    services = list(dict.fromkeys(span.service for span in story.spans))  # first seen first
+    colour = {name: n for n, name in enumerate(services)}
+    on_path = critical_path(story)
+    start = story.spans[0].start_ns
     spans = [
-        [s.span_id, index[row.ancestors[-1]] if row.ancestors else -1, names.index(s.service),
-         s.name, s.start_ns - view.start_ns, s.duration_ns, int(row.failed), int(row.critical)]
-        for row in view.rows
-        for s in (row.span,)
+        [s.span_id, parent, colour[s.service], s.name, s.start_ns - start, s.duration_ns,
+         int(story.failed(s)), int(s.ref in on_path)]
+        for s, parent in order
     ]  # fmt: skip
-    services = [[name, view.services[name]] for name in names]
-    return {"trace_id": story.trace_ids[0], "services": services, "spans": spans,
-            "limits": list(story.limits)}  # fmt: skip
+    return {
+        "trace_id": story.trace_ids[0],
+        # the waterfall's colours: one per service in order of first appearance, 12 in turn
+        "services": [[name, n % waterfall.PALETTE_SIZE] for name, n in colour.items()],
+        "spans": spans,
+        "limits": list(story.limits),
+    }
 
 
 def _compared(request: Request, a: str, b: str, key: str) -> dict[str, Any]:
