@@ -1,7 +1,7 @@
 """Query benchmark: 10 million spans in the embedded store; p50/p99 of the UI's reads.
 
     uv run python bench/query.py [--spans 10000000] [--data-dir DIR] [--reuse] [--runs N]
-                                 [--without-trace-order | --compare-trace-order]
+                                 [--without-trace-order | --compare-trace-order | --drill]
 
 Generates the data inside ClickHouse (bench/query_data.py), then times, each on its own:
 trace by id (what GET /api/traces/{id} reads: id lookup, spans, links, back-links), the trace
@@ -224,6 +224,9 @@ def main() -> None:
         help="only trace by id, with and without the trace_order projection, interleaved",
     )
     parser.add_argument(
+        "--drill", action="store_true", help="only the drill-down figures (bench/query_drill.py)"
+    )
+    parser.add_argument(
         "--without-trace-order",
         action="store_true",
         help="drop schema/015's trace_order projection first (the figures without it)",
@@ -254,6 +257,8 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.1f} (other processes share the cores)")
     if args.compare_trace_order:
         compare_trace_order(store, orders, args.runs)
+    elif args.drill:
+        drill_benchmarks(store, args.runs, timed)
     else:
         benchmarks(store, orders, args.runs)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
