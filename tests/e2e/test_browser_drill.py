@@ -15,6 +15,7 @@ from clew.query_ui.app import create_app
 from tests.query_ui.conftest import open_test_store
 from tests.query_ui.drill.traces import Drill, deep_trace, write_drill
 from tests.query_ui.server import serve
+from tests.security.hostile import HostileTrace, write_hostile_trace
 from tests.support.browser import guarded_page, screenshot
 
 pytestmark = pytest.mark.browser
@@ -27,6 +28,7 @@ def drill_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Dr
     try:
         drill = write_drill(store, tag="browser")
         big = deep_trace(store, BIG)
+        drill.hostile = write_hostile_trace(store)
         with serve(create_app(settings, store)) as url:
             yield url, drill, big
     finally:
@@ -181,3 +183,24 @@ def test_scatter_click_opens_and_brush_narrows(
     screenshot(page, "drill-scatter-brushed")
     page.mouse.click(*_dot(page, drill.b))
     expect(page).to_have_url(f"{url}/traces/{drill.b}")
+
+
+def test_stored_payloads_stay_text_in_the_new_views(
+    page: Page, drill_ui: tuple[str, Drill, str]
+) -> None:
+    url, drill, _ = drill_ui
+    hostile: HostileTrace = drill.hostile
+    _open_flame(page, url, hostile.trace_id)
+    box = page.locator(".flame canvas").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 20, box["y"] + 5)  # the tooltip shows a stored name
+    page.click("[data-tab=stats]")
+    expect(page.locator("table.stats tbody tr").first).to_be_visible()
+    assert page.evaluate("window.__pwned") is None
+    page.goto(f"{url}/compare?a={hostile.trace_id}&b={drill.a}")
+    expect(page.locator("#compare")).to_be_visible()
+    assert page.evaluate("window.__pwned") is None
+    page.goto(f"{url}/search?lookback=1h")
+    expect(page.locator("#scatter")).to_be_visible()
+    page.mouse.move(*_dot(page, hostile.trace_id))
+    assert page.evaluate("window.__pwned") is None

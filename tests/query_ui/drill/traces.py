@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from tests.query_ui.traces import Inserter, SpanRef, Story
 
@@ -19,6 +20,7 @@ class Drill:
     b: str = ""
     orders: dict[str, str] = field(default_factory=dict)  # name -> order id
     order_traces: dict[str, str] = field(default_factory=dict)  # order id -> entry trace id
+    hostile: Any = None  # a trace made of XSS payloads, when a test wrote one
 
 
 def write_nested(story: Story) -> str:
