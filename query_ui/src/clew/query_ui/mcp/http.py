@@ -7,6 +7,7 @@ The UI's guard (auth.py) sees /mcp like any route: with CLEW_UI_TOKEN set, a req
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,6 +41,9 @@ class Endpoint:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Serve /mcp: stateless, JSON answers (each tool call is one request and answer)."""
+        # The SDK logs every stateless request at INFO ("Terminating session"); clew's log
+        # keeps its own events.
+        logging.getLogger("mcp").setLevel(logging.WARNING)
         token = getattr(self.settings, "ui_token", None)
         secret = token.get_secret_value() if isinstance(token, SecretStr) else token
         headers = {"Authorization": f"Bearer {secret}"} if secret else {}

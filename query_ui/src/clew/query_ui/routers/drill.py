@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -11,12 +12,15 @@ from pydantic import ConfigDict
 from typing_extensions import TypedDict
 
 from clew.query_ui import compare, deps, stats, waterfall
+from clew.query_ui.errors import NotFoundError
 from clew.query_ui.read import load
 from clew.query_ui.read.critical import critical_path
+from clew.query_ui.read.story import Story
 from clew.query_ui.routers.api import ERRORS
 from clew.query_ui.routers.pages import render
 
 router = APIRouter()
+TRACE_ID = re.compile(r"^[0-9a-fA-F]{32}$")
 MAX_ARG = 512  # ids and key values are short; anything longer is refused with a 422
 
 TraceArg = Annotated[str, Query(max_length=MAX_ARG, description="a trace id (32 hex digits)")]
@@ -60,6 +64,13 @@ class CompareResponse(TypedDict):
     limits: list[str]
 
 
+def _trace(request: Request, trace_id: str) -> Story:
+    """A trace by id; what cannot be a trace id (32 hex digits) is not looked for."""
+    if not TRACE_ID.match(trace_id.strip()):
+        raise NotFoundError(f"no trace with id {trace_id.strip().lower()[:100]!r} is stored")
+    return load.load_trace(deps.store(request), trace_id, logs=False)
+
+
 @router.get(
     "/api/traces/{trace_id}/stats",
     response_model=StatsResponse,
@@ -69,7 +80,7 @@ class CompareResponse(TypedDict):
 )
 def trace_stats(request: Request, trace_id: str) -> dict[str, Any]:
     """Per service and operation: count, total, self time (not covered by children), min/avg/max."""
-    story = load.load_trace(deps.store(request), trace_id, logs=False)
+    story = _trace(request, trace_id)
     rows = [row.to_dict() for row in stats.rows(story)]
     return {"trace_id": story.trace_ids[0], "rows": rows, "limits": list(story.limits)}
 
@@ -81,7 +92,7 @@ def trace_flame(request: Request, trace_id: str) -> dict[str, Any]:
     """The spans in waterfall order, compact: each is [span id, index of its parent or -1,
     index into `services`, name, start after the trace's start (ns), duration (ns), failed,
     on the critical path]; `services` is [[name, colour], ...]."""
-    story = load.load_trace(deps.store(request), trace_id, logs=False)
+    story = _trace(request, trace_id)
     order = compare.depth_first(story)
     services = list(dict.fromkeys(span.service for span in story.spans))  # first seen first
     colour = {name: n for n, name in enumerate(services)}
