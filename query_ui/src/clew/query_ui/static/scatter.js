@@ -33,7 +33,11 @@
       this.pts = pts;
       const ts = pts.map((p) => p.t);
       const ds = pts.map((p) => p.d);
-      const spread = (lo, hi, min) => (hi - lo < min ? [lo - min / 2, hi + min / 2] : [lo, hi]);
+      // A little room either side, so the first and last dots are not on the frame.
+      const spread = (lo, hi, min) => {
+        const room = Math.max(hi - lo, min) * 0.04;
+        return hi - lo < min ? [lo - min / 2 - room, hi + min / 2 + room] : [lo - room, hi + room];
+      };
       [this.t0, this.t1] = spread(Math.min(...ts), Math.max(...ts), 1000);
       this.d1 = Math.max(...ds) * 1.1 || 1;
       this.drag = null;
