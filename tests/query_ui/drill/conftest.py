@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui.app import create_app
+from clew.query_ui.settings import Settings
 from tests.query_ui.conftest import open_test_store
 from tests.query_ui.drill.traces import Drill, write_drill
 from tests.query_ui.server import serve

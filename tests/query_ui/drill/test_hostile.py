@@ -12,8 +12,8 @@ import pytest
 from mcp import Client
 from mcp.types import TextContent
 
-from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
+from clew.query_ui.settings import Settings
 from tests.query_ui.drill.traces import Drill
 from tests.security.hostile import CORPUS, RAW_ESCAPES, SQL
 

@@ -17,11 +17,11 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 from pydantic import SecretStr
 
-from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui.app import create_app
 from clew.query_ui.mcp.server import bounded
 from clew.query_ui.mcp.tools import TOOLS
+from clew.query_ui.settings import Settings
 from tests.query_ui.drill.traces import Drill
 from tests.query_ui.server import serve
 

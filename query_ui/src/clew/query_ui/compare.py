@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from clew.collector.store import Store
+from clew.common.store import Store
 from clew.query_ui.errors import NotFoundError
 from clew.query_ui.read import load
 from clew.query_ui.read.critical import critical_path

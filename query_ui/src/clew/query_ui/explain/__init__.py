@@ -19,7 +19,7 @@ the reason each span failed, recoveries, and a summary paragraph (summary.py).
 
 from __future__ import annotations
 
-from clew.collector.store import Store
+from clew.common.store import Store
 from clew.query_ui.explain.diagnosis import Diagnosis, explain
 from clew.query_ui.explain.errors import ExplainError, NotFound
 from clew.query_ui.read.load import Limits, load_story

@@ -10,17 +10,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
-from pydantic import SecretStr
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from clew.query_ui.mcp import server
+from clew.query_ui.settings import Settings
 
 PATH = "/mcp"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -29,7 +28,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 class Endpoint:
     """The ASGI app mounted at /mcp; a session manager runs while the UI's lifespan does."""
 
-    def __init__(self, app: FastAPI, settings: Any) -> None:
+    def __init__(self, app: FastAPI, settings: Settings) -> None:
         self.app, self.settings = app, settings
         self.manager: StreamableHTTPSessionManager | None = None
 
@@ -44,8 +43,8 @@ class Endpoint:
         # The SDK logs every stateless request at INFO ("Terminating session"); clew's log
         # keeps its own events.
         logging.getLogger("mcp").setLevel(logging.WARNING)
-        token = getattr(self.settings, "ui_token", None)
-        secret = token.get_secret_value() if isinstance(token, SecretStr) else token
+        token = self.settings.ui_token
+        secret = token.get_secret_value() if token is not None else None
         headers = {"Authorization": f"Bearer {secret}"} if secret else {}
         transport = httpx.ASGITransport(app=self.app)
         async with httpx.AsyncClient(
@@ -56,7 +55,7 @@ class Endpoint:
                 app=mcp._lowlevel_server,  # the SDK mounts it this way too (streamable_http_app)
                 stateless=True,
                 json_response=True,
-                security_settings=_rebinding_guard(str(getattr(self.settings, "host", ""))),
+                security_settings=_rebinding_guard(self.settings.host),
             )
             async with self.manager.run():
                 yield
@@ -74,7 +73,7 @@ def _rebinding_guard(host: str) -> TransportSecuritySettings | None:
     )
 
 
-def mount(app: FastAPI, settings: Any) -> Endpoint:
+def mount(app: FastAPI, settings: Settings) -> Endpoint:
     """Mount /mcp on `app`; enter `running()` in the app's lifespan."""
     endpoint = Endpoint(app, settings)
     # A route, not a mount: a mount answers /mcp with a redirect to /mcp/.
