@@ -15,6 +15,7 @@ from typing import Any
 from clew.common.store import Store
 from clew.query_ui.errors import NotFoundError
 from clew.query_ui.read import load
+from clew.query_ui.read import queries as q
 from clew.query_ui.read.critical import critical_path
 from clew.query_ui.read.format import rfc3339
 from clew.query_ui.read.model import Span
@@ -179,31 +180,9 @@ def _difference(node: Node) -> str | None:
 
 
 # The nearest succeeded order: same entry operation (the service and name of the story's first
-# root span), closest start, no failed span. The failed-span index holds exactly the read model's
-# failed spans (docs/CONTRACTS.md), so the query leaves out every value with one; the chosen
-# story is checked again through the read model before it is returned.
-NEAREST_SUCCEEDED = """
-SELECT k.Value AS value, t.TraceId AS trace_id,
-       abs(toUnixTimestamp64Nano(t.Timestamp) - {at_ns:Int64}) AS distance_ns
-FROM otel_traces AS t
-INNER JOIN (
-    SELECT DISTINCT Value, TraceId FROM clew_business_keys
-    WHERE Key = {key:String} AND Value != {value:String}
-      AND FirstSeen BETWEEN fromUnixTimestamp64Nano({start_ns:Int64})
-                        AND fromUnixTimestamp64Nano({end_ns:Int64})
-) AS k ON t.TraceId = k.TraceId
-WHERE t.Timestamp BETWEEN fromUnixTimestamp64Nano({start_ns:Int64})
-                      AND fromUnixTimestamp64Nano({end_ns:Int64})
-  AND t.ParentSpanId = '' AND t.ServiceName = {service:String} AND t.SpanName = {operation:String}
-  AND k.Value NOT IN (
-    SELECT Value FROM clew_business_keys
-    WHERE Key = {key:String} AND TraceId IN (
-        SELECT TraceId FROM clew_failed_spans
-        WHERE Timestamp BETWEEN fromUnixTimestamp64Nano({start_ns:Int64}) - INTERVAL 1 HOUR
-                            AND fromUnixTimestamp64Nano({end_ns:Int64}) + INTERVAL 1 HOUR))
-ORDER BY distance_ns, value
-LIMIT {limit:UInt32}
-"""
+# root span), closest start, no failed span (read/queries.py's NEAREST_SUCCEEDED leaves out every
+# value with a row in the failed-span index); the chosen story is checked again through the read
+# model before it is returned.
 WINDOW_NS = 24 * 3600 * 10**9  # "close in time": the nearest within a day either side
 CANDIDATES = 5
 
@@ -227,7 +206,7 @@ def nearest_succeeded(store: Store, key: str, value: str) -> dict[str, Any]:
     params: dict[str, Any] = {"key": key, "value": value, "at_ns": first.start_ns}
     params |= {"start_ns": first.start_ns - WINDOW_NS, "end_ns": first.start_ns + WINDOW_NS}
     params |= {"service": first.service, "operation": first.name, "limit": CANDIDATES}
-    for row in load.run(store, NEAREST_SUCCEEDED, params):
+    for row in load.run(store, q.NEAREST_SUCCEEDED, params):
         if not key_story(store, key, str(row["value"])).failed_spans():
             return {
                 "key": key,
