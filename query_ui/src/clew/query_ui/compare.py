@@ -128,9 +128,9 @@ def _summary(label: str, story: Story, critical: list[Path]) -> dict[str, Any]:
     }
 
 
-def path_out(path: Path) -> list[list[str]]:
-    """A path as JSON: [[service, operation], ...]."""
-    return [[service, operation] for service, operation in path]
+def path_out(path: Path) -> Path:
+    """A path as JSON: [[service, operation], ...] (tuples serialise as lists, uncopied)."""
+    return path
 
 
 def _entry(node: Node, position: int) -> tuple[str, dict[str, Any]]:
