@@ -27,7 +27,14 @@ from tests.query_ui.server import serve
 
 TOKEN = "mcp-test-token"
 CLEW = str(Path(sys.executable).parent / "clew")
-NAMES = {"search_traces", "get_trace", "why_failed", "compare_traces", "trace_stats"}
+NAMES = {
+    "search_traces",
+    "get_trace",
+    "why_failed",
+    "compare_traces",
+    "trace_stats",
+    "search_logs",
+}
 
 
 def _json(result: CallToolResult) -> dict[str, Any]:
@@ -72,6 +79,8 @@ async def _exercise(client: Client, drill: Drill, api: httpx.Client) -> None:
     assert drill.b in {t["trace_id"] for t in found["traces"]}
     stats = _json(await client.call_tool("trace_stats", {"trace_id": drill.nested}))
     assert stats == api.get(f"/api/traces/{drill.nested}/stats").json()
+    logs = _json(await client.call_tool("search_logs", {"lookback": "2d", "trace_id": drill.b}))
+    assert logs == api.get("/api/logs", params={"lookback": "2d", "trace_id": drill.b}).json()
     missing = _error(await client.call_tool("get_trace", {"trace_id": "f" * 32}))
     assert "404" in missing and "no trace with id" in missing
     refused = await client.call_tool("search_traces", {"limit": 1000})

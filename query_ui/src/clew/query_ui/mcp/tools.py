@@ -93,6 +93,31 @@ def trace_stats(
     return [(f"/api/traces/{_segment(trace_id)}/stats", {})]
 
 
+def search_logs(
+    lookback: Annotated[
+        str, Field(max_length=32, description="range ending now: 15m, 1h, 2d")
+    ] = "1h",
+    text: Annotated[
+        str,
+        Field(max_length=512, description='words or "a phrase" in the body; -word excludes'),
+    ] = "",
+    severity: Annotated[
+        str, Field(max_length=16, description="at least: TRACE..FATAL or 1-24")
+    ] = "",
+    service: Annotated[str, Field(max_length=512, description="the service that logged")] = "",
+    tag: Annotated[
+        list[Short], Field(max_length=20, description="key=value on the record or its resource")
+    ] = [],  # noqa: B006
+    trace_id: Annotated[str, Field(max_length=512, description="only this trace's logs")] = "",
+    key_value: Annotated[str, Field(max_length=512, description="only logs of this order id")] = "",
+    limit: Annotated[int, Field(ge=1, le=100, description="records")] = 50,
+) -> list[Call]:
+    params: dict[str, Any] = {"lookback": lookback, "text": text, "severity": severity}
+    params |= {"service": service, "tag": tag, "trace_id": trace_id, "key_value": key_value}
+    params["limit"] = limit
+    return [("/api/logs", {k: v for k, v in params.items() if v not in ("", [])})]
+
+
 TOOLS: tuple[Tool, ...] = (
     Tool(
         "search_traces",
@@ -122,6 +147,14 @@ TOOLS: tuple[Tool, ...] = (
         "difference delta_ns = b - a; failed and critical-path flags; diverged_at names "
         "the first path where they part ways (the API's /api/compare).",
         compare_traces,
+    ),
+    Tool(
+        "search_logs",
+        "Search stored log records, newest first: free text over the body, severity at least, "
+        "service, attributes, trace or order. Returns the API's /api/logs JSON: logs with "
+        "time, severity, service, body, attributes, trace_id and span_id (open the trace "
+        "with get_trace), and next_cursor for the next page.",
+        search_logs,
     ),
     Tool(
         "trace_stats",
