@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from clew.query_ui.explain.story import Event, Link, LogRecord, Span, Story
 
@@ -90,6 +90,21 @@ class Builder:
 
     def story(self) -> Story:
         return Story(self.key, self.value, self.spans, self.logs)
+
+    def shift(self, service: str | None, ms: float) -> None:
+        """Move every span, event and log of `service` (None: of all) by `ms`: a clock that
+        runs off, or a whole story moved out of the others' time."""
+        delta = int(ms * MS)
+        self.spans = [
+            replace(s, start_ns=s.start_ns + delta,
+                    events=tuple(replace(e, time_ns=e.time_ns + delta) for e in s.events))
+            if service in (None, s.service) else s
+            for s in self.spans
+        ]  # fmt: skip
+        self.logs = [
+            replace(r, time_ns=r.time_ns + delta) if service in (None, r.service) else r
+            for r in self.logs
+        ]
 
 
 def _exception(time_ns: int, error_type: str, message: str) -> Event:
