@@ -442,5 +442,5 @@ def saga_refund(value: str = "o-saga") -> Builder:
         attrs={"saga.compensation": "true"},
     )
     b.span(t, "POST /refunds", "payments", parent=refund, at=110, ms=40)
-    b.log(refund, 101, "ERROR", "compensating: refunding the charge of the cancelled order")
+    b.log(refund, 101, "WARN", "compensating: refunding the charge of the cancelled order")
     return b

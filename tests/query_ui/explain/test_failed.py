@@ -50,9 +50,9 @@ def test_an_error_log_written_in_a_span_is_a_failure_and_a_warning_is_not() -> N
     assert failure_time(story, span) == T0 + 4 * MS
 
 
-def test_a_compensation_never_fails() -> None:
+def test_a_compensation_fails_like_any_other_span() -> None:
     _, story = _one(status="Error", attrs={"clew.compensation": "true"})
-    assert not is_failed(story, story.spans[0])
+    assert is_failed(story, story.spans[0])
 
 
 def test_timeouts_are_recognised_by_exception_status_or_504() -> None:

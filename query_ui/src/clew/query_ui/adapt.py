@@ -8,6 +8,7 @@ from typing import Any
 from clew.query_ui import explain
 from clew.query_ui import queries as q
 from clew.query_ui.errors import NotFoundError
+from clew.query_ui.explain import contention
 from clew.query_ui.explain import story as explained
 from clew.query_ui.explain.load import Limits, load_story
 from clew.query_ui.lookup import StoreLike, Story
@@ -24,7 +25,8 @@ def key_story(store: StoreLike, key: str, value: str) -> tuple[Story, dict[str, 
     story = load_story(store, key, value, ui_limits(), with_resource=True)
     if not story:
         raise NotFoundError(str(explain.NotFound(key, value)))
-    diagnosis: dict[str, Any] = explain.explain(story).to_dict()
+    suspects = contention.reader(store)
+    diagnosis: dict[str, Any] = explain.explain(story, suspects=suspects).to_dict()
     return from_explainer(story), diagnosis
 
 

@@ -6,20 +6,26 @@ parameters, time and row limits) into a Story (story.py); failed.py holds the on
 of a failed span; each rule is a small module, run in the order of rules.RULES, and for each
 span the first finding wins:
 
-1. compensation.py: a compensating action (a saga's refund) is a recovery, never a failure;
-2. retry.py: a failed attempt later retried successfully explains nothing;
+1. compensation.py: a compensating action (a saga's refund) that completed is a recovery (one
+   that failed is a root cause of its own, with what it leaves wrong);
+2. retry.py: a failed attempt later retried successfully explains nothing (a loop's iterations
+   are not attempts);
+2b. handled.py: a failed call its caller carried on from is handled (the outcome decides);
 3. echo.py: a span that only reports its parent's failed response is cascade of the parent;
 4. timeout.py: a timeout points at the slow or still-running call below it;
 5. propagation.py: a failure with a failed call below it is cascade of that call;
 6. originating.py: every failure left unexplained is an originating failure (root cause).
 
-diagnosis.py assembles root causes (earliest first, each with its evidence), the cascade with
-the reason each span failed, recoveries, and a summary paragraph (summary.py).
+diagnosis.py assembles root causes (in causal order, skew.py; each with its evidence gathered
+by causes.py and, for a database call that waited, its contention suspects, contention.py), the
+cascade with the reason each span failed, recoveries, handled failures, and a summary
+paragraph (summary.py).
 """
 
 from __future__ import annotations
 
 from clew.collector.store.base import Store
+from clew.query_ui.explain.contention import reader
 from clew.query_ui.explain.diagnosis import Diagnosis, explain
 from clew.query_ui.explain.errors import ExplainError, NotFound
 from clew.query_ui.explain.load import DEFAULT_LIMITS, Limits, load_story
@@ -33,4 +39,4 @@ def diagnose(store: Store, key: str, value: str, *, limits: Limits = DEFAULT_LIM
     story = load_story(store, key, value, limits)
     if not story:
         raise NotFound(key, value)
-    return explain(story)
+    return explain(story, suspects=reader(store))

@@ -9,8 +9,9 @@ A span failed when at least one of these holds:
 4. a log record at ERROR or above (SeverityNumber >= 17) was written while it was current:
    an error that was caught, logged and swallowed is still a failure.
 
-A compensating span (compensation.is_compensation) is never a failure, whatever its status.
-The time a span failed is its earliest signal: the exception event or the ERROR log, else its end.
+A compensating span (a saga's refund) fails like any other: a compensation that failed is a
+problem of its own (compensation.py). The time a span failed is its earliest signal: the
+exception event or the ERROR log, else its end.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from clew.query_ui.explain.compensation import is_compensation
-from clew.query_ui.explain.story import Span, SpanRef, Story
+from clew.query_ui.explain.story import LogRecord, Span, SpanRef, Story
 
 HTTP_STATUS_ATTRIBUTES = ("http.response.status_code", "http.status_code")
 TIMEOUT_WORDS = ("timeout", "timed out", "deadline exceeded", "deadline_exceeded")
@@ -46,8 +46,6 @@ def signals(story: Story, span: Span) -> tuple[Signal, ...]:
 
 
 def _signals(story: Story, span: Span) -> tuple[Signal, ...]:
-    if is_compensation(span):
-        return ()
     found: list[Signal] = []
     if span.status_code == "Error":
         text = f"status Error: {span.status_message}" if span.status_message else "status Error"
@@ -60,7 +58,7 @@ def _signals(story: Story, span: Span) -> tuple[Signal, ...]:
         found.append(Signal("http", span.end_ns, f"HTTP {status}"))
     for record in story.logs_of(span):
         if record.is_error:
-            text = f"{record.severity_text} log: {record.body}"
+            text = f"{record.severity_text} log: {log_message(record)}"
             found.append(Signal("error_log", record.time_ns, text))
     return tuple(found)
 
@@ -94,16 +92,23 @@ def describe(story: Story, span: Span) -> tuple[str, str]:
             attrs = event.attributes
             return attrs.get("exception.type", "exception"), attrs.get("exception.message", "")
     error_type = span.attributes.get("error.type", "")
-    if span.status_code == "Error":
-        return error_type or "Error", span.status_message
     status = http_status(span)
-    if status is not None and status >= 500:
-        return error_type or f"HTTP {status}", span.status_message or f"HTTP status {status}"
+    for record in story.logs_of(span):
+        if record.is_error and "exception.type" in record.attributes:
+            return record.attributes["exception.type"], log_message(record)
+    if span.status_code == "Error" or (status is not None and status >= 500):
+        http = f"HTTP {status}" if status is not None and status >= 400 else ""
+        default = span.status_message or (f"HTTP status {status}" if http else "")
+        return error_type or http or "Error", default
     for record in story.logs_of(span):
         if record.is_error:
-            logged_type = record.attributes.get("exception.type", f"{record.severity_text} log")
-            return logged_type, record.body
+            return f"{record.severity_text} log", record.body
     return error_type, span.status_message
+
+
+def log_message(record: LogRecord) -> str:
+    """What a log record says went wrong: its exception's message when it holds one."""
+    return record.attributes.get("exception.message", "") or record.body
 
 
 def is_timeout(story: Story, span: Span) -> bool:

@@ -211,3 +211,8 @@ def _as_map(value: Any) -> dict[str, str]:
     """A Map column as a dict, whether the backend gives a dict or (key, value) pairs."""
     pairs = value.items() if isinstance(value, Mapping) else value
     return {str(k): str(v) for k, v in pairs}
+
+
+def spans_of_traces(store: Store, trace_ids: list[str], limit: int) -> list[Span]:
+    """Every span of some traces (at most `limit`), found through the trace-id table."""
+    return _Loader(store, Limits(max_spans=limit), queries.SPANS_OF_TRACES)._spans(trace_ids, limit)

@@ -14,13 +14,13 @@ from __future__ import annotations
 from clew.query_ui.explain.echo import echoes
 from clew.query_ui.explain.failed import failure_time, is_failed, signals
 from clew.query_ui.explain.finding import Finding
-from clew.query_ui.explain.retry import retried_spans
+from clew.query_ui.explain.handled import made_good as made_good_refs
 from clew.query_ui.explain.story import Span, Story
 
 
 def propagated(story: Story) -> list[Finding]:
     """Every failed span with a failed call below it, as cascade of that call."""
-    made_good = retried_spans(story)
+    made_good = made_good_refs(story)
     findings: list[Finding] = []
     for span in story.spans:
         if span.ref in made_good or not is_failed(story, span):

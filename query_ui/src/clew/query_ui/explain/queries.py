@@ -70,3 +70,18 @@ WHERE Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
 ORDER BY Timestamp
 LIMIT {limit:UInt32}
 """
+
+# Spans of other traces that touched a table in a time window: who else was on the table while
+# a database call was slow (explain/contention.py). The name or the statement names the table.
+SPANS_TOUCHING_TABLE = """
+SELECT DISTINCT TraceId
+FROM otel_traces
+WHERE Timestamp >= fromUnixTimestamp64Nano({since_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({until_ns:Int64})
+  AND TraceId NOT IN {trace_ids:Array(String)}
+  AND (SpanAttributes['db.collection.name'] = {table:String}
+       OR SpanAttributes['db.sql.table'] = {table:String}
+       OR match(SpanAttributes['db.query.text'], {pattern:String})
+       OR match(SpanAttributes['db.statement'], {pattern:String}))
+LIMIT {limit:UInt32}
+"""

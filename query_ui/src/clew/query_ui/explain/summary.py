@@ -53,9 +53,9 @@ def _cause_sentence(index: int, cause: RootCause) -> str:
     lead = "It started" if index == 0 else "Independently,"
     where = f"at {rfc3339(cause.time_ns)} in {cause.span.label}"
     what = f"{cause.error_type}: {cause.message}" if cause.message else cause.error_type
-    repeated = [e["count"] for e in cause.evidence if e.get("kind") == "repeated"]
+    repeated = [e["text"] for e in cause.evidence if e.get("kind") == "repeated"]
     if repeated:
-        what += f", {repeated[0]} times"
+        what += f", {repeated[0]}"
     details = [_detail(item) for item in cause.evidence]
     extra = "; ".join(d for d in details if d)
     return f"{lead} {where}: {what}" + (f" ({extra})." if extra else ".")
@@ -66,9 +66,13 @@ def _detail(item: dict[str, object]) -> str:
     if kind == "db.statement":
         return f"statement: {item['statement']}"
     if kind == "messaging":
-        return f"topic {item['destination']}"
+        place = [f"{name} {item[name]}" for name in ("partition", "offset", "group", "key")
+                 if item.get(name)]  # fmt: skip
+        return " ".join([f"topic {item['destination']}", *place])
     if kind == "http":
         return f"HTTP {item['status_code']}"
+    if kind in ("peer", "compensation") or (kind == "contention" and item.get("suspects")):
+        return str(item["text"])
     return ""
 
 
