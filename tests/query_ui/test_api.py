@@ -42,7 +42,7 @@ def test_trace_logs(client: TestClient, shop: Shop) -> None:
     logs = client.get(f"/api/traces/{shop.failed_trace}/logs").json()["logs"]
     assert [log["severity"] for log in logs] == ["WARN", "ERROR", "ERROR"]
     assert logs[1]["span_id"] == shop.db_span.span_id
-    assert logs[1]["timestamp"].endswith("Z")
+    assert logs[1]["time"].endswith("Z")
 
 
 def test_unknown_trace_is_404(client: TestClient) -> None:

@@ -19,7 +19,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord as OtlpLog
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-from clew.query_ui.explain.story import LogRecord, Span
+from clew.query_ui.read.model import LogRecord, Span
 
 KINDS = {
     "Server": OtlpSpan.SPAN_KIND_SERVER,
@@ -61,7 +61,7 @@ def _span(span: Span) -> OtlpSpan:
             )
             for link in span.links
         ],
-        status=Status(code=STATUSES[span.status_code], message=span.status_message),
+        status=Status(code=STATUSES[span.status], message=span.status_message),
     )
 
 

@@ -14,16 +14,16 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from clew.collector.store import Store
 from clew.query_ui import auth, deps, filters
 from clew.query_ui.errors import QueryUIError
-from clew.query_ui.lookup import StoreLike
 from clew.query_ui.readonly import ReadOnlyStore
 from clew.query_ui.routers import api, pages
 
 PACKAGE = files("clew.query_ui")
 
 
-def create_app(settings: Any, store: StoreLike) -> FastAPI:
+def create_app(settings: Any, store: Store) -> FastAPI:
     """The UI and API over `store`; `settings` is clew.collector.settings.Settings.
 
     Every query runs read-only under the UI's limits; with `ui_clickhouse_url` set the UI reads
@@ -81,7 +81,7 @@ async def _healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _own_store(settings: Any) -> StoreLike | None:
+def _own_store(settings: Any) -> Store | None:
     url = getattr(settings, "ui_clickhouse_url", None)
     if not url:
         return None
@@ -91,7 +91,7 @@ def _own_store(settings: Any) -> StoreLike | None:
     return open_server_store(url.get_secret_value(), ca_file=ca_file)
 
 
-def _closing(store: StoreLike | None) -> Any:
+def _closing(store: Store | None) -> Any:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:

@@ -59,7 +59,7 @@ def consumer_exception_child_410(value: str) -> tuple[Builder, Expect]:
 def _with_stack(span: object) -> object:
     from dataclasses import replace
 
-    from clew.query_ui.explain.story import Event, Span
+    from clew.query_ui.read.model import Event, Span
 
     assert isinstance(span, Span)
     (event,) = span.events

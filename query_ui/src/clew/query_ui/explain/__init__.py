@@ -24,17 +24,17 @@ paragraph (summary.py).
 
 from __future__ import annotations
 
-from clew.collector.store.base import Store
+from clew.collector.store import Store
 from clew.query_ui.explain.contention import reader
 from clew.query_ui.explain.diagnosis import Diagnosis, explain
 from clew.query_ui.explain.errors import ExplainError, NotFound
-from clew.query_ui.explain.load import DEFAULT_LIMITS, Limits, load_story
-from clew.query_ui.explain.story import Story
+from clew.query_ui.read.load import Limits, load_story
+from clew.query_ui.read.story import Story
 
 __all__ = ["Diagnosis", "ExplainError", "Limits", "NotFound", "Story", "diagnose", "explain"]
 
 
-def diagnose(store: Store, key: str, value: str, *, limits: Limits = DEFAULT_LIMITS) -> Diagnosis:
+def diagnose(store: Store, key: str, value: str, *, limits: Limits | None = None) -> Diagnosis:
     """Load the story of (key, value) from `store` and explain it; NotFound if nothing is stored."""
     story = load_story(store, key, value, limits)
     if not story:

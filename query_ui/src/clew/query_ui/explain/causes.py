@@ -9,11 +9,13 @@ from typing import Any
 
 from clew.query_ui.explain.compensation import compensation_of, leaves_wrong
 from clew.query_ui.explain.contention import Suspects, waited
-from clew.query_ui.explain.evidence import Evidence, evidence, gathered_exceptions, rfc3339
-from clew.query_ui.explain.failed import describe, failure_time, is_failed
+from clew.query_ui.explain.describe import describe, failure_time
+from clew.query_ui.explain.evidence import Evidence, evidence, gathered_exceptions
 from clew.query_ui.explain.finding import Finding
 from clew.query_ui.explain.retry import attempts
-from clew.query_ui.explain.story import Span, Story
+from clew.query_ui.read.model import Span
+from clew.query_ui.read.shapes import stamp
+from clew.query_ui.read.story import Story
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class RootCause:
             "trace_id": self.span.trace_id,
             "error_type": self.error_type,
             "message": self.message,
-            "timestamp": rfc3339(self.time_ns),
+            **stamp("time", self.time_ns),
             "evidence": [{"kind": "reason", "text": self.reason}, *self.evidence],
         }
 
@@ -47,7 +49,7 @@ def span_dict(span: Span) -> dict[str, Any]:
 def root_cause(story: Story, finding: Finding, suspects: Suspects | None) -> RootCause:
     """The finding's span as a root cause, its evidence gathered from every span that holds some."""
     span = finding.span
-    if is_failed(story, span):
+    if story.failed(span):
         error_type, message = _what(story, span)
         time_ns = failure_time(story, span)
     else:

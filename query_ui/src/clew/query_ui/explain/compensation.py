@@ -11,9 +11,9 @@ what it leaves wrong (leaves_wrong).
 
 from __future__ import annotations
 
-from clew.query_ui.explain.failed import is_failed
 from clew.query_ui.explain.finding import Finding
-from clew.query_ui.explain.story import Span, Story
+from clew.query_ui.read.model import Span
+from clew.query_ui.read.story import Story
 
 COMPENSATION_ATTRIBUTES = ("clew.compensation", "saga.compensation")
 COMPENSATION_NAME_PARTS = ("refund", "compensat")
@@ -40,7 +40,7 @@ def compensation(story: Story) -> list[Finding]:
         for span in story.spans
         if is_compensation(span)
         and compensation_of(story, span) is span
-        and not any(is_failed(story, s) for s in (span, *story.descendants(span)))
+        and not any(story.failed(s) for s in (span, *story.descendants(span)))
     ]
 
 

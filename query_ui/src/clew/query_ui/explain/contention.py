@@ -15,11 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from clew.collector.store.base import Store
-from clew.query_ui.explain import queries
-from clew.query_ui.explain.evidence import DB_STATEMENT_ATTRIBUTES, DB_SYSTEM_ATTRIBUTES, rfc3339
-from clew.query_ui.explain.load import spans_of_traces
-from clew.query_ui.explain.story import Span, Story, statement_table
-from clew.query_ui.lookup import run
+from clew.query_ui.explain.evidence import DB_STATEMENT_ATTRIBUTES, DB_SYSTEM_ATTRIBUTES
+from clew.query_ui.read import queries
+from clew.query_ui.read.format import rfc3339
+from clew.query_ui.read.load import run, spans_of_traces
+from clew.query_ui.read.model import Span, statement_table
+from clew.query_ui.read.story import Story
 
 LOOKBACK_NS = 15 * 60 * 1_000_000_000
 """How long before a slow call a transaction or job that still held its table may have begun."""
@@ -68,7 +69,7 @@ def suspects(store: Store, story: Story, span: Span) -> list[dict[str, Any]]:
         "limit": MAX_TRACES,
     }
     trace_ids = [str(r["TraceId"]) for r in run(store, queries.SPANS_TOUCHING_TABLE, params)]
-    others = Story("", "", spans_of_traces(store, trace_ids, MAX_SPANS)) if trace_ids else None
+    others = Story(spans_of_traces(store, trace_ids, MAX_SPANS)) if trace_ids else None
     if others is None:
         return []
     found = {}

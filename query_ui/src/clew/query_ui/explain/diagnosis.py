@@ -10,14 +10,16 @@ from typing import Any, Literal
 from clew.query_ui.explain.causes import RootCause, distinct, root_cause, span_dict
 from clew.query_ui.explain.compensation import is_compensation
 from clew.query_ui.explain.contention import Suspects
-from clew.query_ui.explain.evidence import log_dict, rfc3339
-from clew.query_ui.explain.failed import failure_time
+from clew.query_ui.explain.describe import failure_time
+from clew.query_ui.explain.evidence import log_dict
 from clew.query_ui.explain.finding import Finding
 from clew.query_ui.explain.retry import retried_attempts
 from clew.query_ui.explain.rules import RULES, Rule, apply
 from clew.query_ui.explain.skew import adjusted
-from clew.query_ui.explain.story import LogRecord, Span, Story
 from clew.query_ui.explain.summary import summarize
+from clew.query_ui.read.model import LogRecord, Span, SpanRef
+from clew.query_ui.read.shapes import stamp
+from clew.query_ui.read.story import Story
 
 __all__ = ["Consequence", "Diagnosis", "RootCause", "Status", "explain"]
 
@@ -41,7 +43,7 @@ class Consequence:
         if self.kind == "cascade":
             return {**entry, "logs": [log_dict(r) for r in self.logs]}
         related = self.related.span_id if self.related is not None else ""
-        extra = {"trace_id": self.span.trace_id, "timestamp": rfc3339(self.span.start_ns)}
+        extra = {"trace_id": self.span.trace_id, **stamp("time", self.span.start_ns)}
         return {"kind": self.kind, **entry, **extra, "related_span_id": related}
 
 
@@ -58,7 +60,9 @@ class Diagnosis:
     traces: tuple[str, ...]
     logs: tuple[LogRecord, ...]
     summary: str
-    warnings: tuple[str, ...] = ()
+    failed: tuple[SpanRef, ...] = ()
+    """Every failed span of the story (read/failed.py), handled or not."""
+    limits: tuple[str, ...] = ()
     handled: tuple[RootCause, ...] = ()
     """Failures that a retry or their caller made good: listed, never a root cause."""
 
@@ -76,7 +80,8 @@ class Diagnosis:
             "traces": list(self.traces),
             "logs": [log_dict(record) for record in self.logs],
             "summary": self.summary,
-            "limits": list(self.warnings),
+            "failed_spans": [{"trace_id": t, "span_id": s} for t, s in self.failed],
+            "limits": list(self.limits),
         }
 
 
@@ -99,7 +104,8 @@ def explain(
         traces=story.trace_ids,
         logs=story.logs,
         summary="",
-        warnings=story.warnings,
+        failed=tuple(span.ref for span in story.failed_spans()),
+        limits=story.limits,
     )
     return _with_summary(story, diagnosis, findings)
 
@@ -137,7 +143,7 @@ def _by_time(story: Story, findings: list[Finding], kind: str) -> list[Finding]:
 def _status(story: Story, causes: list[RootCause]) -> Status:
     # With part of the story cut off by a limit, the part not read may hold the failure, or the
     # retry or compensation that made a failure good: the causes found are only candidates.
-    if not story.spans or story.warnings:
+    if not story.spans or story.limits:
         return "unknown"
     return "failed" if causes else "succeeded"
 

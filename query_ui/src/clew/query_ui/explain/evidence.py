@@ -5,24 +5,25 @@ only a status, on the code around it in the same service (a consumer span with t
 its HTTP call with the 410), the ERROR and WARN logs of both, and where a consumed message sits.
 
 Each evidence item is a dict with a "kind" and that kind's fields:
-reason {text} (the rule's conclusion; added by diagnosis.py), exception {timestamp, type,
-message, stacktrace, span_id, frames (frames.Frame.to_dict, the application's first)},
-status {code, message}, log {timestamp, trace_id, span_id, service, severity, severity_number,
-body, attributes}, db.statement {system, statement}, http {status_code, method, target},
-messaging {system, destination, partition, offset, group, key} (current and older semantic
-convention names read), peer {address, url, text} (a call to a peer that sends no spans),
-duration {duration_ms}; added by diagnosis.py: repeated {count, span_ids, attempts, text},
+reason {text} (the rule's conclusion; added by diagnosis.py), exception {time,
+time_unix_nano, type, message, stacktrace, span_id, frames (frames.Frame.to_dict, the
+application's first)}, status {code, message}, log {the API's log shape: time, time_unix_nano,
+trace_id, span_id, service, severity, severity_number, body, attributes},
+db.statement {system, statement}, http {status_code, method, target}, messaging {system,
+destination, partition, offset, group, key} (current and older semantic convention names
+read), peer {address, url, text} (a call to a peer that sends no spans), duration
+{duration_ms}; added by diagnosis.py: repeated {count, span_ids, attempts, text},
 compensation {text}, contention {table, suspects, text}.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from clew.query_ui.explain.failed import http_status
 from clew.query_ui.explain.frames import app_first
-from clew.query_ui.explain.story import LogRecord, Span, Story
+from clew.query_ui.read.model import LogRecord, Span
+from clew.query_ui.read.shapes import log_out, stamp
+from clew.query_ui.read.story import Story
 
 DB_STATEMENT_ATTRIBUTES = ("db.query.text", "db.statement")
 DB_SYSTEM_ATTRIBUTES = ("db.system.name", "db.system")
@@ -43,18 +44,12 @@ ENTRY_KINDS = frozenset({"Server", "Consumer"})
 Evidence = dict[str, Any]
 
 
-def rfc3339(time_ns: int) -> str:
-    """ns since the epoch → RFC 3339 in UTC, with nanoseconds: 2026-11-21T21:45:14.123456789Z."""
-    seconds, nanos = divmod(time_ns, 1_000_000_000)
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"
-
-
 def evidence(story: Story, span: Span) -> list[Evidence]:
     """Everything stored about `span` that helps explain its failure, most telling first."""
     found: list[Evidence] = [
         _exception(s, e.time_ns, e.attributes) for s, e in gathered_exceptions(story, span)
     ]
-    if span.status_code == "Error":
+    if span.status == "Error":
         found.append({"kind": "status", "code": "Error", "message": span.status_message})
     found.extend(log_dict(r) for r in logs_around(story, span))
     found.extend(_attribute_evidence(span))
@@ -105,18 +100,8 @@ def logs_around(story: Story, span: Span) -> list[LogRecord]:
 
 
 def log_dict(record: LogRecord) -> Evidence:
-    """One log record as the JSON API shows it."""
-    return {
-        "kind": "log",
-        "timestamp": rfc3339(record.time_ns),
-        "trace_id": record.trace_id,
-        "span_id": record.span_id,
-        "service": record.service,
-        "severity": record.severity_text,
-        "severity_number": record.severity_number,
-        "body": record.body,
-        "attributes": dict(record.attributes),
-    }
+    """One log record as the JSON API shows it, as evidence."""
+    return {"kind": "log", **log_out(record)}
 
 
 def _exceptions(span: Span) -> list[Any]:
@@ -127,7 +112,7 @@ def _exception(span: Span, time_ns: int, attributes: Any) -> Evidence:
     stacktrace = attributes.get("exception.stacktrace", "")
     return {
         "kind": "exception",
-        "timestamp": rfc3339(time_ns),
+        **stamp("time", time_ns),
         "type": attributes.get("exception.type", ""),
         "message": attributes.get("exception.message", ""),
         "stacktrace": stacktrace,
@@ -169,7 +154,7 @@ def _attribute_evidence(span: Span) -> list[Evidence]:
     if statement:
         system = _first(attrs, DB_SYSTEM_ATTRIBUTES)
         found.append({"kind": "db.statement", "system": system, "statement": statement})
-    status = http_status(span)
+    status = span.http_status
     if status is not None:
         method = _first(attrs, ("http.request.method", "http.method"))
         target = _first(attrs, ("http.route", "url.full", "http.url", "url.path", "http.target"))

@@ -13,11 +13,11 @@ is handled with it.
 from __future__ import annotations
 
 from clew.query_ui.explain.compensation import compensation_of
-from clew.query_ui.explain.failed import failed_spans, is_failed, signals
 from clew.query_ui.explain.finding import Finding
 from clew.query_ui.explain.outcome import answered_ok
 from clew.query_ui.explain.retry import call_identity, retried_spans
-from clew.query_ui.explain.story import Span, SpanRef, Story
+from clew.query_ui.read.model import Span, SpanRef
+from clew.query_ui.read.story import Story
 
 
 def handled(story: Story) -> list[Finding]:
@@ -29,7 +29,7 @@ def handled(story: Story) -> list[Finding]:
         reason = f"{parent.label} carried on without it"
         findings.append(Finding("handled", span, reason, related=parent))
         for below in story.descendants(span):
-            if is_failed(story, below):
+            if story.failed(below):
                 inside = f"inside {span.label}, which was handled"
                 findings.append(Finding("handled", below, inside, related=span, quiet=True))
     return findings
@@ -41,7 +41,7 @@ def handled_calls(story: Story) -> list[Span]:
     if "calls" not in memo:
         retried = retried_spans(story)
         memo["calls"] = [
-            s for s in failed_spans(story) if s.ref not in retried and _caught(story, s)
+            s for s in story.failed_spans() if s.ref not in retried and _caught(story, s)
         ]
     calls: list[Span] = memo["calls"]
     return calls
@@ -62,7 +62,7 @@ def _caught(story: Story, span: Span) -> bool:
         parent is None
         or span.kind != "Client"
         or compensation_of(story, span) is not None
-        or any(s.kind == "error_log" for s in signals(story, span))
+        or any(s.kind == "error_log" for s in story.signals(span))
     ):
         return False
     later = [c for c in story.calls(parent) if c.start_ns >= span.end_ns]
@@ -73,6 +73,5 @@ def _caught(story: Story, span: Span) -> bool:
     # Failed later for another reason: a later call, not a further attempt of this one.
     this = call_identity(story, span)
     return any(
-        c.kind == "Client" and is_failed(story, c) and call_identity(story, c) != this
-        for c in later
+        c.kind == "Client" and story.failed(c) and call_identity(story, c) != this for c in later
     )

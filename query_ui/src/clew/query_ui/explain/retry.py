@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable
 
-from clew.query_ui.explain.failed import is_failed
 from clew.query_ui.explain.finding import Finding
 from clew.query_ui.explain.outcome import answered_ok
-from clew.query_ui.explain.story import Span, Story
+from clew.query_ui.read.model import Span
+from clew.query_ui.read.story import Story
 
 REQUEST_IDENTITY = (
     "http.request.method",
@@ -64,7 +64,7 @@ def retried(story: Story) -> list[Finding]:
             Finding("recovery", retry, f"retry of {attempt.label} succeeded", related=attempt)
         )
         for span in (attempt, *story.descendants(attempt)):
-            if is_failed(story, span):
+            if story.failed(span):
                 reason = f"made good by a later successful attempt of {attempt.label}"
                 findings.append(Finding("retried", span, reason, related=retry))
     return findings
@@ -83,9 +83,9 @@ def _retried_attempts(story: Story) -> list[tuple[Span, Span]]:
     pairs: list[tuple[Span, Span]] = []
     for attempts in _groups(story).values():
         for i, attempt in enumerate(attempts):
-            if not is_failed(story, attempt):
+            if not story.failed(attempt):
                 continue
-            later = (s for s in attempts[i + 1 :] if not is_failed(story, s))
+            later = (s for s in attempts[i + 1 :] if not story.failed(s))
             retry = next(later, None)
             if retry is not None and _is_retry(story, retry):
                 pairs.append((attempt, retry))
@@ -114,7 +114,7 @@ def _is_retry(story: Story, later: Span) -> bool:
 def attempts(story: Story, span: Span) -> list[Span]:
     """The attempts of the call `span` is one of, when there were several and all failed."""
     group = _groups(story)[call_identity(story, span)]
-    if len(group) > 1 and all(is_failed(story, s) for s in group):
+    if len(group) > 1 and all(story.failed(s) for s in group):
         return group
     return []
 

@@ -10,7 +10,8 @@ services only through adjusted().
 
 from __future__ import annotations
 
-from clew.query_ui.explain.story import Span, SpanRef, Story
+from clew.query_ui.read.model import Span, SpanRef
+from clew.query_ui.read.story import Story
 
 
 def adjusted(story: Story, span: Span, time_ns: int) -> int:
