@@ -144,7 +144,8 @@ def waterfall(trace: dict[str, Any], logs: list[dict[str, Any]]) -> str:
 
 def _span_line(span: dict[str, Any], start: int, total: int, critical: bool) -> str:
     mark = ("✖" if span["failed"] else " ") + ("*" if critical else " ")
-    label = "  " * span.get("depth", 0) + f"{span['service']}: {span['name']}"
+    name = span.get("display_name") or span["name"]
+    label = "  " * span.get("depth", 0) + f"{span['service']}: {name}"
     label = label[: LABEL_WIDTH - 1].ljust(LABEL_WIDTH)
     left = int(BAR_WIDTH * (span["start_unix_nano"] - start) / total)
     width = max(1, round(BAR_WIDTH * span["duration_ns"] / total))
