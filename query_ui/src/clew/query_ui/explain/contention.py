@@ -28,6 +28,7 @@ MAX_TRACES = 20
 MAX_SPANS = 2_000
 LOCK_WORDS = ("lock", "deadlock", "timeout", "timed out", "busy")
 TABLE_ATTRIBUTES = ("db.collection.name", "db.sql.table")
+PLAIN_NAME = re.compile(r"[\w.$]{1,200}")
 
 Suspects = Callable[[Story, Span], list[dict[str, Any]]]
 """What the diagnosis asks: the contention suspects of a database call of a story."""
@@ -58,8 +59,8 @@ def reader(store: Store) -> Suspects:
 def suspects(store: Store, story: Story, span: Span) -> list[dict[str, Any]]:
     """The spans of other traces that held `span`'s table while it waited, earliest first."""
     table = table_of(span)
-    if not table:
-        return []
+    if not PLAIN_NAME.fullmatch(table):
+        return []  # no table, or a name no SQL statement would spell (an odd attribute value)
     params = {
         "since_ns": span.start_ns - LOOKBACK_NS,
         "until_ns": span.end_ns,
