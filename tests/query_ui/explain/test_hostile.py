@@ -32,13 +32,14 @@ def _hostile_story(value: str, payload: str) -> Builder:
     db_call(b, t, payload, statement, parent=inner, at=4, ms=2_800,
             attrs={"db.collection.name": payload, "messaging.destination.name": payload,
                    "messaging.kafka.message.key": payload})  # fmt: skip
-    b.log(srv, 50, "ERROR", payload, **{"exception.message": payload,
-                                         "exception.stacktrace": f'  File "{payload}", line 1'})  # fmt: skip
+    trace_back = f'  File "{payload}", line 1'
+    b.log(srv, 50, "ERROR", payload,
+          **{"exception.message": payload, "exception.stacktrace": trace_back})  # fmt: skip
     return b
 
 
 def test_hostile_values_are_diagnosed_and_shown_as_text(store: Store) -> None:
-    payloads = [p for p in CORPUS if "\x00" not in p][:40] + [SQL[3], XSS[0], "stock"]
+    payloads = [*[p for p in CORPUS if "\x00" not in p][:40], SQL[3], XSS[0], "stock"]
     for n, payload in enumerate(payloads):
         value = f"o-hostile-{n}"
         write(store, _hostile_story(value, payload))
