@@ -141,6 +141,7 @@ def lock_timeout_by_a_batch(value: str) -> tuple[Builder, Expect]:
         kind="Internal",
         keyed=False,
     )
+    # Another service, found through the table it names (db.collection.name, semconv).
     db_call(
         b,
         batch_trace,
@@ -151,6 +152,7 @@ def lock_timeout_by_a_batch(value: str) -> tuple[Builder, Expect]:
         at=-59_000,
         ms=118_000,
         keyed=False,
+        attrs={"db.collection.name": "accounts"},
     )
     t = b.trace()
     srv = http_server(b, t, "accounts", "POST", "/transfers", ms=50_100, status=500)
