@@ -63,7 +63,8 @@ def _exception(item: dict[str, Any]) -> str:
     lines = [head]
     for f in shown:
         code = f": {f['code']}" if f.get("code") else ""
-        lines.append(f"       at {f['file']} line {f['line']}, in {f['function']}{code}")
+        where = f", in {f['function']}" if f.get("function") else ""
+        lines.append(f"       at {f['file']} line {f['line']}{where}{code}")
     folded = len(frames) - len(shown)
     if folded > 0:
         lines.append(f"       ({folded} library frame(s) folded; --json has the whole trace)")

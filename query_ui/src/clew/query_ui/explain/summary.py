@@ -20,7 +20,8 @@ def summarize(diagnosis: Diagnosis, *, span_count: int, retried_failures: int) -
     scope = (
         f"{len(diagnosis.traces)} trace(s), {span_count} span(s) and {len(diagnosis.logs)} log(s)"
     )
-    parts = [_outcome(diagnosis, subject, scope, bool(retried_failures or diagnosis.recoveries))]
+    recovered = bool(retried_failures or diagnosis.recoveries or diagnosis.handled)
+    parts = [_outcome(diagnosis, subject, scope, recovered)]
     parts.extend(_cause_sentence(i, cause) for i, cause in enumerate(diagnosis.root_causes))
     cascade = [c for c in diagnosis.cascade if not c.quiet]
     if cascade:
@@ -28,6 +29,9 @@ def summarize(diagnosis: Diagnosis, *, span_count: int, retried_failures: int) -
         parts.append(f"It took down {len(cascade)} span(s): {taken}.")
     if retried_failures:
         parts.append(f"{retried_failures} failure(s) were made good by a successful retry.")
+    if diagnosis.handled:
+        handled = _listing(f"{h.span.label} ({h.error_type})" for h in diagnosis.handled)
+        parts.append(f"Handled along the way, not causes: {handled}.")
     compensations = [r for r in diagnosis.recoveries if r.kind == "compensation"]
     if compensations:
         parts.append(f"Compensated by {_listing(r.span.label for r in compensations)}.")
