@@ -92,3 +92,11 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
     assert "504" in paths["/api/traces"]["get"]["responses"]
     names = {p["name"] for p in paths["/api/traces"]["get"]["parameters"]}
     assert {"service", "operation", "tag", "status", "min_duration", "key_value"} <= names
+
+
+def test_the_openapi_schema_lists_every_error_a_route_can_answer(client: TestClient) -> None:
+    # errors.responses() reads them from the error hierarchy: a new error shows up here.
+    schema = client.get("/openapi.json").json()
+    answers = schema["paths"]["/api/traces/{trace_id}"]["get"]["responses"]
+    assert {"200", "400", "401", "403", "404", "422", "503", "504"} <= set(answers)
+    assert "time limit" in answers["504"]["description"]

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui.cli import search, trace, ui, why
 from clew.query_ui.read import load
+from clew.query_ui.settings import Settings as UISettings
 from tests.query_ui.explain import scenarios
 from tests.query_ui.explain.test_store import write
 from tests.query_ui.shop import FAILED_ORDER, GOOD_ORDER, Shop
@@ -96,7 +96,7 @@ def test_clew_ui_says_it_needs_a_clickhouse_server(tmp_path: Path) -> None:
 
 
 def test_why_lists_what_recovered(
-    ui_url: str, shop_store: tuple[Settings, ChdbStore, Shop]
+    ui_url: str, shop_store: tuple[UISettings, ChdbStore, Shop]
 ) -> None:
     write(shop_store[1], scenarios.retry_then_success("cli-retry"))
     result = CliRunner().invoke(why, ["cli-retry", "--url", ui_url])

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from clew.collector.store.base import Store
+from clew.common.store import Store
 from clew.query_ui.errors import QueryLimitError
 from clew.query_ui.errors import StoreError as UIStoreError
 from clew.query_ui.explain import Limits, NotFound, diagnose

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from clew.collector.store import Store
+from clew.common.store import Store
 from clew.query_ui import explain
 from clew.query_ui.errors import NotFoundError
 from clew.query_ui.explain import contention
 from clew.query_ui.read.load import load_story
 from clew.query_ui.read.story import Story
+from clew.query_ui.settings import Settings
 
 
 def store(request: Request) -> Store:
@@ -20,8 +21,8 @@ def store(request: Request) -> Store:
 
 def business_keys(request: Request) -> list[str]:
     """The configured business keys, in order (the first is the default)."""
-    keys = list(getattr(request.app.state.settings, "business_keys", None) or ["order.id"])
-    return [str(k) for k in keys]
+    settings: Settings = request.app.state.settings
+    return list(settings.business_keys)
 
 
 def checked_key(request: Request, key: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from clew.collector.store import Store
+from clew.common.store import Store
 from clew.query_ui.errors import InvalidQueryError
 from clew.query_ui.read import queries as q
 from clew.query_ui.read.format import duration

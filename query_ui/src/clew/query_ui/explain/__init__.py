@@ -24,7 +24,7 @@ paragraph (summary.py).
 
 from __future__ import annotations
 
-from clew.collector.store import Store
+from clew.common.store import Store
 from clew.query_ui.explain.contention import reader
 from clew.query_ui.explain.diagnosis import Diagnosis, explain
 from clew.query_ui.explain.errors import ExplainError, NotFound

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from clew.collector.store import Store
+from clew.common.store import Store
 from clew.query_ui.explain.evidence import DB_STATEMENT_ATTRIBUTES, DB_SYSTEM_ATTRIBUTES
 from clew.query_ui.read import queries
 from clew.query_ui.read.format import rfc3339

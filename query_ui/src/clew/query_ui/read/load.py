@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from clew.collector.store import Store
+from clew.common.store import Store
 from clew.query_ui.errors import NotFoundError, QueryLimitError, QueryUIError, StoreError
 from clew.query_ui.read import queries as q
 from clew.query_ui.read.model import (

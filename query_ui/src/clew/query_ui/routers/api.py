@@ -7,19 +7,14 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 
-from clew.query_ui import deps, schemas, search, waterfall
+from clew.query_ui import deps, errors, schemas, search, waterfall
 from clew.query_ui.read import load
 from clew.query_ui.read.shapes import log_out, span_out, stamp
 from clew.query_ui.routers.args import search_args
 
 router = APIRouter(prefix="/api", tags=["api"])
 _Route = TypeVar("_Route", bound=Callable[..., Any])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "a filter or id that cannot be understood"},
-    404: {"description": "nothing is stored for what was asked"},
-    503: {"description": "the store failed or cannot be reached (retry later)"},
-    504: {"description": "the query hit its time limit (narrow the range or add filters)"},
-}
+ERRORS = errors.responses()
 
 
 def _get(path: str, response: Any, summary: str) -> Callable[[_Route], _Route]:
