@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from clew.collector.settings import Settings
-from clew.collector.store.base import Store
+from clew.common.store import Store
 from clew.query_ui import text
 from clew.query_ui.app import create_app
 from clew.query_ui.explain import diagnose
+from clew.query_ui.settings import Settings as UISettings
 from tests.query_ui.explain.scenarios import Builder
 from tests.query_ui.explain.stories import db_call, http_client, http_server
 from tests.query_ui.explain.test_store import write
@@ -51,7 +51,7 @@ def test_hostile_values_are_diagnosed_and_shown_as_text(store: Store) -> None:
 
 def test_the_order_page_escapes_what_the_diagnosis_shows(store: Store) -> None:
     write(store, _hostile_story("o-hostile-page", XSS[0]))
-    settings = Settings(business_keys=["order.id"])
+    settings = UISettings(business_keys=["order.id"])
     with TestClient(create_app(settings, store)) as client:
         page = client.get("/orders/o-hostile-page")
     assert page.status_code == 200

@@ -1,13 +1,13 @@
 """Who held the lock: for a slow or timed-out database call, the other traces on its table.
 
-A database call that waited (a slow call a caller gave up on, or one that failed on a lock or a
-timeout) often waited for someone else: a long transaction, a batch job. suspects() reads, in
-one query (read/queries.py SPANS_ON_TABLE), the spans of other traces that touched the same
-table (db.collection.name, db.sql.table, the table as a word of the span's name, or, in the
-services of the story that use the table, named in the statement) from a lookback before the
-call until it ended, with the spans of those traces still running when it began;
-for each such trace it names the outermost span of the touching span's service that ran while
-the call waited (the job, not its single statement), with the statement and a link.
+A database call that waited (a slow call a caller gave up on, or one that failed on a lock
+wait or a timeout) often waited for someone else: a long transaction, a batch job. suspects()
+reads (read/queries.py SPANS_ON_TABLE, then SPANS_RUNNING_AT) the spans of other traces that
+touched the same table (db.collection.name, db.sql.table, the table as a word of the span's
+name, or, in the services of the story that use the table, named in the statement) from a
+lookback before the call until it ended, and the spans of those traces still running when it
+began; for each such trace it names the outermost span of the touching span's service that ran
+while the call waited (the job, not its single statement), with the statement and a link.
 
 The lookback is LOOKBACK_WAITS times the wait, at least MIN_LOOKBACK_NS: a lock that held a
 call up for a while was most likely taken not long before it.
@@ -30,7 +30,8 @@ from clew.query_ui.read.story import Story
 MIN_LOOKBACK_NS = 5 * 1_000_000_000
 LOOKBACK_WAITS = 10
 MAX_ROWS = 2_000
-LOCK_WORDS = ("lock", "deadlock", "timeout", "timed out", "busy")
+# A call that waited: a lock wait or a timeout (a deadlock is detected and broken at once).
+WAIT_WORDS = ("lock wait", "locked", "timeout", "timed out", "busy")
 TABLE_ATTRIBUTES = ("db.collection.name", "db.sql.table")
 PLAIN_NAME = re.compile(r"[\w.$]{1,200}")
 # The attributes SPANS_ON_TABLE reads, by the column it names them.
@@ -53,7 +54,7 @@ def waited(span: Span, error_type: str, message: str) -> bool:
     if not any(span.attributes.get(a) for a in (*DB_SYSTEM_ATTRIBUTES, *DB_STATEMENT_ATTRIBUTES)):
         return False
     text = f"{error_type} {message}".lower()
-    return error_type == "SlowCall" or any(word in text for word in LOCK_WORDS)
+    return error_type == "SlowCall" or any(word in text for word in WAIT_WORDS)
 
 
 def reader(store: Store) -> Suspects:
@@ -78,7 +79,12 @@ def suspects(store: Store, story: Story, span: Span) -> list[dict[str, Any]]:
         "pattern": rf"(?i)\b{re.escape(table)}\b",
         "limit": MAX_ROWS,
     }
-    others = Story(_span(row) for row in run(store, queries.SPANS_ON_TABLE, params))
+    on_table = [_span(row) for row in run(store, queries.SPANS_ON_TABLE, params)]
+    if not on_table:
+        return []
+    params["trace_ids"] = sorted({s.trace_id for s in on_table})
+    running = [_span(row) for row in run(store, queries.SPANS_RUNNING_AT, params)]
+    others = Story([*on_table, *running])
     found = {}
     for touching in others.spans:
         if table_of(touching) == table or _names(touching, table):
@@ -98,7 +104,7 @@ def _span(row: Mapping[str, Any]) -> Span:
         start_ns=int(row["StartNs"]),
         duration_ns=int(row["Duration"]),
         kind=normalise_kind(str(row["SpanKind"])),
-        attributes={name: str(row[c]) for c, name in COLUMNS.items() if row[c]},
+        attributes={name: str(row[c]) for c, name in COLUMNS.items() if row.get(c)},
     )
 
 
