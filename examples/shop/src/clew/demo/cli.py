@@ -128,14 +128,15 @@ def _traffic(shop: Shop, order_count: int, seed: int, ui: str) -> list[Outcome]:
 
 
 def clew_command() -> str:
-    """How to run `clew` in the shell that started this one: `clew` when that name finds this
-    program, `uv run clew` when uv started it, else the program's full path."""
+    """How to run `clew` in the shell that started this one: `uv run clew` when uv started it
+    (`uv run` puts the project's environment on the PATH of its command only), `clew` when that
+    name finds this program, else the program's full path."""
+    if os.environ.get("UV"):  # set by `uv run` for the commands it runs
+        return "uv run clew"
     started = Path(sys.argv[0]).resolve()
     on_path = shutil.which("clew")
     if on_path is not None and Path(on_path).resolve() == started:
         return "clew"
-    if os.environ.get("UV"):  # set by `uv run` for the commands it runs
-        return "uv run clew"
     return shlex.quote(str(started))
 
 
