@@ -1,12 +1,13 @@
 """Query benchmark: 10 million spans in the embedded store; p50/p99 of the UI's reads.
 
     uv run python bench/query.py [--spans 10000000] [--data-dir DIR] [--reuse] [--runs N]
-                                 [--without-trace-order | --compare-trace-order]
+                                 [--without-trace-order | --compare-trace-order | --drill]
 
 Generates the data inside ClickHouse (bench/query_data.py), then times, each on its own:
 trace by id (what GET /api/traces/{id} reads: id lookup, spans, links, back-links), the trace
 page's data (the same and the logs), spans alone, whole-trace searches, the order diagnosis and
-the order page's timeline. Prints the store's size on disk first (system.parts, with the
+the order page's timeline, and (bench/query_drill.py) the statistics, comparison and flame graph
+data of 1,500-span traces. Prints the store's size on disk first (system.parts, with the
 trace_order projection of schema/015 apart), and the load average before and after. Reused
 data generated before schema/016 gets its failed-span index backfilled (docs/adr/0004).
 """
@@ -33,6 +34,7 @@ from clew.query_ui.read import load
 from clew.query_ui.read import queries as q
 from clew.query_ui.read.format import rfc3339
 from query_data import LOGS, LOGS_PER_ORDER, SPANS, SPANS_PER_ORDER, trace_id
+from query_drill import drill_benchmarks, drill_span_count
 
 DAY_NS = 86_400 * 10**9
 MATERIALIZE = "ALTER TABLE otel_traces MATERIALIZE PROJECTION trace_order"
@@ -197,6 +199,9 @@ def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
     )
     timed("order page (story read once + diagnosis + timeline model)", runs, order_page)
 
+    # --- drill-down (issue 15): statistics, comparison, flame graph data; bench/query_drill.py
+    drill_benchmarks(store, max(runs // 4, 10), timed)
+
 
 def print_sizes(store: ChdbStore) -> None:
     """The store's size on disk per table; otel_traces includes its trace_order projection."""
@@ -219,6 +224,9 @@ def main() -> None:
         help="only trace by id, with and without the trace_order projection, interleaved",
     )
     parser.add_argument(
+        "--drill", action="store_true", help="only the drill-down figures (bench/query_drill.py)"
+    )
+    parser.add_argument(
         "--without-trace-order",
         action="store_true",
         help="drop schema/015's trace_order projection first (the figures without it)",
@@ -228,7 +236,7 @@ def main() -> None:
     settings = Settings(data_dir=args.data_dir, retention_days=7)
     store = ChdbStore(args.data_dir)
     apply_schema(store, settings)
-    stored = store.query("SELECT count() FROM otel_traces").rows[0][0]
+    stored = store.query("SELECT count() FROM otel_traces").rows[0][0] - drill_span_count(store)
     if not (args.reuse and stored == orders * SPANS_PER_ORDER):
         for table in ("otel_traces", "otel_logs", "otel_traces_trace_id_ts", "clew_business_keys",
                       "clew_span_links", "clew_failed_spans"):  # fmt: skip
@@ -249,6 +257,8 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.1f} (other processes share the cores)")
     if args.compare_trace_order:
         compare_trace_order(store, orders, args.runs)
+    elif args.drill:
+        drill_benchmarks(store, args.runs, timed)
     else:
         benchmarks(store, orders, args.runs)
     print(f"load average after: {os.getloadavg()[0]:.1f}")

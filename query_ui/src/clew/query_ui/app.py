@@ -18,8 +18,9 @@ from clew.common.settings import SharedSettings
 from clew.common.store import Store
 from clew.query_ui import auth, deps, filters
 from clew.query_ui.errors import QueryUIError
+from clew.query_ui.mcp import http as mcp_http
 from clew.query_ui.readonly import ReadOnlyStore
-from clew.query_ui.routers import api, pages
+from clew.query_ui.routers import api, drill, pages
 from clew.query_ui.settings import Settings
 
 PACKAGE = files("clew.query_ui")
@@ -54,6 +55,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     auth.install(app, settings.ui_token)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(drill.router)
+    mcp_http.mount(app, settings)
     app.add_api_route("/healthz", _healthz, include_in_schema=False)
     app.middleware("http")(_security_headers)
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
@@ -100,9 +103,10 @@ def _own_store(settings: Settings) -> Store | None:
 
 def _closing(store: Store | None) -> Any:
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            yield
+            async with mcp_http.running(app):
+                yield
         finally:
             if store is not None:
                 store.close()

@@ -61,18 +61,15 @@ SELECT TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
        Links.Attributes AS LinkAttributes"""
 _RESOURCE_COLUMNS: Final = ", ResourceAttributes, ScopeName, ScopeVersion"
 
-# One trace (or a few) by id: the time range comes from the trace-id lookup table in the same
-# query: ClickHouse runs the scalar subquery first (one, for both ends) and prunes partitions
-# and granules with its values. The lookup table keeps whole seconds, hence the second added at
-# the end; toDateTime64 because a DateTime64 compared with a subquery's Nullable(DateTime)
-# matched nothing in chDB 26.9.
+# One trace (or a few) by id, by TraceId alone: schema/015's trace_order projection is sorted
+# by it, so each part's projection index finds the trace's one short range. A time range from
+# the trace-id lookup table (a scalar subquery and a Timestamp filter) cost about 40 % of this
+# query at 100k spans (docs/adr/0007-performance.md). Parts without the projection (written
+# before 015 and not materialized) are read through the TraceId bloom filter, all their days.
 SPANS_OF_TRACES: Final = """
-WITH (SELECT (toDateTime64(min(Start), 9), toDateTime64(addSeconds(max(End), 1), 9))
-      FROM otel_traces_trace_id_ts WHERE TraceId IN {trace_ids:Array(String)}) AS time_range
 SPAN_COLUMNS
 FROM otel_traces
 WHERE TraceId IN {trace_ids:Array(String)}
-  AND Timestamp >= time_range.1 AND Timestamp < time_range.2
 ORDER BY Timestamp, SpanId
 LIMIT {limit:UInt32}
 """.replace("\nSPAN_COLUMNS", _SPAN_COLUMNS + _RESOURCE_COLUMNS)
@@ -329,5 +326,32 @@ WHERE TraceId IN {trace_ids:Array(String)}
   AND Timestamp >= fromUnixTimestamp64Nano({since_ns:Int64})
   AND Timestamp <= fromUnixTimestamp64Nano({until_ns:Int64})
   AND toUnixTimestamp64Nano(Timestamp) + Duration >= {wait_start_ns:Int64}
+LIMIT {limit:UInt32}
+"""
+
+# The values of a business key with the same entry operation as one value (a root span of that
+# service and name) near a time, nearest first, leaving out every value with a failed span (the
+# failed-span index holds read/failed.py's failed spans): compare.py's "similar order that
+# succeeded".
+NEAREST_SUCCEEDED: Final = """
+SELECT k.Value AS value, t.TraceId AS trace_id,
+       abs(toUnixTimestamp64Nano(t.Timestamp) - {at_ns:Int64}) AS distance_ns
+FROM otel_traces AS t
+INNER JOIN (
+    SELECT DISTINCT Value, TraceId FROM clew_business_keys
+    WHERE Key = {key:String} AND Value != {value:String}
+      AND FirstSeen BETWEEN fromUnixTimestamp64Nano({start_ns:Int64})
+                        AND fromUnixTimestamp64Nano({end_ns:Int64})
+) AS k ON t.TraceId = k.TraceId
+WHERE t.Timestamp BETWEEN fromUnixTimestamp64Nano({start_ns:Int64})
+                      AND fromUnixTimestamp64Nano({end_ns:Int64})
+  AND t.ParentSpanId = '' AND t.ServiceName = {service:String} AND t.SpanName = {operation:String}
+  AND k.Value NOT IN (
+    SELECT Value FROM clew_business_keys
+    WHERE Key = {key:String} AND TraceId IN (
+        SELECT TraceId FROM clew_failed_spans
+        WHERE Timestamp BETWEEN fromUnixTimestamp64Nano({start_ns:Int64}) - INTERVAL 1 HOUR
+                            AND fromUnixTimestamp64Nano({end_ns:Int64}) + INTERVAL 1 HOUR))
+ORDER BY distance_ns, value
 LIMIT {limit:UInt32}
 """
