@@ -49,6 +49,15 @@ VALUES: dict[str, Any] = {
     "margin_ns": 60 * 10**9,
     "start_s": T0 // 10**9 - 1000,
     "end_s": T0 // 10**9 + 1000,
+    "at_ns": T0,
+    "since_ns": T0 - 10**12,
+    "until_ns": T0 + 10**12,
+    "wait_start_ns": T0,
+    "exclude_trace_ids": [],
+    "table": "op",
+    "table_lower": "op",
+    "services": ["shop", "pay"],
+    "pattern": r"(?i)\bop\b",
 }
 
 

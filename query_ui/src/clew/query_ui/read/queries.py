@@ -290,6 +290,45 @@ SELECT DISTINCT ServiceName FROM otel_traces
 WHERE Timestamp >= now64(9) - toIntervalDay(7) ORDER BY ServiceName LIMIT 500
 """
 
+# Who else was on a table while a database call waited (explain/contention.py), in two reads.
+# SPANS_ON_TABLE: the spans of other traces that touched the table in a time window: its
+# db.collection.name or db.sql.table is the table, or its name holds it as a word (`UPDATE
+# accounts`, the semantic conventions' span name), both found through skip indexes; or, in the
+# services given (those that use the table: the ServiceName key prefix keeps this cheap), its
+# statement names it.
+SPANS_ON_TABLE: Final = """
+SELECT
+    TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
+    toUnixTimestamp64Nano(Timestamp) AS StartNs, Duration,
+    SpanAttributes['db.query.text'] AS QueryText, SpanAttributes['db.statement'] AS Statement,
+    SpanAttributes['db.collection.name'] AS Collection, SpanAttributes['db.sql.table'] AS SqlTable
+FROM otel_traces
+WHERE Timestamp >= fromUnixTimestamp64Nano({since_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({until_ns:Int64})
+  AND TraceId NOT IN {exclude_trace_ids:Array(String)}
+  AND (SpanAttributes['db.collection.name'] = {table:String}
+       OR SpanAttributes['db.sql.table'] = {table:String}
+       OR hasTokenOrNull(lower(SpanName), {table_lower:String}) = 1
+       OR (ServiceName IN {services:Array(String)}
+           AND (match(SpanAttributes['db.query.text'], {pattern:String})
+                OR match(SpanAttributes['db.statement'], {pattern:String}))))
+LIMIT {limit:UInt32}
+"""
+# SPANS_RUNNING_AT: the spans of those traces still running when the wait began (the job or
+# transaction around such a statement, which may have held the lock since); by trace id, so
+# the trace_order projection answers it.
+SPANS_RUNNING_AT: Final = """
+SELECT
+    TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
+    toUnixTimestamp64Nano(Timestamp) AS StartNs, Duration
+FROM otel_traces
+WHERE TraceId IN {trace_ids:Array(String)}
+  AND Timestamp >= fromUnixTimestamp64Nano({since_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({until_ns:Int64})
+  AND toUnixTimestamp64Nano(Timestamp) + Duration >= {wait_start_ns:Int64}
+LIMIT {limit:UInt32}
+"""
+
 # The values of a business key with the same entry operation as one value (a root span of that
 # service and name) near a time, nearest first, leaving out every value with a failed span (the
 # failed-span index holds read/failed.py's failed spans): compare.py's "similar order that
