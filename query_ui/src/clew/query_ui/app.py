@@ -17,8 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from clew.query_ui import auth, deps, filters
 from clew.query_ui.errors import QueryUIError
 from clew.query_ui.lookup import StoreLike
+from clew.query_ui.overview.job import OverviewJob, overview_job
 from clew.query_ui.readonly import ReadOnlyStore
-from clew.query_ui.routers import api, pages
+from clew.query_ui.routers import api, overview, pages
 
 PACKAGE = files("clew.query_ui")
 
@@ -34,7 +35,7 @@ def create_app(settings: Any, store: StoreLike) -> FastAPI:
         title="clew",
         summary="Find a trace, read the whole story, say why an order failed.",
         version="0.1.0",
-        lifespan=_closing(own),
+        lifespan=_closing(own, overview_job(settings, store)),
     )
     app.state.settings = settings
     app.state.store = ReadOnlyStore(
@@ -45,6 +46,8 @@ def create_app(settings: Any, store: StoreLike) -> FastAPI:
     app.state.templates = _templates()
     auth.install(app, getattr(settings, "ui_token", None))
     app.include_router(api.router)
+    app.include_router(overview.api)
+    app.include_router(overview.pages)
     app.include_router(pages.router)
     app.add_api_route("/healthz", _healthz, include_in_schema=False)
     app.middleware("http")(_security_headers)
@@ -91,12 +94,16 @@ def _own_store(settings: Any) -> StoreLike | None:
     return open_server_store(url.get_secret_value(), ca_file=ca_file)
 
 
-def _closing(store: StoreLike | None) -> Any:
+def _closing(store: StoreLike | None, job: OverviewJob | None = None) -> Any:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if job is not None:
+            job.start()
         try:
             yield
         finally:
+            if job is not None:
+                job.stop()
             if store is not None:
                 store.close()
 

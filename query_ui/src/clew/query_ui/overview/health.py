@@ -1,0 +1,61 @@
+"""Service health: every service's and one service's operations' figures over a range."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clew.query_ui.lookup import StoreLike, run
+from clew.query_ui.overview import queries as q
+from clew.query_ui.overview.figures import figures, per_second, series
+from clew.query_ui.overview.ranges import Range
+
+SEVERITIES = ("FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE", "UNSPECIFIED")
+
+
+def worst_first(item: dict[str, Any]) -> tuple[float, float, str]:
+    """Sort key: the highest error rate first, then the slowest p99, then by name."""
+    return (-item["error_rate"], -item["p99_ms"], item["name"])
+
+
+def services(store: StoreLike, period: Range, service: str = "") -> list[dict[str, Any]]:
+    """Each service's server and consumer spans, worst first, each with its series."""
+    params = period.parameters() | {"service": service}
+    rows = run(store, q.SERVICES, params)
+    points = series(run(store, q.SERVICE_SERIES, params), "ServiceName", period)
+    found = [_named(row, "ServiceName", period, points) for row in rows]
+    return sorted(found, key=worst_first)
+
+
+def operations(store: StoreLike, period: Range, service: str) -> list[dict[str, Any]]:
+    """The operations (span names) of one service's server and consumer spans, worst first."""
+    params = period.parameters() | {"service": service}
+    rows = run(store, q.OPERATIONS, params)
+    points = series(run(store, q.OPERATION_SERIES, params), "SpanName", period)
+    return sorted((_named(row, "SpanName", period, points) for row in rows), key=worst_first)
+
+
+def logs(store: StoreLike, period: Range, service: str) -> list[dict[str, Any]]:
+    """Log records of one service per severity, one point per bucket."""
+    params = period.parameters() | {"service": service}
+    rows = run(store, q.LOG_SERIES, params)
+    counts: dict[str, list[int]] = {}
+    for row in rows:
+        counts.setdefault(str(row["Severity"]), [0] * period.buckets)
+        bucket = int(row["Bucket"])
+        if 0 <= bucket < period.buckets:
+            counts[str(row["Severity"])][bucket] += int(row["Records"])
+    order = {name: n for n, name in enumerate(SEVERITIES)}
+    return [
+        {"severity": name, "records": sum(values), "series": values}
+        for name, values in sorted(counts.items(), key=lambda kv: order.get(kv[0], 99))
+    ]
+
+
+def _named(
+    row: dict[str, Any], column: str, period: Range, points: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    name = str(row[column])
+    values = figures(row)
+    return {"name": name, **values, "rate_per_s": per_second(values["requests"], period)} | {
+        "series": points.get(name, [])
+    }
