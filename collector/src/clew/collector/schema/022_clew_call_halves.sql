@@ -38,8 +38,7 @@ AS SELECT
         SpanAttributes['peer.service'] != '', SpanAttributes['peer.service'],
         SpanAttributes['server.address'] != '', SpanAttributes['server.address'],
         SpanAttributes['net.peer.name'] != '', SpanAttributes['net.peer.name'],
-        SpanAttributes['url.full'] != '', netloc(SpanAttributes['url.full']),
-        netloc(SpanAttributes['http.url'])
+        concat(domain(Url), if(port(Url) != 0, concat(':', toString(port(Url))), ''))
     ) AS Peer,
     Duration,
     toUInt8(
@@ -48,7 +47,9 @@ AS SELECT
         OR toUInt16OrZero(SpanAttributes['http.status_code']) >= 500
     ) AS Error
 FROM (
-    SELECT *, SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AS IsClient
+    SELECT *, SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AS IsClient,
+        if(SpanAttributes['url.full'] != '', SpanAttributes['url.full'], SpanAttributes['http.url'])
+            AS Url
     FROM otel_traces
     WHERE (SpanKind IN ('Client', 'SPAN_KIND_CLIENT')
            AND SpanAttributes['messaging.system'] = '' AND SpanAttributes['db.system'] = ''
