@@ -12,6 +12,8 @@ from typing import Final
 
 _RANGE: Final = "Minute >= toDateTime({start_s:UInt32}) AND Minute <= toDateTime({end_s:UInt32})"
 _BUCKET: Final = "intDiv(toUInt32(Minute) - {start_s:UInt32}, {step_s:UInt32}) AS Bucket"
+# A chart's points are counts only: merging a sketch per point would double a page's cost.
+_COUNTS: Final = "sum(Requests) AS Requests, sum(Errors) AS Errors"
 _FIGURES: Final = (
     "sum(Requests) AS Requests, sum(Errors) AS Errors,"
     " quantilesDDMerge(0.01, 0.5, 0.95, 0.99)(Latency) AS Latency"
@@ -26,7 +28,7 @@ GROUP BY ServiceName
 """  # noqa: S608 - built from this module's constants only
 
 SERVICE_SERIES: Final = f"""
-SELECT ServiceName, {_BUCKET}, {_FIGURES}
+SELECT ServiceName, {_BUCKET}, {_COUNTS}
 FROM clew_service_minutes
 WHERE {_RANGE} AND ({{service:String}} = '' OR ServiceName = {{service:String}})
 GROUP BY ServiceName, Bucket
@@ -41,7 +43,7 @@ ORDER BY SpanName
 """  # noqa: S608 - built from this module's constants only
 
 OPERATION_SERIES: Final = f"""
-SELECT SpanName, {_BUCKET}, {_FIGURES}
+SELECT SpanName, {_BUCKET}, {_COUNTS}
 FROM clew_operation_minutes
 WHERE ServiceName = {{service:String}} AND {_RANGE}
 GROUP BY SpanName, Bucket
@@ -54,21 +56,32 @@ WHERE ServiceName = {{service:String}} AND {_RANGE}
 GROUP BY Severity, Bucket
 """  # noqa: S608 - built from this module's constants only
 
-# Client -> server edges (paired by the overview job).
+# The map's nodes: counts only.
+SERVICE_COUNTS: Final = f"""
+SELECT ServiceName, {_COUNTS}
+FROM clew_service_minutes
+WHERE {_RANGE}
+GROUP BY ServiceName
+"""  # noqa: S608 - built from this module's constants only
+
+# Client -> server edges (paired by the overview job); with `service`, only its own.
 EDGES: Final = f"""
 SELECT Source, Target, Kind, sum(Calls) AS Calls, sum(Errors) AS Errors,
     quantilesDDMerge(0.01, 0.5, 0.95, 0.99)(Latency) AS Latency
 FROM clew_edge_minutes
 WHERE {_RANGE}
+  AND ({{service:String}} = '' OR Source = {{service:String}} OR Target = {{service:String}})
 GROUP BY Source, Target, Kind
 """  # noqa: S608 - built from this module's constants only
 
-# Producers and consumers of each Kafka topic.
+# Producers and consumers of each Kafka topic; with `service`, of the topics it touches.
 TOPICS: Final = f"""
 SELECT Topic, Side, ServiceName, sum(Messages) AS Messages, sum(Errors) AS Errors,
     quantilesDDMerge(0.01, 0.5, 0.95, 0.99)(Latency) AS Latency
 FROM clew_topic_minutes
 WHERE {_RANGE}
+  AND ({{service:String}} = '' OR Topic IN (
+      SELECT Topic FROM clew_topic_minutes WHERE {_RANGE} AND ServiceName = {{service:String}}))
 GROUP BY Topic, Side, ServiceName
 """  # noqa: S608 - built from this module's constants only
 

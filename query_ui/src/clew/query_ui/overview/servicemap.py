@@ -13,12 +13,14 @@ from clew.query_ui.overview.ranges import Range
 KINDS = ("http", "grpc", "kafka", "other")
 
 
-def service_map(store: StoreLike, period: Range) -> dict[str, Any]:
-    """{"nodes": [...], "edges": [...]} of the range, in the API's shape."""
-    params = period.parameters() | {"service": ""}
+def service_map(store: StoreLike, period: Range, service: str = "") -> dict[str, Any]:
+    """{"nodes": [...], "edges": [...]} of the range, in the API's shape; with `service`,
+    only its edges (and no nodes: the service page shows no graph)."""
+    params = period.parameters() | {"service": service}
+    rows = [] if service else run(store, q.SERVICE_COUNTS, params)
     nodes = {
         str(row["ServiceName"]): {"name": str(row["ServiceName"]), **_counts(row, "Requests")}
-        for row in run(store, q.SERVICES, params)
+        for row in rows
     }
     edges = [_call_edge(row) for row in run(store, q.EDGES, params)]
     edges += kafka_edges(run(store, q.TOPICS, params))

@@ -70,7 +70,7 @@ def service_view(request: Request, name: str, period: Range) -> dict[str, Any]:
     """Everything the service page shows, as JSON."""
     store = deps.store(request)
     found = health.services(store, period, name)
-    the_map = service_map(store, period)
+    the_map = service_map(store, period, name)
     return {
         "service": found[0] if found else None,
         "operations": health.operations(store, period, name),
