@@ -81,16 +81,35 @@ def _links(edges: list[dict[str, Any]]) -> list[tuple[str, str, dict[str, Any]]]
 
 
 def _columns(names: list[str], pairs: list[tuple[str, str]]) -> dict[str, int]:
-    """Longest path from a node nobody calls; a cycle is cut after as many rounds as nodes."""
+    """Longest chain of calls from a node nobody calls, once the calls closing a cycle (found
+    depth first from the roots, then from the rest) are set aside."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for source, target in pairs:
+        if source != target:
+            out[source].append(target)
+    called = {t for _, t in pairs}
+    forward: list[tuple[str, str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        for target in out[node]:
+            if state.get(target) != 1:  # an edge back onto the path closes a cycle
+                forward.append((node, target))
+                if target not in state:
+                    visit(target)
+        state[node] = 2
+
+    for start in [n for n in names if n not in called] + names:
+        if start not in state:
+            visit(start)
     column = dict.fromkeys(names, 0)
-    for _ in range(len(names)):
-        changed = False
-        for source, target in pairs:
-            if source != target and column[target] < column[source] + 1 <= len(names):
-                column[target] = column[source] + 1
-                changed = True
-        if not changed:
+    for _ in names:  # a DAG's longest path settles in at most len(names) rounds
+        moved = [(s, t) for s, t in forward if column[t] < column[s] + 1]
+        if not moved:
             break
+        for source, target in moved:
+            column[target] = max(column[target], column[source] + 1)
     return column
 
 
