@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from clew.collector.schema.apply import schema_files
 from clew.collector.schema.cluster import cluster_statements
 
@@ -28,10 +30,12 @@ def test_every_overview_table_is_on_the_cluster() -> None:
     assert "'clew_failures_local', cityHash64(TraceId)" in ddl
 
 
-def test_the_views_read_the_local_span_table() -> None:
+def test_the_views_read_the_local_tables() -> None:
     ddl = cluster_statements(schema_files(), "c1", 7)
     names = [f"{table}_mv" for table in SHARDED]
     views = [s for s in ddl if "MATERIALIZED VIEW" in s and any(n in s for n in names)]
-    assert len(views) == 5 and all(
-        "otel_traces_local" in v or "otel_logs_local" in v for v in views
-    )
+    assert len(views) == 5
+    local = ("otel_traces_local", "otel_logs_local", "clew_operation_minutes_local")
+    for view in views:  # each reads the local table its node's inserts go to
+        read = set(re.findall(r"FROM (\w+)", view))
+        assert read and read <= set(local), view

@@ -1,5 +1,7 @@
 -- A service page's figures per minute: the same counts and sketch per operation (SpanName)
 -- of its server and consumer spans, and its log records per severity.
+-- An error is a span that failed by signals 1-3 of query_ui's explain/failed.py (status
+-- Error, an exception event, HTTP status >= 500), the same test as clew_failed_spans_spans_mv.
 CREATE TABLE IF NOT EXISTS clew_operation_minutes (
     ServiceName LowCardinality(String) CODEC(ZSTD(1)),
     Minute DateTime CODEC(Delta(4), ZSTD(1)),
@@ -30,6 +32,18 @@ AS SELECT
 FROM otel_traces
 WHERE SpanKind IN ('Server', 'SPAN_KIND_SERVER', 'Consumer', 'SPAN_KIND_CONSUMER')
 GROUP BY ServiceName, Minute, SpanName;
+
+-- The services' minutes from the operations' rows of each insert (merged states).
+CREATE MATERIALIZED VIEW IF NOT EXISTS clew_service_minutes_mv
+TO clew_service_minutes
+AS SELECT
+    Minute,
+    ServiceName,
+    sum(Requests) AS Requests,
+    sum(Errors) AS Errors,
+    quantilesDDMergeState(0.01, 0.5, 0.95, 0.99)(Latency) AS Latency
+FROM clew_operation_minutes
+GROUP BY Minute, ServiceName;
 
 -- Log records per service, minute and severity (the OTel severity ranges' names).
 CREATE TABLE IF NOT EXISTS clew_log_minutes (

@@ -47,7 +47,8 @@ AS SELECT
         OR toUInt16OrZero(SpanAttributes['http.status_code']) >= 500
     ) AS Error
 FROM (
-    SELECT *, SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AS IsClient,
+    SELECT Timestamp, TraceId, SpanId, ParentSpanId, ServiceName, SpanAttributes, Duration,
+        StatusCode, SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AS IsClient,
         if(SpanAttributes['url.full'] != '', SpanAttributes['url.full'], SpanAttributes['http.url'])
             AS Url
     FROM otel_traces
