@@ -29,10 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from clew.collector.schema.apply import apply_schema, schema_files, statements
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
-from clew.query_ui import adapt, explain, lookup, search
-from clew.query_ui import queries as q
+from clew.query_ui import explain, search, waterfall
 from clew.query_ui.errors import QueryLimitError
-from clew.query_ui.model import rfc3339
+from clew.query_ui.read import load
+from clew.query_ui.read import queries as q
+from clew.query_ui.read.format import rfc3339
 from query_data import LOGS, LOGS_PER_ORDER, SPANS, SPANS_PER_ORDER, trace_id
 
 DAY_NS = 86_400 * 10**9
@@ -129,7 +130,7 @@ def compare_trace_order(store: ChdbStore, orders: int, runs: int) -> None:
             q.TRACE_READ_SETTINGS.clear()
             q.TRACE_READ_SETTINGS.update(base | extra)
             began = time.perf_counter()
-            lookup.load_trace(store, picked, logs=False)
+            load.load_trace(store, picked, logs=False)
             if i >= 2:  # two warm-up traces
                 samples[name].append((time.perf_counter() - began) * 1000)
     q.TRACE_READ_SETTINGS.clear()
@@ -148,7 +149,12 @@ def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
     settings = {"business_keys": ["order.id"]}
 
     def spans_only(i: int) -> object:
-        return lookup.spans_of(store, [trace_id(picks[i])], [])
+        params = {"trace_ids": [trace_id(picks[i])], "limit": q.MAX_SPANS + 1}
+        return load.run(store, q.SPANS_OF_TRACES, params, [], q.TRACE_READ_SETTINGS)
+
+    def order_page(i: int) -> object:
+        story = load.load_story(store, "order.id", order(i), with_resource=True)
+        return explain.explain(story), [waterfall.build(story, t) for t in story.trace_ids]
 
     def find(**args: object) -> Callable[[int], object]:
         filters = search.build_filters({"end": end, **args}, settings["business_keys"])
@@ -160,12 +166,12 @@ def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
     timed(
         "trace by id (API: id lookup, spans, links, back-links)",
         runs,
-        lambda i: lookup.load_trace(store, trace_id(picks[i]), logs=False),
+        lambda i: load.load_trace(store, trace_id(picks[i]), logs=False),
     )
     timed(
         "trace page data (the above and the trace's logs)",
         runs,
-        lambda i: lookup.load_trace(store, trace_id(picks[i])),
+        lambda i: load.load_trace(store, trace_id(picks[i])),
     )
     timed("trace by id (id lookup + spans only)", runs, spans_only)
     timed("search: last 1h, no filter, 20 newest", runs // 4, find(lookback="1h"))
@@ -194,8 +200,7 @@ def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
         runs,
         lambda i: explain.diagnose(store, "order.id", order(i)),
     )
-    timed("order page (story read once + diagnosis + timeline model)", runs,
-          lambda i: adapt.key_story(store, "order.id", order(i)))  # fmt: skip
+    timed("order page (story read once + diagnosis + timeline model)", runs, order_page)
 
 
 def print_sizes(store: ChdbStore) -> None:

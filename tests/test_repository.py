@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings
 
 from clew.collector.kafka.messages import KafkaSettings
 from clew.collector.settings import Settings
+from clew.query_ui.settings import Settings as UISettings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,5 +45,7 @@ def test_readme_documents_every_setting() -> None:
     """A setting missing from the README's table is one no user will find."""
     readme = (ROOT / "README.md").read_text()
     documented = set(re.findall(r"`(CLEW_[A-Z0-9_]+)`", readme))
-    missing = (_variables(Settings) | _variables(KafkaSettings)) - documented
+    missing = (
+        _variables(Settings) | _variables(KafkaSettings) | _variables(UISettings)
+    ) - documented
     assert not missing, f"settings not in the README: {sorted(missing)}"

@@ -13,15 +13,14 @@ from google.rpc.status_pb2 import Status
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
-from clew.collector.auth import RefusalLog, TokenCheck, bearer
-from clew.collector.errors import TLSConfigError
 from clew.collector.limits import Limits
 from clew.collector.pipeline import Pipeline
 from clew.collector.receive.grpc import create_server
 from clew.collector.receive.http import create_app
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
-from clew.collector.tls import server_tls
+from clew.common.auth import RefusalLog, TokenCheck, bearer
+from clew.common.tls import TLSConfigError, server_tls
 
 from .fixtures import logs_request, trace_request
 

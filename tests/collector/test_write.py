@@ -15,8 +15,8 @@ from clew.collector.errors import StoreError
 from clew.collector.metrics import Metrics
 from clew.collector.spool import JsonRows
 from clew.collector.store import ChdbStore
-from clew.collector.store.base import QueryResult
 from clew.collector.write import FIRST_DELAY, MAX_DELAY, REJECT_AFTER, Writer, backoff
+from clew.common.store import QueryResult
 
 from .fixtures import scalar_trace_request, trace_request
 

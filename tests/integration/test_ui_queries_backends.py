@@ -18,7 +18,7 @@ import pytest
 from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import Store, open_store
-from clew.query_ui import queries
+from clew.query_ui.read import queries
 
 T0 = (time.time_ns() // 10**9 - 120) * 10**9
 TRACE, OTHER = "5b8efff798038103d269b633813fc60c", "22222222222222222222222222222222"
@@ -47,6 +47,8 @@ VALUES: dict[str, Any] = {
     "tag_values": ["A-1"],
     "tag_mask": 1,
     "margin_ns": 60 * 10**9,
+    "start_s": T0 // 10**9 - 1000,
+    "end_s": T0 // 10**9 + 1000,
 }
 
 

@@ -12,22 +12,24 @@ from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui.app import create_app
+from clew.query_ui.settings import Settings as UISettings
 from tests.query_ui.server import serve
 from tests.query_ui.shop import Shop, write_shop
 
 
-def open_test_store(data_dir: Path) -> tuple[Settings, ChdbStore]:
-    """An embedded store with the schema applied (one chDB folder per process at a time)."""
+def open_test_store(data_dir: Path) -> tuple[UISettings, ChdbStore]:
+    """An embedded store with the collector's schema applied (one chDB folder per process at a
+    time), and the UI's settings to serve it with."""
     settings = Settings(data_dir=data_dir)
     store = ChdbStore(data_dir)
     apply_schema(store, settings)
-    return settings, store
+    return UISettings(**settings.shared()), store
 
 
 @pytest.fixture(scope="module")
 def shop_store(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Settings, ChdbStore, Shop]]:
+) -> Iterator[tuple[UISettings, ChdbStore, Shop]]:
     settings, store = open_test_store(tmp_path_factory.mktemp("shop"))
     shop = write_shop(store)
     yield settings, store, shop
@@ -35,19 +37,19 @@ def shop_store(
 
 
 @pytest.fixture(scope="module")
-def shop(shop_store: tuple[Settings, ChdbStore, Shop]) -> Shop:
+def shop(shop_store: tuple[UISettings, ChdbStore, Shop]) -> Shop:
     return shop_store[2]
 
 
 @pytest.fixture(scope="module")
-def client(shop_store: tuple[Settings, ChdbStore, Shop]) -> Iterator[TestClient]:
+def client(shop_store: tuple[UISettings, ChdbStore, Shop]) -> Iterator[TestClient]:
     settings, store, _ = shop_store
     with TestClient(create_app(settings, store)) as test_client:
         yield test_client
 
 
 @pytest.fixture(scope="module")
-def ui_url(shop_store: tuple[Settings, ChdbStore, Shop]) -> Iterator[str]:
+def ui_url(shop_store: tuple[UISettings, ChdbStore, Shop]) -> Iterator[str]:
     """The shop's UI on a real uvicorn server."""
     settings, store, _ = shop_store
     with serve(create_app(settings, store)) as url:

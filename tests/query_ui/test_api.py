@@ -42,7 +42,7 @@ def test_trace_logs(client: TestClient, shop: Shop) -> None:
     logs = client.get(f"/api/traces/{shop.failed_trace}/logs").json()["logs"]
     assert [log["severity"] for log in logs] == ["WARN", "ERROR", "ERROR"]
     assert logs[1]["span_id"] == shop.db_span.span_id
-    assert logs[1]["timestamp"].endswith("Z")
+    assert logs[1]["time"].endswith("Z")
 
 
 def test_unknown_trace_is_404(client: TestClient) -> None:
@@ -92,3 +92,11 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
     assert "504" in paths["/api/traces"]["get"]["responses"]
     names = {p["name"] for p in paths["/api/traces"]["get"]["parameters"]}
     assert {"service", "operation", "tag", "status", "min_duration", "key_value"} <= names
+
+
+def test_the_openapi_schema_lists_every_error_a_route_can_answer(client: TestClient) -> None:
+    # errors.responses() reads them from the error hierarchy: a new error shows up here.
+    schema = client.get("/openapi.json").json()
+    answers = schema["paths"]["/api/traces/{trace_id}"]["get"]["responses"]
+    assert {"200", "400", "401", "403", "404", "422", "503", "504"} <= set(answers)
+    assert "time limit" in answers["504"]["description"]

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
-from clew.query_ui import queries
 from clew.query_ui.cli import search, trace, ui, why
+from clew.query_ui.read import load
+from clew.query_ui.settings import Settings as UISettings
 from tests.query_ui.explain import scenarios
 from tests.query_ui.explain.test_store import write
 from tests.query_ui.shop import FAILED_ORDER, GOOD_ORDER, Shop
@@ -49,7 +49,7 @@ def test_trace_prints_a_waterfall_with_logs(ui_url: str, shop: Shop) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     db_line = next(line for line in lines if "payments: UPDATE accounts" in line)
-    assert db_line.startswith("✖*") and "█" in db_line and db_line.endswith("300ms")
+    assert db_line.startswith("✖*") and "█" in db_line and db_line.endswith("300 ms")
     assert any("ERROR deadlock detected on accounts" in line for line in lines)
     assert any(line.startswith("kafka: checkout → topic orders → inventory") for line in lines)
     missing = CliRunner().invoke(trace, ["ffffffffffffffffffffffffffffffff", "--url", ui_url])
@@ -72,10 +72,11 @@ def test_search_lists_traces(ui_url: str, shop: Shop) -> None:
 def test_limits_the_server_hit_are_said(
     ui_url: str, shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(queries, "MAX_SPANS", 2)  # the server runs in this process
+    # The server runs in this process.
+    monkeypatch.setattr(load, "DEFAULT_LIMITS", load.Limits(max_spans=2))
     result = CliRunner().invoke(trace, [shop.failed_trace, "--url", ui_url])
     assert result.exit_code == 0
-    assert "clew: only the first 2 spans are shown (row limit reached)" in result.stderr
+    assert "clew: only the first 2 spans were read (row limit reached)" in result.stderr
 
 
 def test_unreachable_clew_is_a_clear_error() -> None:
@@ -95,7 +96,7 @@ def test_clew_ui_says_it_needs_a_clickhouse_server(tmp_path: Path) -> None:
 
 
 def test_why_lists_what_recovered(
-    ui_url: str, shop_store: tuple[Settings, ChdbStore, Shop]
+    ui_url: str, shop_store: tuple[UISettings, ChdbStore, Shop]
 ) -> None:
     write(shop_store[1], scenarios.retry_then_success("cli-retry"))
     result = CliRunner().invoke(why, ["cli-retry", "--url", ui_url])
@@ -107,10 +108,11 @@ def test_why_lists_what_recovered(
 def test_why_says_the_limits_the_diagnosis_hit(
     ui_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(queries, "MAX_SPANS", 2)  # the server runs in this process
+    # The server runs in this process.
+    monkeypatch.setattr(load, "DEFAULT_LIMITS", load.Limits(max_spans=2))
     result = CliRunner().invoke(why, [FAILED_ORDER, "--url", ui_url])
     assert result.exit_code == 0
-    assert "clew: Only the first 2 spans were read (limit)." in result.stderr
+    assert "clew: only the first 2 spans were read (row limit reached)" in result.stderr
     assert result.stdout.startswith(f"order.id {FAILED_ORDER}: UNKNOWN")
 
 

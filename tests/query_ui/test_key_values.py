@@ -16,6 +16,7 @@ from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui.app import create_app
+from clew.query_ui.settings import Settings as UISettings
 from tests.query_ui.server import serve
 from tests.query_ui.traces import Story
 
@@ -35,7 +36,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     root = story.span("shop", "POST /checkout", ms=30, attrs=keys)
     story.span("payments", "charge", parent=root, at=5, ms=10, status="Error", message="declined")
     story.write(store)
-    with serve(create_app(settings, store)) as url:
+    with serve(create_app(UISettings(**settings.shared()), store)) as url:
         yield url, root.trace_id
     store.close()
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from clew.query_ui import queries
+from clew.query_ui.read import load, queries
 from tests.query_ui.shop import FAILED_ORDER, Shop
 
 
 def test_row_limit_is_reported_on_the_api_and_the_page(
     client: TestClient, shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(queries, "MAX_SPANS", 4)
-    monkeypatch.setattr(queries, "MAX_LOGS", 1)
+    monkeypatch.setattr(load, "DEFAULT_LIMITS", load.Limits(max_spans=4, max_logs=1))
     body = client.get(f"/api/traces/{shop.failed_trace}").json()
     assert len(body["spans"]) == 4
-    assert "only the first 4 spans are shown (row limit reached)" in body["limits"]
+    assert "only the first 4 spans were read (row limit reached)" in body["limits"]
     logs = client.get(f"/api/traces/{shop.failed_trace}/logs").json()
     assert len(logs["logs"]) == 1 and "only the first 1 logs" in logs["limits"][-1]
     page = client.get(f"/orders/{FAILED_ORDER}").text  # the explainer's loader, same limits

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
+from clew.query_ui.settings import Settings as UISettings
 from tests.query_ui.explain import scenarios
 from tests.query_ui.explain.test_store import write
 from tests.query_ui.shop import FAILED_ORDER, GOOD_ORDER, HOSTILE, Shop
@@ -69,7 +69,7 @@ def test_search_page_pages_and_reports_bad_filters(client: TestClient) -> None:
 
 
 def test_order_page_shows_recoveries(
-    client: TestClient, shop_store: tuple[Settings, ChdbStore, Shop]
+    client: TestClient, shop_store: tuple[UISettings, ChdbStore, Shop]
 ) -> None:
     built = write(shop_store[1], scenarios.retry_then_success("page-retry"))
     html = client.get("/orders/page-retry").text

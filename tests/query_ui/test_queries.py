@@ -10,7 +10,7 @@ import pytest
 
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
-from clew.query_ui import lookup, queries
+from clew.query_ui.read import load, queries
 from tests.query_ui.shop import Shop
 
 PLACEHOLDER = re.compile(r"\{(\w+):([^}]+)\}")
@@ -61,7 +61,7 @@ def test_a_trace_is_read_from_the_trace_order_projection(
     store.command(MANY_SPANS)
     trace_id = store.query("SELECT lower(hex(MD5('42')))").rows[0][0]
     params = {"trace_ids": [trace_id], "limit": queries.MAX_SPANS + 1}
-    rows = lookup.run(store, queries.SPANS_OF_TRACES, params, None, queries.TRACE_READ_SETTINGS)
+    rows = load.run(store, queries.SPANS_OF_TRACES, params, None, queries.TRACE_READ_SETTINGS)
     assert len(rows) == 10
     plan = store.query(
         f"EXPLAIN {queries.SPANS_OF_TRACES}", params, settings=queries.TRACE_READ_SETTINGS

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from clew.query_ui.model import Link, LogLine, Span
-from clew.query_ui.waterfall import build
+from typing import Any
+
+from clew.query_ui.read.model import Link, LogRecord, Span
+from clew.query_ui.read.story import Story
+from clew.query_ui.waterfall import Waterfall
+from clew.query_ui.waterfall import build as build_view
 
 
 def span(
-    span_id: str, parent: str, start: int, end: int, kind: str = "Server", service: str = "a"
+    span_id: str,
+    parent: str,
+    start: int,
+    end: int,
+    kind: str = "Server",
+    service: str = "a",
+    **fields: Any,
 ) -> Span:
-    return Span(
-        "t", span_id, parent, span_id, kind, service, start, end - start, "Unset", "", {}, {}, ""
-    )
+    return Span("t", span_id, parent, span_id, service, start, end - start, kind=kind, **fields)
 
 
-def log(span_id: str, at: int) -> LogLine:
-    return LogLine(at, "t", span_id, "INFO", 9, "a", f"in {span_id}", {})
+def log(span_id: str, at: int) -> LogRecord:
+    return LogRecord(at, "t", span_id, "a", "INFO", 9, f"in {span_id}", {})
+
+
+def build(spans: list[Span], logs: list[LogRecord], **story: Any) -> Waterfall:
+    return build_view(Story(spans, logs, **story))
 
 
 def test_rows_are_depth_first_in_start_order() -> None:
@@ -58,13 +70,11 @@ def test_logs_of_span_and_of_subtree() -> None:
 
 
 def test_kafka_hops_in_the_trace_and_across_links() -> None:
-    producer = span("p", "", 0, 5, kind="Producer")
-    producer.attributes["messaging.destination.name"] = "orders"
-    producer.back_links.append(
-        Link("t2", "c2", {}, service="billing", name="orders process", time_ns=300)
-    )
+    topic = {"messaging.destination.name": "orders"}
+    producer = span("p", "", 0, 5, kind="Producer", attributes=topic)
+    back = Link("t2", "c2", {}, service="billing", name="orders process", time_ns=300)
     child = span("c1", "p", 100, 150, kind="Consumer", service="inventory")
-    hops = build([producer, child], []).rows[0].hops
+    hops = build([producer, child], [], back_links=[(producer.ref, back)]).rows[0].hops
     assert [(h.topic, h.consumer.service, h.queue_ns) for h in hops] == [
         ("orders", "inventory", 100),
         ("orders", "billing", 300),
@@ -85,12 +95,11 @@ def test_one_colour_per_service() -> None:
 
 
 def test_consumer_hop_from_a_linked_producer() -> None:
-    consumer = span("c", "", 500, 600, kind="Consumer", service="billing")
-    consumer.attributes["messaging.destination.name"] = "orders"
-    consumer.links.append(
-        Link("t0", "p0", {}, service="checkout", name="orders publish", time_ns=120)
-    )
-    (hop,) = build([consumer], []).rows[0].hops
+    topic = {"messaging.destination.name": "orders"}
+    consumer = span("c", "", 500, 600, kind="Consumer", service="billing", attributes=topic,
+                    links=(Link("t0", "p0"),))  # fmt: skip
+    end = Link("t0", "p0", service="checkout", name="orders publish", time_ns=120)
+    (hop,) = build([consumer], [], ends={("t0", "p0"): end}).rows[0].hops
     assert (hop.producer.service, hop.topic, hop.consumer.service, hop.queue_ns) == (
         "checkout",
         "orders",

@@ -11,8 +11,8 @@ import grpc
 import pytest
 from pydantic import SecretStr
 
-from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
+from clew.query_ui.settings import Settings as UISettings
 from tests.query_ui.conftest import open_test_store
 from tests.query_ui.shop import Shop, write_shop
 from tests.security.certs import Certs, certs
@@ -78,7 +78,7 @@ def hardened_server(
 @pytest.fixture(scope="module")
 def shop_store(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Settings, ChdbStore, Shop]]:
+) -> Iterator[tuple[UISettings, ChdbStore, Shop]]:
     """The query UI's shop in a real chDB store, with CLEW_UI_TOKEN set in the settings."""
     settings, store = open_test_store(tmp_path_factory.mktemp("secure-shop"))
     try:
@@ -89,5 +89,5 @@ def shop_store(
 
 
 @pytest.fixture(scope="module")
-def shop(shop_store: tuple[Settings, ChdbStore, Shop]) -> Shop:
+def shop(shop_store: tuple[UISettings, ChdbStore, Shop]) -> Shop:
     return shop_store[2]

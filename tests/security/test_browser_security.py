@@ -9,9 +9,9 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui.app import create_app
+from clew.query_ui.settings import Settings as UISettings
 from tests.query_ui.server import serve
 from tests.query_ui.shop import Shop
 from tests.security.conftest import UI_TOKEN
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def ui(shop_store: tuple[Settings, ChdbStore, Shop]) -> Iterator[tuple[str, HostileTrace]]:
+def ui(shop_store: tuple[UISettings, ChdbStore, Shop]) -> Iterator[tuple[str, HostileTrace]]:
     settings, store, _ = shop_store
     hostile = write_hostile_trace(store)
     with serve(create_app(settings, store)) as url:

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui import auth
 from clew.query_ui.app import create_app
+from clew.query_ui.settings import Settings as UISettings
 from tests.query_ui.shop import Shop
 from tests.security.conftest import UI_TOKEN
 from tests.security.hostile import (
@@ -34,13 +34,13 @@ MARKUP = set("<>\"'")
 
 
 @pytest.fixture(scope="module")
-def hostile(shop_store: tuple[Settings, ChdbStore, Shop]) -> HostileTrace:
+def hostile(shop_store: tuple[UISettings, ChdbStore, Shop]) -> HostileTrace:
     return write_hostile_trace(shop_store[1])
 
 
 @pytest.fixture(scope="module")
 def client(
-    shop_store: tuple[Settings, ChdbStore, Shop], hostile: HostileTrace
+    shop_store: tuple[UISettings, ChdbStore, Shop], hostile: HostileTrace
 ) -> Iterator[TestClient]:
     settings, store, _ = shop_store
     app = create_app(settings, store)
@@ -108,7 +108,7 @@ def test_static_files_do_not_traverse(client: TestClient) -> None:
 
 
 def test_sql_injection_finds_no_rows_and_changes_none(
-    client: TestClient, shop_store: tuple[Settings, ChdbStore, Shop]
+    client: TestClient, shop_store: tuple[UISettings, ChdbStore, Shop]
 ) -> None:
     store = shop_store[1]
     before = store.query("SELECT count() FROM otel_traces").rows

@@ -15,6 +15,7 @@ from clew.collector.store.server import open_server_store
 from clew.query_ui.app import create_app
 from clew.query_ui.errors import QueryLimitError, ReadOnlyError, RowLimitError
 from clew.query_ui.readonly import ReadOnlyStore
+from clew.query_ui.settings import Settings as UISettings
 from tests.query_ui.shop import Shop, write_shop
 from tests.security.conftest import UI_TOKEN
 
@@ -48,7 +49,7 @@ def _check_read_only(store: Store) -> None:
 
 
 def test_writes_through_the_ui_store_are_refused_embedded(
-    shop_store: tuple[Settings, ChdbStore, Shop],
+    shop_store: tuple[UISettings, ChdbStore, Shop],
 ) -> None:
     _check_read_only(shop_store[1])
 
@@ -91,7 +92,7 @@ def test_time_and_row_limits_stop_queries_with_clear_errors(
 
 
 def test_limits_reach_the_user_as_pages_and_json_not_500(
-    shop_store: tuple[Settings, ChdbStore, Shop], shop: Shop
+    shop_store: tuple[UISettings, ChdbStore, Shop], shop: Shop
 ) -> None:
     settings, store, _ = shop_store
     tight = settings.model_copy(update={"ui_max_result_rows": 2})
@@ -112,7 +113,7 @@ def test_the_ui_reads_through_its_own_connection(
     server_store: Store, clickhouse_url: str, tmp_path: Path
 ) -> None:
     # The main store is closed: the UI answers through CLEW_UI_CLICKHOUSE_URL's connection.
-    settings = Settings(data_dir=tmp_path / "unused", ui_clickhouse_url=clickhouse_url)
+    settings = UISettings(ui_clickhouse_url=clickhouse_url)
     closed = open_server_store(clickhouse_url)
     closed.close()
     with TestClient(create_app(settings, closed)) as client:
@@ -121,7 +122,7 @@ def test_the_ui_reads_through_its_own_connection(
 
 
 def test_the_time_ceiling_reaches_the_user_as_a_504(
-    shop_store: tuple[Settings, ChdbStore, Shop], shop: Shop
+    shop_store: tuple[UISettings, ChdbStore, Shop], shop: Shop
 ) -> None:
     settings, store, _ = shop_store
     # A ceiling far below the queries' own 10 s: ClickHouse stops them, with 'throw'.

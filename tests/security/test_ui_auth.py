@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui import auth
 from clew.query_ui.app import create_app
+from clew.query_ui.settings import Settings as UISettings
 from tests.query_ui.shop import Shop
 from tests.security.conftest import UI_TOKEN
 
@@ -20,7 +20,7 @@ BEARER = {"Authorization": f"Bearer {UI_TOKEN}"}
 
 
 @pytest.fixture
-def client(shop_store: tuple[Settings, ChdbStore, Shop]) -> Iterator[TestClient]:
+def client(shop_store: tuple[UISettings, ChdbStore, Shop]) -> Iterator[TestClient]:
     settings, store, _ = shop_store
     with TestClient(create_app(settings, store), follow_redirects=False) as test_client:
         yield test_client
@@ -84,7 +84,7 @@ def test_forged_and_expired_cookies_are_refused(client: TestClient) -> None:
     client.cookies.clear()
 
 
-def test_without_a_token_the_ui_is_open(shop_store: tuple[Settings, ChdbStore, Shop]) -> None:
+def test_without_a_token_the_ui_is_open(shop_store: tuple[UISettings, ChdbStore, Shop]) -> None:
     settings, store, _ = shop_store
     open_settings = settings.model_copy(update={"ui_token": None})
     with TestClient(create_app(open_settings, store), follow_redirects=False) as client:

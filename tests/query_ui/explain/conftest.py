@@ -15,8 +15,8 @@ import pytest
 from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore, open_store
-from clew.collector.store.base import Store
 from clew.collector.store.server import ServerStore
+from clew.common.store import Store
 from tests.support.clickhouse_http import FakeClickHouse
 
 

@@ -8,7 +8,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from clew.query_ui.explain.story import Event, Link, LogRecord, Span, Story
+from clew.query_ui.read.model import Event, Link, LogRecord, Span
+from clew.query_ui.read.story import Story
 
 MS = 1_000_000
 SEVERITY = {"DEBUG": 5, "INFO": 9, "WARN": 13, "ERROR": 17, "FATAL": 21}
@@ -63,7 +64,7 @@ class Builder:
             start_ns=start,
             duration_ns=duration,
             kind=kind,
-            status_code=status,
+            status=status,
             status_message=message,
             attributes=attributes,
             events=events,
@@ -89,7 +90,7 @@ class Builder:
         return record
 
     def story(self) -> Story:
-        return Story(self.key, self.value, self.spans, self.logs)
+        return Story(self.spans, self.logs, key=self.key, value=self.value)
 
 
 def _exception(time_ns: int, error_type: str, message: str) -> Event:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from clew.query_ui.explain.compensation import compensation, is_compensation
+from clew.query_ui.explain.describe import is_timeout
 from clew.query_ui.explain.echo import echo
-from clew.query_ui.explain.failed import is_timeout
 from clew.query_ui.explain.finding import Finding
 from clew.query_ui.explain.originating import originating
 from clew.query_ui.explain.propagation import propagated
 from clew.query_ui.explain.retry import retried
 from clew.query_ui.explain.rules import RULES, apply
-from clew.query_ui.explain.story import Span
 from clew.query_ui.explain.timeout import slow_call, timeout
+from clew.query_ui.read.model import Span
 from tests.query_ui.explain import scenarios
 from tests.query_ui.explain.scenarios import Builder, http
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from clew.collector.store.base import Store
-from clew.query_ui import queries as ui_queries
+from clew.common.store import Store
 from clew.query_ui.errors import QueryLimitError
 from clew.query_ui.errors import StoreError as UIStoreError
 from clew.query_ui.explain import Limits, NotFound, diagnose
-from clew.query_ui.explain.load import load_story
-from clew.query_ui.explain.story import LogRecord, Span
+from clew.query_ui.read import queries as ui_queries
+from clew.query_ui.read.load import load_story
+from clew.query_ui.read.model import LogRecord, Span
 from tests.query_ui.explain import scenarios
 from tests.query_ui.explain.scenarios import Builder
 
@@ -26,7 +26,7 @@ def _time(ns: int) -> str:
 
 
 def _span_row(span: Span, old_spellings: bool) -> dict[str, Any]:
-    kind, status = span.kind, span.status_code
+    kind, status = span.kind, span.status
     if old_spellings:
         kind, status = f"SPAN_KIND_{kind.upper()}", f"STATUS_CODE_{status.upper()}"
     return {
@@ -86,7 +86,7 @@ def test_the_loaded_story_is_what_was_written(store: Store) -> None:
     story = load_story(store, "order.id", "s-roundtrip", with_resource=True)
     assert story.spans == built.story().spans
     assert story.logs == built.story().logs
-    assert story.warnings == ()
+    assert story.limits == ()
     # The diagnosis reads spans without their resource, which it does not use.
     lean = load_story(store, "order.id", "s-roundtrip").spans
     assert lean == tuple(replace(s, resource={}, scope="") for s in built.story().spans)
@@ -186,9 +186,9 @@ def test_values_reach_clickhouse_as_parameters(store: Store) -> None:
 def test_hitting_a_row_limit_is_said_and_makes_the_outcome_unknown(store: Store) -> None:
     write(store, scenarios.retry_then_success("s-limited"))
     diagnosis = diagnose(store, "order.id", "s-limited", limits=Limits(max_spans=2))
-    assert "Only the first 2 spans were read" in diagnosis.summary
+    assert "only the first 2 spans were read" in diagnosis.summary
     assert diagnosis.status == "unknown"
-    assert diagnosis.to_dict()["limits"] == ["Only the first 2 spans were read (limit)."]
+    assert diagnosis.to_dict()["limits"] == ["only the first 2 spans were read (row limit reached)"]
 
 
 def test_a_trace_known_only_from_its_logs_is_an_unknown_outcome(store: Store) -> None:

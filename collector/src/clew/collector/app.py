@@ -16,7 +16,6 @@ import uvicorn
 import uvloop
 from fastapi import FastAPI
 
-from clew.collector.auth import TokenCheck
 from clew.collector.batch import Batcher
 from clew.collector.limits import Limits
 from clew.collector.metrics import SIGNALS, Metrics
@@ -27,8 +26,9 @@ from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.spool import Spool
 from clew.collector.store import Store, open_store
-from clew.collector.tls import ServerTLS, server_tls
 from clew.collector.write import Writer
+from clew.common.auth import TokenCheck
+from clew.common.tls import ServerTLS, server_tls
 
 log = logging.getLogger("clew.collector")
 

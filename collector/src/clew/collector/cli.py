@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from clew.collector.errors import CollectorError
 from clew.collector.settings import Settings
+from clew.common.tls import TLSConfigError
 
 
 @contextmanager
@@ -27,7 +28,7 @@ def startup_errors() -> Iterator[None]:
             for error in exc.errors()
         )
         raise click.ClickException(f"invalid setting: {problems}") from exc
-    except CollectorError as exc:
+    except (CollectorError, TLSConfigError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

@@ -6,10 +6,11 @@ CollectorError
 ├── UnsupportedMediaType  a content type or content encoding we do not speak     -> 415
 ├── BodyTooLarge          the body, after decompression, exceeds max_body_bytes  -> 413
 ├── Unauthenticated       no bearer token, or a wrong one (CLEW_INGEST_TOKEN)    -> 401
-├── TLSConfigError        CLEW_TLS_CERT_FILE / CLEW_TLS_KEY_FILE incomplete or unreadable
 └── BufferFull            the write buffer is at its bound; try again later      -> 503
     ├── ShuttingDown      the collector is draining and takes nothing new         -> 503
     └── BrokerUnavailable Kafka did not acknowledge the request                   -> 503
+
+A bad TLS setting is clew.common.tls.TLSConfigError (shared with the UI).
 """
 
 from __future__ import annotations
@@ -79,9 +80,3 @@ class Unauthenticated(CollectorError):
 
     reason = "unauthenticated"
     http_status = 401
-
-
-class TLSConfigError(CollectorError):
-    """The TLS settings are incomplete or name files that do not exist."""
-
-    reason = "tls_config"

@@ -3,31 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr
+
+from clew.common.settings import SharedSettings
 
 MIB = 1024 * 1024
 
 
-class Settings(BaseSettings):
-    """Everything `clew serve` can be told; each field is also `CLEW_<FIELD>`."""
-
-    model_config = SettingsConfigDict(env_prefix="CLEW_", extra="ignore")
+class Settings(SharedSettings):
+    """Everything the collector (`clew serve`, `clew collect`) can be told, beside the settings
+    it shares with the UI (host, ui_port, business_keys, clickhouse_url, TLS files); each field
+    is also `CLEW_<FIELD>`. The UI's own (CLEW_UI_*) are clew.query_ui.settings'."""
 
     data_dir: Path = Path("./clew-data")
-    host: str = "127.0.0.1"
     otlp_http_port: int = Field(default=4318, ge=0, le=65535)
     otlp_grpc_port: int = Field(default=4317, ge=0, le=65535)
-    ui_port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=20 * MIB, gt=0)
-    # NoDecode: the variable is a plain comma-separated list, not JSON.
-    business_keys: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["order.id"])
     # DateTime arithmetic ends in 2106: a longer TTL would wrap and expire everything.
     retention_days: int = Field(default=7, gt=0, le=3650)
-    # Secret: the URL carries the server's password; repr and logs show '**********'.
-    clickhouse_url: SecretStr | None = None
     batch_max_rows: int = Field(default=20_000, gt=0)
     batch_max_age: float = Field(default=0.5, gt=0)
     # Rows accepted and not yet written (they wait in the spool, on disk, not in memory).
@@ -38,17 +33,8 @@ class Settings(BaseSettings):
     # "always": answer after fsync (group commit); "never": after write(2), survives a crash
     # of clew but not of the machine.
     spool_fsync: Literal["always", "never"] = "always"
-    # Security (issue 7, docs/SECURITY.md): bearer tokens (None: open), TLS for the receivers
-    # and the UI (both files or neither), a CA for https to ClickHouse, the UI's own read-only
-    # connection and the limits of every UI query.
+    # Security (issue 7, docs/SECURITY.md): the receivers' bearer token (None: open).
     ingest_token: SecretStr | None = None
-    ui_token: SecretStr | None = None
-    tls_cert_file: Path | None = None
-    tls_key_file: Path | None = None
-    clickhouse_ca_file: Path | None = None
-    ui_clickhouse_url: SecretStr | None = None
-    ui_max_execution_time: float = Field(default=30.0, gt=0)
-    ui_max_result_rows: int = Field(default=100_000, gt=0)
     # Input limits (issue 7, docs/LIMITS.md; timestamps older than retention_days are refused too):
     # items per request, attributes per span/event/link/resource/log, value bytes, map/list
     # nesting, how far ahead of now a timestamp may be.
@@ -57,10 +43,3 @@ class Settings(BaseSettings):
     max_value_bytes: int = Field(default=64 * 1024, ge=64)
     max_value_depth: int = Field(default=16, ge=1)
     max_future_seconds: int = Field(default=3600, ge=0)
-
-    @field_validator("business_keys", mode="before")
-    @classmethod
-    def _split_keys(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [key.strip() for key in value.split(",") if key.strip()]
-        return value

@@ -24,7 +24,7 @@ from clew.collector.decode import RawSpans
 from clew.collector.errors import StoreError
 from clew.collector.metrics import Metrics
 from clew.collector.spool import JsonRows
-from clew.collector.store.base import ProtobufTraces, Store
+from clew.common.store import ProtobufTraces, Store
 
 log = logging.getLogger(__name__)
 

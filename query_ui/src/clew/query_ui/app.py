@@ -14,18 +14,26 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from clew.common.settings import SharedSettings
+from clew.common.store import Store
 from clew.query_ui import auth, deps, filters
 from clew.query_ui.errors import QueryUIError
-from clew.query_ui.lookup import StoreLike
 from clew.query_ui.overview.job import OverviewJob, overview_job
 from clew.query_ui.readonly import ReadOnlyStore
 from clew.query_ui.routers import api, overview, pages
+from clew.query_ui.settings import Settings
 
 PACKAGE = files("clew.query_ui")
 
 
-def create_app(settings: Any, store: StoreLike) -> FastAPI:
-    """The UI and API over `store`; `settings` is clew.collector.settings.Settings.
+def serve_app(shared: SharedSettings, store: Store) -> FastAPI:
+    """The UI for `clew serve` (the `clew.ui` entry point): the collector's shared settings,
+    flags included, and the UI's own from the environment."""
+    return create_app(Settings(**shared.shared()), store)
+
+
+def create_app(settings: Settings, store: Store) -> FastAPI:
+    """The UI and API over `store`.
 
     Every query runs read-only under the UI's limits; with `ui_clickhouse_url` set the UI reads
     through a connection of its own (a read-only database user), opened here, closed at exit.
@@ -40,11 +48,11 @@ def create_app(settings: Any, store: StoreLike) -> FastAPI:
     app.state.settings = settings
     app.state.store = ReadOnlyStore(
         own or store,
-        max_execution_time=float(getattr(settings, "ui_max_execution_time", 30.0)),
-        max_result_rows=int(getattr(settings, "ui_max_result_rows", 100_000)),
+        max_execution_time=settings.ui_max_execution_time,
+        max_result_rows=settings.ui_max_result_rows,
     )
     app.state.templates = _templates()
-    auth.install(app, getattr(settings, "ui_token", None))
+    auth.install(app, settings.ui_token)
     app.include_router(api.router)
     app.include_router(overview.api)
     app.include_router(overview.pages)
@@ -84,17 +92,16 @@ async def _healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _own_store(settings: Any) -> StoreLike | None:
-    url = getattr(settings, "ui_clickhouse_url", None)
-    if not url:
+def _own_store(settings: Settings) -> Store | None:
+    if not settings.ui_clickhouse_url:
         return None
     from clew.collector.store.server import open_server_store
 
-    ca_file = getattr(settings, "clickhouse_ca_file", None)
-    return open_server_store(url.get_secret_value(), ca_file=ca_file)
+    url = settings.ui_clickhouse_url.get_secret_value()
+    return open_server_store(url, ca_file=settings.clickhouse_ca_file)
 
 
-def _closing(store: StoreLike | None, job: OverviewJob | None = None) -> Any:
+def _closing(store: Store | None, job: OverviewJob | None = None) -> Any:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if job is not None:

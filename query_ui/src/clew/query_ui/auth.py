@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from clew.collector.auth import CHALLENGE, RefusalLog, TokenCheck
+from clew.common.auth import CHALLENGE, RefusalLog, TokenCheck
 
 COOKIE = "clew_session"
 SESSION_SECONDS = 12 * 3600

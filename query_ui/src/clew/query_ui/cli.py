@@ -18,6 +18,7 @@ import click
 import httpx
 
 from clew.query_ui import text
+from clew.query_ui.settings import Settings
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 url_option = click.option(
@@ -163,7 +164,6 @@ def search(
 def ui(host: str | None, ui_port: int | None, clickhouse_url: str | None) -> None:
     """Serve the UI alone, over a ClickHouse server (the embedded store: use `clew serve`)."""
     from clew.collector.cli import startup_errors  # imported here to keep `clew --help` fast
-    from clew.collector.settings import Settings
 
     given: dict[str, Any] = {"host": host, "ui_port": ui_port, "clickhouse_url": clickhouse_url}
     with startup_errors():
@@ -191,17 +191,19 @@ READ_TABLES = (
 )
 
 
-def _serve(settings: Any) -> None:
+def _serve(settings: Settings) -> None:
     import uvicorn
 
     from clew.collector.cli import startup_errors
     from clew.collector.errors import CollectorError
-    from clew.collector.store import open_store
-    from clew.collector.tls import server_tls
+    from clew.collector.store.server import open_server_store
+    from clew.common.tls import server_tls
     from clew.query_ui.app import create_app
 
+    assert settings.clickhouse_url is not None  # ui() refuses to start without one
     try:
-        store = open_store(settings)
+        url = settings.clickhouse_url.get_secret_value()
+        store = open_server_store(url, ca_file=settings.clickhouse_ca_file)
     except CollectorError as exc:  # an unreachable server or a bad URL: one line, no traceback
         raise click.ClickException(f"cannot open the ClickHouse server: {exc}") from exc
     try:

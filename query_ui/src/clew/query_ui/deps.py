@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Request
 
+from clew.common.store import Store
+from clew.query_ui import explain
 from clew.query_ui.errors import NotFoundError
-from clew.query_ui.lookup import StoreLike, Story
+from clew.query_ui.read.load import load_story
+from clew.query_ui.read.story import Story
+from clew.query_ui.settings import Settings
 
 
-def store(request: Request) -> StoreLike:
+def store(request: Request) -> Store:
     """The store the application was created over."""
-    result: StoreLike = request.app.state.store
+    result: Store = request.app.state.store
     return result
 
 
 def business_keys(request: Request) -> list[str]:
     """The configured business keys, in order (the first is the default)."""
-    keys = list(getattr(request.app.state.settings, "business_keys", None) or ["order.id"])
-    return [str(k) for k in keys]
+    settings: Settings = request.app.state.settings
+    return list(settings.business_keys)
 
 
 def checked_key(request: Request, key: str) -> str:
@@ -32,19 +34,18 @@ def checked_key(request: Request, key: str) -> str:
     return key
 
 
-def story_and_diagnosis(request: Request, key: str, value: str) -> tuple[Story, dict[str, Any]]:
-    """The story of a business key value, loaded once, and the explainer's diagnosis of it."""
-    from clew.query_ui.adapt import key_story
+def story_and_diagnosis(request: Request, key: str, value: str) -> tuple[Story, explain.Diagnosis]:
+    """The story of a business key value, read once (with each span's resource, for the page),
+    and the explainer's diagnosis of that same story."""
+    story = load_story(store(request), key, value, with_resource=True)
+    if not story:
+        raise NotFoundError(str(explain.NotFound(key, value)))
+    return story, explain.explain(story)
 
-    return key_story(store(request), key, value)
 
-
-def diagnose(request: Request, key: str, value: str) -> Any:
+def diagnose(request: Request, key: str, value: str) -> explain.Diagnosis:
     """The explainer's diagnosis of a business key value; its NotFound becomes a 404."""
-    from clew.query_ui import explain  # the explainer is its own subpackage
-    from clew.query_ui.adapt import ui_limits
-
     try:
-        return explain.diagnose(store(request), key, value, limits=ui_limits())
+        return explain.diagnose(store(request), key, value)
     except explain.NotFound as exc:
         raise NotFoundError(str(exc) or f"nothing was found for {key} = {value!r}") from exc

@@ -68,3 +68,23 @@ class ReadOnlyError(QueryUIError):
 
     status_code = 403
     title = "Read-only"
+
+
+# What the API's routes can answer besides 200, for the OpenAPI schema: every error above by its
+# status, and the two that come from outside this hierarchy.
+OUTSIDE: dict[int, str] = {
+    401: "no valid token (CLEW_UI_TOKEN is set): send Authorization: Bearer <token>",
+    422: "a parameter is missing, unknown or malformed (the answer names it)",
+}
+
+
+def responses() -> dict[int | str, dict[str, str]]:
+    """Each error status the API may answer, with what it means (OpenAPI `responses`)."""
+    found: dict[int, list[str]] = {status: [text] for status, text in OUTSIDE.items()}
+    pending: list[type[QueryUIError]] = list(QueryUIError.__subclasses__())
+    while pending:
+        error = pending.pop(0)
+        pending += error.__subclasses__()
+        summary = (error.__doc__ or error.title).strip().splitlines()[0]
+        found.setdefault(error.status_code, []).append(summary)
+    return {status: {"description": "; ".join(texts)} for status, texts in sorted(found.items())}

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from clew.query_ui.model import human_duration, rfc3339
+from clew.query_ui.read.format import duration, rfc3339
 
 ORDER_KEY = "order.id"
 
@@ -28,9 +28,16 @@ def key_url(value: object, key: str) -> str:
     return f"/keys/{segment(key)}/{segment(value)}"
 
 
+def since(time_ns: int, start_ns: int) -> str:
+    """A time relative to the start of its trace: +12.3 ms."""
+    offset = int(time_ns) - int(start_ns)
+    return ("-" if offset < 0 else "+") + duration(abs(offset))
+
+
 def register(env: jinja2.Environment) -> None:
     """Add the filters to a Jinja environment."""
-    env.filters["duration"] = human_duration
+    env.filters["duration"] = duration
+    env.filters["since"] = since
     env.filters["rfc3339"] = rfc3339
     env.filters["short"] = short_id
     env.filters["segment"] = segment

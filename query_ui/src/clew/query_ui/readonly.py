@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from clew.collector.store import QueryResult, Store
+from clew.common.store import QueryResult, Store
 from clew.query_ui.errors import QueryLimitError, ReadOnlyError, RowLimitError
 
 

@@ -1,6 +1,6 @@
 """The JSON API's response shapes, for the OpenAPI schema (the routes return these dicts).
 
-The shapes of one span, link and log record are model.py's, where they are built.
+The shapes of one span, link and log record are read/shapes.py's, where they are built.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ConfigDict
 from typing_extensions import TypedDict
 
-from clew.query_ui.model import LogOut, SpanOut
+from clew.query_ui.read.shapes import LogOut, SpanOut
 
 _OPEN = ConfigDict(extra="allow")
 
@@ -82,7 +82,9 @@ class KeyTrace(TypedDict):
 
     trace_id: str
     first_seen: str
+    first_seen_unix_nano: int
     last_seen: str
+    last_seen_unix_nano: int
     has_error: bool
     services: list[str]
 
@@ -105,7 +107,8 @@ class RootCause(TypedDict):
     trace_id: str
     error_type: str
     message: str
-    timestamp: str
+    time: str
+    time_unix_nano: int
     evidence: list[Any]
 
 
@@ -128,7 +131,8 @@ class Recovery(TypedDict):
     span_name: str
     span_id: str
     trace_id: str
-    timestamp: str
+    time: str
+    time_unix_nano: int
     reason: str
     related_span_id: str
 
@@ -146,4 +150,5 @@ class DiagnosisResponse(TypedDict):
     traces: list[str]
     logs: list[Any]
     summary: str
+    failed_spans: list[dict[str, str]]
     limits: list[str]

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from clew.query_ui import queries as q
+from clew.common.store import Store
 from clew.query_ui.errors import InvalidQueryError
-from clew.query_ui.lookup import StoreLike, run
-from clew.query_ui.model import human_duration, rfc3339
+from clew.query_ui.read import queries as q
+from clew.query_ui.read.format import duration
+from clew.query_ui.read.load import run
+from clew.query_ui.read.shapes import stamp
 
 SORTS = ("start", "duration", "spans", "errors")
 STATUSES = ("any", "error", "ok")
@@ -155,7 +157,7 @@ class SearchPage:
     limits: list[str] = field(default_factory=list)
 
 
-def search(store: StoreLike, filters: SearchFilters) -> SearchPage:
+def search(store: Store, filters: SearchFilters) -> SearchPage:
     """Run the search; each result is a JSON-ready trace summary."""
     limits: list[str] = []
     rows = run(store, _query(filters), filters.parameters(), limits)
@@ -189,10 +191,9 @@ _NO_SUMMARY: dict[str, Any] = {"root_service": "", "root_name": "", "services": 
 def _summary(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "trace_id": str(row["trace_id"]),
-        "start": rfc3339(int(row["start_ns"])),
-        "start_unix_nano": int(row["start_ns"]),
+        **stamp("start", int(row["start_ns"])),
         "duration_ns": int(row["duration_ns"]),
-        "duration": human_duration(int(row["duration_ns"])),
+        "duration": duration(int(row["duration_ns"])),
         "root_service": str(row["root_service"]),
         "root_name": str(row["root_name"]),
         "span_count": int(row["span_count"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from clew.query_ui.model import human_duration
+from clew.query_ui.read.format import duration
 
 BAR_WIDTH = 40
 LABEL_WIDTH = 48
@@ -15,7 +15,7 @@ def diagnosis(d: dict[str, Any]) -> str:
     """A diagnosis for a person: verdict, summary, causes with evidence, cascade."""
     lines = [f"{d['key']} {d['value']}: {str(d['status']).upper()}", "", str(d["summary"]), ""]
     for number, cause in enumerate(d.get("root_causes", []), start=1):
-        lines.append(f"{number}. {cause['service']} '{cause['span_name']}' at {cause['timestamp']}")
+        lines.append(f"{number}. {cause['service']} '{cause['span_name']}' at {cause['time']}")
         lines.append(f"   {cause['error_type']}: {cause['message']}")
         lines.append(f"   trace {cause['trace_id']} span {cause['span_id']}")
         lines += [f"   - {_evidence(item)}" for item in cause.get("evidence", [])]
@@ -60,7 +60,7 @@ def waterfall(trace: dict[str, Any], logs: list[dict[str, Any]]) -> str:
     by_span: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for log in logs:
         by_span[log["span_id"]].append(log)
-    lines = [f"trace {trace['trace_id']}  {human_duration(total)}  {len(spans)} spans", ""]
+    lines = [f"trace {trace['trace_id']}  {duration(total)}  {len(spans)} spans", ""]
     lines += [f"! {p} never arrived (parent missing)" for p in trace.get("missing_parents", [])]
     for span in spans:
         lines.append(_span_line(span, start, total, span["span_id"] in critical))
@@ -69,7 +69,7 @@ def waterfall(trace: dict[str, Any], logs: list[dict[str, Any]]) -> str:
             exc = span["exception"]
             lines.append(f"{indent}{exc['type']}: {exc['message']}")
         for log in by_span.get(span["span_id"], []):
-            lines.append(f"{indent}{log['timestamp']} {log['severity']} {log['body']}")
+            lines.append(f"{indent}{log['time']} {log['severity']} {log['body']}")
     lines += [_hop_line(hop) for hop in trace.get("hops", [])]
     lines.append("")
     lines.append("✖ failed   * critical path")
@@ -83,12 +83,12 @@ def _span_line(span: dict[str, Any], start: int, total: int, critical: bool) -> 
     left = int(BAR_WIDTH * (span["start_unix_nano"] - start) / total)
     width = max(1, round(BAR_WIDTH * span["duration_ns"] / total))
     bar = (" " * left + "█" * width)[:BAR_WIDTH].ljust(BAR_WIDTH)
-    return f"{mark} {label} |{bar}| {human_duration(span['duration_ns'])}"
+    return f"{mark} {label} |{bar}| {duration(span['duration_ns'])}"
 
 
 def _hop_line(hop: dict[str, Any]) -> str:
     queue = hop["queue_ns"]
-    after = "" if queue is None else f" after {human_duration(queue)} in the queue"
+    after = "" if queue is None else f" after {duration(queue)} in the queue"
     producer = hop["producer_service"] or f"span {hop['producer_span_id']}"
     consumer = f"{hop['consumer_service']} (trace {hop['consumer_trace_id']})"
     return f"kafka: {producer} → topic {hop['topic'] or '?'} → {consumer}{after}"

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from clew.query_ui.model import Link, LogLine, Span
+from clew.query_ui.read.critical import critical_path
+from clew.query_ui.read.model import Link, LogRecord, Span, SpanRef
+from clew.query_ui.read.story import Story
 
 PALETTE_SIZE = 12
 
@@ -25,6 +27,7 @@ class Row:
     """One span on the waterfall."""
 
     span: Span
+    failed: bool
     depth: int
     ancestors: list[str]
     offset_pct: float
@@ -32,8 +35,10 @@ class Row:
     color: int
     has_children: bool
     critical: bool
-    logs: list[LogLine]
-    subtree_logs: list[LogLine]
+    logs: list[LogRecord]
+    subtree_logs: list[LogRecord]
+    links: tuple[Link, ...] = ()
+    back_links: tuple[Link, ...] = ()
     hops: list[Hop] = field(default_factory=list)
     missing_parent: bool = False
 
@@ -47,11 +52,14 @@ class Waterfall:
     duration_ns: int
     services: dict[str, int]
     missing_parents: list[str]
-    orphan_logs: list[LogLine]
+    orphan_logs: list[LogRecord]
 
 
-def build(spans: list[Span], logs: list[LogLine], axis: tuple[int, int] | None = None) -> Waterfall:
-    """Rows depth-first in start order; spans whose parent never arrived are roots, noted."""
+def build(story: Story, trace_id: str = "", axis: tuple[int, int] | None = None) -> Waterfall:
+    """Rows depth-first in start order, of one trace of the story (or of all its spans); spans
+    whose parent never arrived are roots, noted. Failed and critical are the read model's."""
+    spans = list(story.spans_of(trace_id) if trace_id else story.spans)
+    logs = [r for r in story.logs if not trace_id or r.trace_id == trace_id]
     by_id = {s.span_id: s for s in spans}
     children: dict[str, list[Span]] = defaultdict(list)
     roots: list[Span] = []
@@ -63,49 +71,52 @@ def build(spans: list[Span], logs: list[LogLine], axis: tuple[int, int] | None =
     start = axis[0] if axis else min((s.start_ns for s in spans), default=0)
     end = axis[1] if axis else max((s.end_ns for s in spans), default=0)
     services = _colours(spans)
-    critical = _critical_path(roots, children)
     own_logs, orphans = _logs_by_span(logs, by_id)
+    context = _Context(story, children, own_logs, (start, max(end - start, 1)))
+    context.services, context.critical = services, critical_path(story)
     rows: list[Row] = []
     for root in roots:
-        _append(
-            rows, root, [], children, own_logs, (start, max(end - start, 1)), services, critical
-        )
+        _append(rows, root, [], context)
     for row in rows:
         row.missing_parent = bool(row.span.parent_span_id) and not row.ancestors
-        row.hops = hops_of(row.span, by_id)
+        row.hops = hops_of(story, row.span, by_id)
     missing = sorted({r.span.parent_span_id for r in rows if r.missing_parent})
     return Waterfall(rows, start, max(end - start, 0), services, missing, orphans)
 
 
-def _append(
-    rows: list[Row],
-    span: Span,
-    ancestors: list[str],
-    children: dict[str, list[Span]],
-    own_logs: dict[str, list[LogLine]],
-    axis: tuple[int, int],
-    services: dict[str, int],
-    critical: set[str],
-) -> list[LogLine]:
+@dataclass
+class _Context:
+    """What every row of one waterfall is built from."""
+
+    story: Story
+    children: dict[str, list[Span]]
+    own_logs: dict[str, list[LogRecord]]
+    axis: tuple[int, int]
+    services: dict[str, int] = field(default_factory=dict)
+    critical: frozenset[SpanRef] = frozenset()
+
+
+def _append(rows: list[Row], span: Span, ancestors: list[str], c: _Context) -> list[LogRecord]:
     """Add the span and its subtree; return the subtree's logs (for "and its children")."""
     row = Row(
         span=span,
+        failed=c.story.failed(span),
         depth=len(ancestors),
         ancestors=ancestors,
-        offset_pct=100.0 * (span.start_ns - axis[0]) / axis[1],
-        width_pct=max(100.0 * span.duration_ns / axis[1], 0.2),
-        color=services[span.service],
-        has_children=bool(children.get(span.span_id)),
-        critical=span.span_id in critical,
-        logs=own_logs.get(span.span_id, []),
+        offset_pct=100.0 * (span.start_ns - c.axis[0]) / c.axis[1],
+        width_pct=max(100.0 * span.duration_ns / c.axis[1], 0.2),
+        color=c.services[span.service],
+        has_children=bool(c.children.get(span.span_id)),
+        critical=span.ref in c.critical,
+        logs=c.own_logs.get(span.span_id, []),
         subtree_logs=[],
+        links=c.story.links(span),
+        back_links=c.story.back_links(span),
     )
     rows.append(row)
     subtree = list(row.logs)
-    for child in children.get(span.span_id, []):
-        subtree += _append(
-            rows, child, [*ancestors, span.span_id], children, own_logs, axis, services, critical
-        )
+    for child in c.children.get(span.span_id, []):
+        subtree += _append(rows, child, [*ancestors, span.span_id], c)
     row.subtree_logs = sorted(subtree, key=lambda log: log.time_ns)
     return subtree
 
@@ -119,10 +130,10 @@ def _colours(spans: list[Span]) -> dict[str, int]:
 
 
 def _logs_by_span(
-    logs: list[LogLine], by_id: dict[str, Span]
-) -> tuple[dict[str, list[LogLine]], list[LogLine]]:
-    own: dict[str, list[LogLine]] = defaultdict(list)
-    orphans: list[LogLine] = []
+    logs: list[LogRecord], by_id: dict[str, Span]
+) -> tuple[dict[str, list[LogRecord]], list[LogRecord]]:
+    own: dict[str, list[LogRecord]] = defaultdict(list)
+    orphans: list[LogRecord] = []
     for log in logs:
         if log.span_id in by_id:
             own[log.span_id].append(log)
@@ -131,32 +142,13 @@ def _logs_by_span(
     return own, orphans
 
 
-def _critical_path(roots: list[Span], children: dict[str, list[Span]]) -> set[str]:
-    """Spans on the critical path: from each root's end, the last child to finish, backwards."""
-    path: set[str] = set()
-    for root in roots:
-        _walk_critical(root, root.end_ns, children, path)
-    return path
-
-
-def _walk_critical(span: Span, until: int, children: dict[str, list[Span]], path: set[str]) -> None:
-    path.add(span.span_id)
-    cursor = min(span.end_ns, until)
-    kids = sorted(children.get(span.span_id, []), key=lambda s: s.end_ns, reverse=True)
-    for child in kids:
-        # A child that started before the cursor was holding this span up until it ended.
-        if child.start_ns < cursor:
-            _walk_critical(child, cursor, children, path)
-            cursor = child.start_ns
-
-
-def hops_of(span: Span, by_id: dict[str, Span]) -> list[Hop]:
+def hops_of(story: Story, span: Span, by_id: dict[str, Span]) -> list[Hop]:
     """Kafka hops through a span: out of a producer, or into a consumer from a linked producer."""
     if span.kind == "Producer":
         me = _end(span)
         consumers = [_end(c) for c in by_id.values()
                      if c.parent_span_id == span.span_id and c.kind == "Consumer"]  # fmt: skip
-        consumers += span.back_links
+        consumers += story.back_links(span)
         hops = [Hop(span.topic, me, c, max(c.time_ns - span.start_ns, 0)) for c in consumers]
         return sorted(hops, key=lambda h: (h.consumer.time_ns, h.consumer.span_id))
     if span.kind == "Consumer":
@@ -165,7 +157,7 @@ def hops_of(span: Span, by_id: dict[str, Span]) -> list[Hop]:
             Hop(
                 span.topic, link, me, max(span.start_ns - link.time_ns, 0) if link.service else None
             )
-            for link in span.links
+            for link in story.links(span)
         ]
     return []
 

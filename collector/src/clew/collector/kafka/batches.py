@@ -23,8 +23,8 @@ from clew.collector import decode
 from clew.collector.decode import RawSpans
 from clew.collector.kafka import messages
 from clew.collector.store import Store
-from clew.collector.store.base import ProtobufTraces
 from clew.collector.write import TABLES
+from clew.common.store import ProtobufTraces
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 PLAN = "clew-batch-last:"  # commit metadata: the last offset of the batch being inserted

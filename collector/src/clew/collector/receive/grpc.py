@@ -14,11 +14,11 @@ import grpc
 from google.protobuf.message import Message
 
 from clew.collector import decode
-from clew.collector.auth import RefusalLog, TokenCheck
 from clew.collector.errors import BufferFull, DecodeError, Unauthenticated
 from clew.collector.limits import DEFAULT_LIMITS, Limits
 from clew.collector.pipeline import Pipeline
 from clew.collector.receive import export_response
+from clew.common.auth import RefusalLog, TokenCheck
 
 TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService"

@@ -13,7 +13,6 @@ from google.rpc.status_pb2 import Status
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from clew.collector import decode
-from clew.collector.auth import CHALLENGE, RefusalLog, TokenCheck
 from clew.collector.errors import (
     BodyTooLarge,
     CollectorError,
@@ -24,6 +23,7 @@ from clew.collector.errors import (
 from clew.collector.limits import DEFAULT_LIMITS, Limits
 from clew.collector.pipeline import Pipeline
 from clew.collector.receive import export_response
+from clew.common.auth import CHALLENGE, RefusalLog, TokenCheck
 
 RETRY_AFTER_SECONDS = "1"
 log = logging.getLogger("clew.collector.receive")

@@ -6,7 +6,7 @@ import re
 from importlib import resources
 
 from clew.collector.settings import Settings
-from clew.collector.store.base import Store
+from clew.common.store import Store
 
 # table -> its TTL expression without the interval, to re-point retention when it changes.
 RETENTION_TTL = {

@@ -22,7 +22,7 @@ from clew.collector.schema.apply import (
     write_business_key_names,
 )
 from clew.collector.settings import Settings
-from clew.collector.store.base import Store
+from clew.common.store import Store
 
 LOCAL = "_local"
 # ZooKeeper paths: per shard for data, one path for the cluster-wide table.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from clew.collector.settings import Settings
-from clew.collector.store.base import QueryResult, Store
 from clew.collector.store.embedded import ChdbStore
 from clew.collector.store.server import open_server_store
+from clew.common.store import QueryResult, Store
 
 __all__ = ["ChdbStore", "QueryResult", "Store", "open_store"]
 

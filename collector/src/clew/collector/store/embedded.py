@@ -18,8 +18,8 @@ from chdb import session as chdb_session
 
 from clew.collector.errors import StoreError
 from clew.collector.store import otlp
-from clew.collector.store.base import QueryResult
 from clew.collector.store.params import encode
+from clew.common.store import QueryResult
 
 _SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # JSON numbers for 64-bit integers, so results carry int rather than str.

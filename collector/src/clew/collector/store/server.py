@@ -25,8 +25,8 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from clew.collector.errors import StoreError
 from clew.collector.store import otlp
-from clew.collector.store.base import QueryResult
 from clew.collector.store.params import encode
+from clew.common.store import QueryResult
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DEFAULT_PORTS = {"http": 8123, "https": 8443}

@@ -1,12 +1,12 @@
 """The failure explainer: why did the flow of one business key (an order) fail?
 
 Rules over the key's whole story (all its traces, the traces linked to and from them, their
-logs), in the style of Jaeger's adjusters. load.py reads the story (queries.py, typed
-parameters, time and row limits) into a Story (story.py); failed.py holds the one definition
-of a failed span; each rule is a small module, run in the order of rules.RULES, and for each
-span the first finding wins:
+logs), in the style of Jaeger's adjusters. The story is the read model's (clew.query_ui.read:
+the loader, the Story, and the one definition of a failed span); the explainer reads nothing
+else. describe.py says what a failed span's error was and when; each rule is a small module,
+run in the order of rules.RULES, and for each span the first finding wins:
 
-1. compensation.py: a compensating action (a saga's refund) is a recovery, never a failure;
+1. compensation.py: a compensating action (a saga's refund) is a recovery, never a cause;
 2. retry.py: a failed attempt later retried successfully explains nothing;
 3. echo.py: a span that only reports its parent's failed response is cascade of the parent;
 4. timeout.py: a timeout points at the slow or still-running call below it;
@@ -19,16 +19,16 @@ the reason each span failed, recoveries, and a summary paragraph (summary.py).
 
 from __future__ import annotations
 
-from clew.collector.store.base import Store
+from clew.common.store import Store
 from clew.query_ui.explain.diagnosis import Diagnosis, explain
 from clew.query_ui.explain.errors import ExplainError, NotFound
-from clew.query_ui.explain.load import DEFAULT_LIMITS, Limits, load_story
-from clew.query_ui.explain.story import Story
+from clew.query_ui.read.load import Limits, load_story
+from clew.query_ui.read.story import Story
 
 __all__ = ["Diagnosis", "ExplainError", "Limits", "NotFound", "Story", "diagnose", "explain"]
 
 
-def diagnose(store: Store, key: str, value: str, *, limits: Limits = DEFAULT_LIMITS) -> Diagnosis:
+def diagnose(store: Store, key: str, value: str, *, limits: Limits | None = None) -> Diagnosis:
     """Load the story of (key, value) from `store` and explain it; NotFound if nothing is stored."""
     story = load_story(store, key, value, limits)
     if not story:

@@ -9,7 +9,8 @@ would point the reader at the cure instead of the disease.
 from __future__ import annotations
 
 from clew.query_ui.explain.finding import Finding
-from clew.query_ui.explain.story import Span, Story
+from clew.query_ui.read.model import Span
+from clew.query_ui.read.story import Story
 
 COMPENSATION_ATTRIBUTES = ("clew.compensation", "saga.compensation")
 COMPENSATION_NAME_PARTS = ("refund", "compensat")

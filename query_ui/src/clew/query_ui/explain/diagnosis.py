@@ -8,12 +8,14 @@ from dataclasses import replace as dataclasses_replace
 from typing import Any, Literal
 
 from clew.query_ui.explain.compensation import is_compensation
-from clew.query_ui.explain.evidence import Evidence, evidence, log_dict, rfc3339
-from clew.query_ui.explain.failed import describe, failure_time, is_failed
+from clew.query_ui.explain.describe import describe, failure_time
+from clew.query_ui.explain.evidence import Evidence, evidence, log_dict
 from clew.query_ui.explain.finding import Finding
 from clew.query_ui.explain.rules import RULES, Rule, apply
-from clew.query_ui.explain.story import LogRecord, Span, Story
 from clew.query_ui.explain.summary import summarize
+from clew.query_ui.read.model import LogRecord, Span, SpanRef
+from clew.query_ui.read.shapes import stamp
+from clew.query_ui.read.story import Story
 
 Status = Literal["failed", "succeeded", "unknown"]
 
@@ -35,7 +37,7 @@ class RootCause:
             "trace_id": self.span.trace_id,
             "error_type": self.error_type,
             "message": self.message,
-            "timestamp": rfc3339(self.time_ns),
+            **stamp("time", self.time_ns),
             "evidence": [{"kind": "reason", "text": self.reason}, *self.evidence],
         }
 
@@ -55,7 +57,7 @@ class Consequence:
         if self.kind == "cascade":
             return entry
         related = self.related.span_id if self.related is not None else ""
-        extra = {"trace_id": self.span.trace_id, "timestamp": rfc3339(self.span.start_ns)}
+        extra = {"trace_id": self.span.trace_id, **stamp("time", self.span.start_ns)}
         return {"kind": self.kind, **entry, **extra, "related_span_id": related}
 
 
@@ -72,7 +74,9 @@ class Diagnosis:
     traces: tuple[str, ...]
     logs: tuple[LogRecord, ...]
     summary: str
-    warnings: tuple[str, ...] = ()
+    failed: tuple[SpanRef, ...] = ()
+    """Every failed span of the story (read/failed.py), handled or not."""
+    limits: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON API's shape (issue 4), plus `recoveries` and `limits` (the row and time
@@ -87,7 +91,8 @@ class Diagnosis:
             "traces": list(self.traces),
             "logs": [log_dict(record) for record in self.logs],
             "summary": self.summary,
-            "limits": list(self.warnings),
+            "failed_spans": [{"trace_id": t, "span_id": s} for t, s in self.failed],
+            "limits": list(self.limits),
         }
 
 
@@ -113,14 +118,15 @@ def explain(story: Story, rules: Sequence[Rule] = RULES) -> Diagnosis:
         traces=story.trace_ids,
         logs=story.logs,
         summary="",
-        warnings=story.warnings,
+        failed=tuple(span.ref for span in story.failed_spans()),
+        limits=story.limits,
     )
     return _with_summary(story, diagnosis, findings)
 
 
 def _root_cause(story: Story, finding: Finding) -> RootCause:
     span = finding.span
-    if is_failed(story, span):
+    if story.failed(span):
         error_type, message = describe(story, span)
         time_ns = failure_time(story, span)
     else:
@@ -160,7 +166,7 @@ def _by_time(story: Story, findings: list[Finding], kind: str) -> list[Finding]:
 def _status(story: Story, causes: list[RootCause]) -> Status:
     # With part of the story cut off by a limit, the part not read may hold the failure, or the
     # retry or compensation that made a failure good: the causes found are only candidates.
-    if not story.spans or story.warnings:
+    if not story.spans or story.limits:
         return "unknown"
     return "failed" if causes else "succeeded"
 

@@ -8,9 +8,9 @@ only signals are a status and the same HTTP code as the parent's, with no failed
 
 from __future__ import annotations
 
-from clew.query_ui.explain.failed import http_status, is_failed, signals
 from clew.query_ui.explain.finding import Finding
-from clew.query_ui.explain.story import Span, Story
+from clew.query_ui.read.model import Span
+from clew.query_ui.read.story import Story
 
 REPORTING_SIGNALS = frozenset({"status", "http"})
 REPORTING_KINDS = frozenset({"Internal", "Unspecified"})
@@ -30,14 +30,14 @@ def echo(story: Story) -> list[Finding]:
 def echoes(story: Story, span: Span) -> bool:
     """Whether `span` failed only by reporting its parent's failed HTTP response."""
     parent = story.parent(span)
-    own = signals(story, span)
+    own = story.signals(span)
     return (
         parent is not None
         and bool(own)
         and span.kind in REPORTING_KINDS
         and span.service == parent.service
         and {s.kind for s in own} <= REPORTING_SIGNALS
-        and http_status(span) is not None
-        and http_status(span) == http_status(parent)
-        and not any(is_failed(story, s) for s in story.called(span))
+        and span.http_status is not None
+        and span.http_status == parent.http_status
+        and not any(story.failed(s) for s in story.called(span))
     )

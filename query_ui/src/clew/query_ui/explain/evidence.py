@@ -1,20 +1,21 @@
 """What a reader needs to see about a failing span: exception, logs, statement, status, topic.
 
 Each evidence item is a dict with a "kind" and that kind's fields:
-reason {text} (the rule's conclusion; added by diagnosis.py), exception {timestamp, type,
-message, stacktrace}, status {code, message}, log {timestamp, trace_id, span_id, service,
-severity, severity_number, body, attributes}, db.statement {system, statement},
+reason {text} (the rule's conclusion; added by diagnosis.py), exception {time, time_unix_nano,
+type, message, stacktrace}, status {code, message}, log {the API's log shape: time,
+time_unix_nano, trace_id, span_id, service, severity, severity_number, body, attributes},
+db.statement {system, statement},
 http {status_code, method, target}, messaging {system, destination}, duration {duration_ms},
 repeated {count, span_ids} (the same failure in several attempts; added by diagnosis.py).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from clew.query_ui.explain.failed import http_status
-from clew.query_ui.explain.story import LogRecord, Span, Story
+from clew.query_ui.read.model import LogRecord, Span
+from clew.query_ui.read.shapes import log_out, stamp
+from clew.query_ui.read.story import Story
 
 DB_STATEMENT_ATTRIBUTES = ("db.query.text", "db.statement")
 DB_SYSTEM_ATTRIBUTES = ("db.system.name", "db.system")
@@ -25,16 +26,10 @@ ENTRY_KINDS = frozenset({"Server", "Consumer"})
 Evidence = dict[str, Any]
 
 
-def rfc3339(time_ns: int) -> str:
-    """ns since the epoch → RFC 3339 in UTC, with nanoseconds: 2026-11-21T21:45:14.123456789Z."""
-    seconds, nanos = divmod(time_ns, 1_000_000_000)
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"
-
-
 def evidence(story: Story, span: Span) -> list[Evidence]:
     """Everything stored about `span` that helps explain its failure, most telling first."""
     found: list[Evidence] = [_exception(e.time_ns, e.attributes) for e in _exceptions(span)]
-    if span.status_code == "Error":
+    if span.status == "Error":
         found.append({"kind": "status", "code": "Error", "message": span.status_message})
     found.extend(log_dict(r) for r in logs_around(story, span))
     found.extend(_attribute_evidence(span))
@@ -65,18 +60,8 @@ def logs_around(story: Story, span: Span) -> list[LogRecord]:
 
 
 def log_dict(record: LogRecord) -> Evidence:
-    """One log record as the JSON API shows it."""
-    return {
-        "kind": "log",
-        "timestamp": rfc3339(record.time_ns),
-        "trace_id": record.trace_id,
-        "span_id": record.span_id,
-        "service": record.service,
-        "severity": record.severity_text,
-        "severity_number": record.severity_number,
-        "body": record.body,
-        "attributes": dict(record.attributes),
-    }
+    """One log record as the JSON API shows it, as evidence."""
+    return {"kind": "log", **log_out(record)}
 
 
 def _exceptions(span: Span) -> list[Any]:
@@ -86,7 +71,7 @@ def _exceptions(span: Span) -> list[Any]:
 def _exception(time_ns: int, attributes: Any) -> Evidence:
     return {
         "kind": "exception",
-        "timestamp": rfc3339(time_ns),
+        **stamp("time", time_ns),
         "type": attributes.get("exception.type", ""),
         "message": attributes.get("exception.message", ""),
         "stacktrace": attributes.get("exception.stacktrace", ""),
@@ -100,7 +85,7 @@ def _attribute_evidence(span: Span) -> list[Evidence]:
     if statement:
         system = _first(attrs, DB_SYSTEM_ATTRIBUTES)
         found.append({"kind": "db.statement", "system": system, "statement": statement})
-    status = http_status(span)
+    status = span.http_status
     if status is not None:
         method = _first(attrs, ("http.request.method", "http.method"))
         target = _first(attrs, ("http.route", "url.full", "http.url", "url.path", "http.target"))

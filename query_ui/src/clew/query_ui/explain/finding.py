@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from clew.query_ui.explain.story import Span
+from clew.query_ui.read.model import Span
 
 FindingKind = Literal["cause", "cascade", "recovery", "retried"]
 """cause: a failure started here; cascade: failed because of a failure below it;

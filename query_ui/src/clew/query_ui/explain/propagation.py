@@ -11,11 +11,12 @@ there the call tree alone decides.
 
 from __future__ import annotations
 
+from clew.query_ui.explain.describe import failure_time
 from clew.query_ui.explain.echo import echoes
-from clew.query_ui.explain.failed import failure_time, is_failed, signals
 from clew.query_ui.explain.finding import Finding
 from clew.query_ui.explain.retry import retried_spans
-from clew.query_ui.explain.story import Span, Story
+from clew.query_ui.read.model import Span
+from clew.query_ui.read.story import Story
 
 
 def propagated(story: Story) -> list[Finding]:
@@ -23,12 +24,12 @@ def propagated(story: Story) -> list[Finding]:
     made_good = retried_spans(story)
     findings: list[Finding] = []
     for span in story.spans:
-        if span.ref in made_good or not is_failed(story, span):
+        if span.ref in made_good or not story.failed(span):
             continue
         below = failed_call_below(story, span, made_good)
         if below is not None:
-            own = "; ".join(s.text for s in signals(story, span) if s.kind in ("status", "http"))
-            reason = f"{own or signals(story, span)[0].text}, after {below.label} failed"
+            own = "; ".join(s.text for s in story.signals(span) if s.kind in ("status", "http"))
+            reason = f"{own or story.signals(span)[0].text}, after {below.label} failed"
             findings.append(Finding("cascade", span, reason, related=below))
     return findings
 
@@ -45,7 +46,7 @@ def failed_call_below(story: Story, span: Span, made_good: set[tuple[str, str]])
         s
         for s in story.called(span)
         if s.ref not in made_good
-        and is_failed(story, s)
+        and story.failed(s)
         and _in_time(story, s, span)
         and not echoes(story, s)
     ]

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable
 
-from clew.query_ui.explain.failed import is_failed
 from clew.query_ui.explain.finding import Finding
-from clew.query_ui.explain.story import Span, Story
+from clew.query_ui.read.model import Span
+from clew.query_ui.read.story import Story
 
 REQUEST_IDENTITY = (
     "http.request.method",
@@ -57,7 +57,7 @@ def retried(story: Story) -> list[Finding]:
             Finding("recovery", retry, f"retry of {attempt.label} succeeded", related=attempt)
         )
         for span in (attempt, *story.descendants(attempt)):
-            if is_failed(story, span):
+            if story.failed(span):
                 reason = f"made good by a later successful attempt of {attempt.label}"
                 findings.append(Finding("retried", span, reason, related=retry))
     return findings
@@ -79,9 +79,9 @@ def _retried_attempts(story: Story) -> list[tuple[Span, Span]]:
     pairs: list[tuple[Span, Span]] = []
     for attempts in groups.values():
         for i, attempt in enumerate(attempts):
-            if not is_failed(story, attempt):
+            if not story.failed(attempt):
                 continue
-            later = (s for s in attempts[i + 1 :] if not is_failed(story, s))
+            later = (s for s in attempts[i + 1 :] if not story.failed(s))
             retry = next(later, None)
             if retry is not None:
                 pairs.append((attempt, retry))

@@ -10,8 +10,9 @@ from clew.query_ui.explain.finding import Finding
 from clew.query_ui.explain.originating import originating
 from clew.query_ui.explain.propagation import propagated
 from clew.query_ui.explain.retry import retried
-from clew.query_ui.explain.story import SpanRef, Story
 from clew.query_ui.explain.timeout import timeout
+from clew.query_ui.read.model import SpanRef
+from clew.query_ui.read.story import Story
 
 Rule = Callable[[Story], Sequence[Finding]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from clew.query_ui.explain.evidence import rfc3339
+from clew.query_ui.read.format import rfc3339
 
 if TYPE_CHECKING:
     from clew.query_ui.explain.diagnosis import Diagnosis, RootCause
@@ -33,7 +33,7 @@ def summarize(diagnosis: Diagnosis, *, span_count: int, retried_failures: int) -
         parts.append(f"Compensated by {_listing(r.span.label for r in compensations)}.")
         if not diagnosis.root_causes:
             parts.append("No failure was recorded for that compensation to undo.")
-    parts.extend(diagnosis.warnings)
+    parts.extend(diagnosis.limits)
     return " ".join(parts)
 
 

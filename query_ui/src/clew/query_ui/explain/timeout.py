@@ -12,9 +12,10 @@ timeout with another timeout below it to propagation.py (it is cascade of that o
 
 from __future__ import annotations
 
-from clew.query_ui.explain.failed import failed_spans, is_timeout
+from clew.query_ui.explain.describe import is_timeout
 from clew.query_ui.explain.finding import Finding
-from clew.query_ui.explain.story import Span, Story
+from clew.query_ui.read.model import Span
+from clew.query_ui.read.story import Story
 
 SLOW_SHARE = 0.5
 """A call taking at least this share of its caller's time is where the caller's time went."""
@@ -23,7 +24,7 @@ SLOW_SHARE = 0.5
 def timeout(story: Story) -> list[Finding]:
     """For each timeout with a slow call below it: the call as cause, the timeout as cascade."""
     findings: list[Finding] = []
-    for span in failed_spans(story):
+    for span in story.failed_spans():
         # An outer timeout (a 504 answering for a timed-out call) is cascade of the inner one.
         if not is_timeout(story, span) or _timeout_below(story, span):
             continue

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from clew.query_ui.lookup import StoreLike, run
-from clew.query_ui.model import rfc3339
+from clew.common.store import Store
 from clew.query_ui.overview import queries as q
 from clew.query_ui.overview.ranges import Range, S
+from clew.query_ui.read.format import rfc3339
+from clew.query_ui.read.load import run
 
 MAX_GROUPS = 100
 EXAMPLES = 5
 
 
 def groups(
-    store: StoreLike, period: Range, service: str = "", limit: int = MAX_GROUPS
+    store: Store, period: Range, service: str = "", limit: int = MAX_GROUPS
 ) -> list[dict[str, Any]]:
     """The groups of the range, the biggest first, in the API's shape."""
     params = period.parameters() | {"service": service, "limit": limit, "examples": EXAMPLES}

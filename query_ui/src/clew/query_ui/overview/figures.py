@@ -6,8 +6,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from clew.query_ui.model import rfc3339
 from clew.query_ui.overview.ranges import Range, S
+from clew.query_ui.read.format import rfc3339
 
 
 def latency_ms(sketch: Any) -> tuple[float, float, float]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from clew.query_ui.lookup import StoreLike, run
+from clew.common.store import Store
 from clew.query_ui.overview import queries as q
 from clew.query_ui.overview.figures import figures, per_second, series
 from clew.query_ui.overview.ranges import Range
+from clew.query_ui.read.load import run
 
 SEVERITIES = ("FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE", "UNSPECIFIED")
 
@@ -17,7 +18,7 @@ def worst_first(item: dict[str, Any]) -> tuple[float, float, str]:
     return (-item["error_rate"], -item["p99_ms"], item["name"])
 
 
-def services(store: StoreLike, period: Range, service: str = "") -> list[dict[str, Any]]:
+def services(store: Store, period: Range, service: str = "") -> list[dict[str, Any]]:
     """Each service's server and consumer spans, worst first, each with its series."""
     params = period.parameters() | {"service": service}
     rows = run(store, q.SERVICES, params)
@@ -26,7 +27,7 @@ def services(store: StoreLike, period: Range, service: str = "") -> list[dict[st
     return sorted(found, key=worst_first)
 
 
-def operations(store: StoreLike, period: Range, service: str) -> list[dict[str, Any]]:
+def operations(store: Store, period: Range, service: str) -> list[dict[str, Any]]:
     """The operations (span names) of one service's server and consumer spans, worst first."""
     params = period.parameters() | {"service": service}
     rows = run(store, q.OPERATIONS, params)
@@ -34,7 +35,7 @@ def operations(store: StoreLike, period: Range, service: str) -> list[dict[str, 
     return sorted((_named(row, "SpanName", period, points) for row in rows), key=worst_first)
 
 
-def logs(store: StoreLike, period: Range, service: str) -> list[dict[str, Any]]:
+def logs(store: Store, period: Range, service: str) -> list[dict[str, Any]]:
     """Log records of one service per severity, one point per bucket."""
     params = period.parameters() | {"service": service}
     rows = run(store, q.LOG_SERIES, params)

@@ -18,14 +18,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from clew.collector.store.base import Store
+from clew.common.store import Store
 from clew.query_ui.explain import explain
 from clew.query_ui.explain.diagnosis import Diagnosis, RootCause
-from clew.query_ui.explain.story import Story
 from clew.query_ui.overview import queries as q
 from clew.query_ui.overview import signature as sig
 from clew.query_ui.overview.settings import OverviewSettings
 from clew.query_ui.overview.stories import key_story, trace_story
+from clew.query_ui.read.story import Story
 
 log = logging.getLogger(__name__)
 EDGE_JOB = "edges"

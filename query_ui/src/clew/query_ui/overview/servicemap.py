@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from clew.query_ui.lookup import StoreLike, run
+from clew.common.store import Store
 from clew.query_ui.overview import queries as q
 from clew.query_ui.overview.figures import figures
 from clew.query_ui.overview.ranges import Range
+from clew.query_ui.read.load import run
 
 KINDS = ("http", "grpc", "kafka", "other")
 
 
-def service_map(store: StoreLike, period: Range, service: str = "") -> dict[str, Any]:
+def service_map(store: Store, period: Range, service: str = "") -> dict[str, Any]:
     """{"nodes": [...], "edges": [...]} of the range, in the API's shape; with `service`,
     only its edges (and no nodes: the service page shows no graph)."""
     params = period.parameters() | {"service": service}

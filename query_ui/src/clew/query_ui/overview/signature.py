@@ -18,8 +18,8 @@ import hashlib
 import re
 from collections.abc import Collection
 
-from clew.query_ui.explain.failed import http_status
-from clew.query_ui.explain.story import Span, Story
+from clew.query_ui.read.model import Span
+from clew.query_ui.read.story import Story
 
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b")
 _TOKEN = re.compile(r"[\w.:/@+-]*\d[\w.:/@+-]*")
@@ -57,6 +57,6 @@ def is_business(
         if current.attributes.get("error.business", "").lower() in ("true", "1"):
             return True
         if current.kind in SERVING_KINDS:
-            status = http_status(current)
+            status = current.http_status
             return status is not None and 400 <= status < 500
     return False

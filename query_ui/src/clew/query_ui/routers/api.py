@@ -7,18 +7,14 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 
-from clew.query_ui import deps, lookup, schemas, search, waterfall
-from clew.query_ui.model import rfc3339
+from clew.query_ui import deps, errors, schemas, search, waterfall
+from clew.query_ui.read import load
+from clew.query_ui.read.shapes import log_out, span_out, stamp
 from clew.query_ui.routers.args import search_args
 
 router = APIRouter(prefix="/api", tags=["api"])
 _Route = TypeVar("_Route", bound=Callable[..., Any])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "a filter or id that cannot be understood"},
-    404: {"description": "nothing is stored for what was asked"},
-    503: {"description": "the store failed or cannot be reached (retry later)"},
-    504: {"description": "the query hit its time limit (narrow the range or add filters)"},
-}
+ERRORS = errors.responses()
 
 
 def _get(path: str, response: Any, summary: str) -> Callable[[_Route], _Route]:
@@ -41,33 +37,33 @@ def search_traces(
 @_get("/traces/{trace_id}", schemas.TraceResponse, "One trace")
 def get_trace(request: Request, trace_id: str) -> dict[str, Any]:
     """All spans of a trace, whatever its age, with links, back-links and Kafka hops."""
-    story = lookup.load_trace(deps.store(request), trace_id, logs=False)
-    view = waterfall.build(story.spans, [])
+    story = load.load_trace(deps.store(request), trace_id, logs=False)
+    view = waterfall.build(story)
     return {
         "trace_id": story.trace_ids[0],
-        "spans": [row.span.to_dict() | {"depth": row.depth} for row in view.rows],
+        "spans": [span_out(story, row.span) | {"depth": row.depth} for row in view.rows],
         "critical_path": [row.span.span_id for row in view.rows if row.critical],
         "missing_parents": view.missing_parents,
         "hops": [hop_dict(h) for row in view.rows for h in row.hops],
-        "limits": story.limits,
+        "limits": list(story.limits),
     }
 
 
 @_get("/traces/{trace_id}/logs", schemas.LogsResponse, "Logs of a trace")
 def get_trace_logs(request: Request, trace_id: str) -> dict[str, Any]:
     """Every log record written inside the trace, oldest first."""
-    story = lookup.load_trace(deps.store(request), trace_id)
+    story = load.load_trace(deps.store(request), trace_id)
     return {
         "trace_id": story.trace_ids[0],
-        "logs": [log.to_dict() for log in story.logs],
-        "limits": story.limits,
+        "logs": [log_out(record) for record in story.logs],
+        "limits": list(story.limits),
     }
 
 
 @_get("/keys/{key}/{value:path}/traces", schemas.KeyTracesResponse, "Traces of a business key")
 def get_key_traces(request: Request, key: str, value: str) -> dict[str, Any]:
     """The traces in which a business key (such as order.id) had this value."""
-    rows = lookup.key_traces(deps.store(request), deps.checked_key(request, key), value)
+    rows = load.key_traces(deps.store(request), deps.checked_key(request, key), value)
     return {"key": key, "value": value, "traces": [key_trace_dict(r) for r in rows]}
 
 
@@ -104,11 +100,10 @@ def hop_dict(hop: waterfall.Hop) -> dict[str, Any]:
 
 def key_trace_dict(row: dict[str, Any]) -> dict[str, Any]:
     """A row of the business-key index as JSON."""
-    first, last = int(row["FirstNs"]), int(row["LastNs"])
     return {
         "trace_id": str(row["TraceId"]),
-        "first_seen": rfc3339(first),
-        "last_seen": rfc3339(last),
-        "has_error": bool(int(row["HasError"])),
+        **stamp("first_seen", int(row["FirstNs"])),
+        **stamp("last_seen", int(row["LastNs"])),
+        "has_error": bool(row["HasError"]),
         "services": [str(s) for s in row["Services"]],
     }

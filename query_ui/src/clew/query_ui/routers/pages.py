@@ -13,9 +13,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from clew.query_ui import deps, lookup, queries, search, waterfall
+from clew.query_ui import deps, search, waterfall
 from clew.query_ui.errors import InvalidQueryError
 from clew.query_ui.filters import key_url
+from clew.query_ui.read import load, queries
+from clew.query_ui.read.story import Story
 from clew.query_ui.routers.args import search_args
 
 router = APIRouter(include_in_schema=False)
@@ -37,10 +39,10 @@ def search_page(
     typed = [str(args[f]).strip() for f in ("key_value", "operation", "service")]
     typed += [str(t).strip() for t in args["tag"]]
     for value in filter(TRACE_ID.match, typed):
-        if lookup.trace_exists(store, value):  # a trace id typed anywhere opens the trace
+        if load.trace_exists(store, value):  # a trace id typed anywhere opens the trace
             return RedirectResponse(f"/traces/{value.lower()}", status_code=303)
     context: dict[str, Any] = {"args": args, "error": "", "page": None, "services": []}
-    services = lookup.run(store, queries.SERVICES, {}, limits=[])  # suggestions only
+    services = load.run(store, queries.SERVICES, {}, limits=[])  # suggestions only
     context["services"] = [str(r["ServiceName"]) for r in services]
     try:
         filters = search.build_filters(args, deps.business_keys(request))
@@ -84,10 +86,10 @@ def go(request: Request, q: Annotated[str, Query()] = "") -> Response:
     """A trace id opens the trace whatever its age; a business key value opens its page."""
     value = q.strip()
     store = deps.store(request)
-    if TRACE_ID.match(value) and lookup.trace_exists(store, value):
+    if TRACE_ID.match(value) and load.trace_exists(store, value):
         return RedirectResponse(f"/traces/{value.lower()}", status_code=303)
     params = {"value": value, "keys": deps.business_keys(request)}
-    keys = lookup.run(store, queries.BUSINESS_KEYS_OF_VALUE, params) if value else []
+    keys = load.run(store, queries.BUSINESS_KEYS_OF_VALUE, params) if value else []
     if keys:
         key = str(keys[0]["Key"])
         return RedirectResponse(key_url(value, key), status_code=303)
@@ -100,8 +102,8 @@ def go(request: Request, q: Annotated[str, Query()] = "") -> Response:
 @router.get("/traces/{trace_id}")
 def trace_page(request: Request, trace_id: str) -> Response:
     """The waterfall of one trace, its spans' details and logs."""
-    story = lookup.load_trace(deps.store(request), trace_id)
-    view = waterfall.build(story.spans, story.logs)
+    story = load.load_trace(deps.store(request), trace_id)
+    view = waterfall.build(story)
     context = {"trace_id": story.trace_ids[0], "view": view, "limits": story.limits}
     return render(request, "trace.html", context)
 
@@ -121,21 +123,20 @@ def key_page(request: Request, key: str, value: str) -> Response:
 def _key_page(request: Request, key: str, value: str) -> Response:
     story, diagnosis = deps.story_and_diagnosis(request, key, value)
     views = _per_trace(story)
-    context: dict[str, Any] = {"key": key, "value": value, "diagnosis": diagnosis}
+    context: dict[str, Any] = {"key": key, "value": value, "diagnosis": diagnosis.to_dict()}
     context["views"] = views
     context |= {"limits": story.limits, "logs": story.logs}
     return render(request, "order.html", context)
 
 
-def _per_trace(story: lookup.Story) -> list[tuple[str, waterfall.Waterfall]]:
+def _per_trace(story: Story) -> list[tuple[str, waterfall.Waterfall]]:
     """One waterfall per trace, all on the same time axis, oldest trace first."""
     if not story.spans:
         return []
     axis = (min(s.start_ns for s in story.spans), max(s.end_ns for s in story.spans))
-    views = []
-    for trace_id in story.trace_ids:
-        spans = [s for s in story.spans if s.trace_id == trace_id]
-        if spans:
-            logs = [log for log in story.logs if log.trace_id == trace_id]
-            views.append((trace_id, waterfall.build(spans, logs, axis)))
+    views = [
+        (trace_id, waterfall.build(story, trace_id, axis))
+        for trace_id in story.trace_ids
+        if story.spans_of(trace_id)
+    ]
     return sorted(views, key=lambda v: v[1].rows[0].span.start_ns if v[1].rows else 0)

@@ -1,10 +1,12 @@
-"""Every query the UI, API and CLI run: named constants with ClickHouse typed parameters.
+"""Every query the read side runs (pages, API, CLI, explainer): named constants with
+ClickHouse typed parameters.
 
 Values never enter the SQL text; they are bound server-side (`{trace_id:String}`).
 Times go in and come out as Unix nanoseconds (`fromUnixTimestamp64Nano` / `toUnixTimestamp64Nano`)
-so no reader depends on how a backend renders DateTime64. A span failed, in search as in the
-explainer (explain/failed.py), when its status is Error, it carries an exception event, its HTTP
-status is 500 or more, or a log record at ERROR or above was written in it.
+so no reader depends on how a backend renders DateTime64. A span failed (read/failed.py) when
+its status is Error, it carries an exception event, its HTTP status is 500 or more, or a log
+record at ERROR or above was written in it; SQL reads that from the collector's failed-span index
+(schema/016), which a test checks against read/failed.py.
 """
 
 from __future__ import annotations
@@ -46,36 +48,74 @@ FROM otel_traces_trace_id_ts
 WHERE TraceId IN {trace_ids:Array(String)}
 """
 
-# The time range comes from the trace-id lookup table in the same query: ClickHouse runs the
-# scalar subquery first (one, for both ends) and prunes partitions and granules with its values.
-# The lookup table keeps whole seconds, hence the second added at the end; toDateTime64 because
-# a DateTime64 compared with a subquery's Nullable(DateTime) matched nothing in chDB 26.9.
+# A span's columns, as read/load.py's span_from_row reads them; with the resource and scope for
+# pages (the diagnosis does without: on 10M spans the resource map made its read about half as
+# slow again).
+_SPAN_COLUMNS: Final = """
+SELECT TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
+       toUnixTimestamp64Nano(Timestamp) AS StartNs, Duration, StatusCode, StatusMessage,
+       SpanAttributes,
+       arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp) AS EventTimesNs,
+       Events.Name AS EventNames, Events.Attributes AS EventAttributes,
+       Links.TraceId AS LinkTraceIds, Links.SpanId AS LinkSpanIds,
+       Links.Attributes AS LinkAttributes"""
+_RESOURCE_COLUMNS: Final = ", ResourceAttributes, ScopeName, ScopeVersion"
+
+# One trace (or a few) by id: the time range comes from the trace-id lookup table in the same
+# query: ClickHouse runs the scalar subquery first (one, for both ends) and prunes partitions
+# and granules with its values. The lookup table keeps whole seconds, hence the second added at
+# the end; toDateTime64 because a DateTime64 compared with a subquery's Nullable(DateTime)
+# matched nothing in chDB 26.9.
 SPANS_OF_TRACES: Final = """
 WITH (SELECT (toDateTime64(min(Start), 9), toDateTime64(addSeconds(max(End), 1), 9))
       FROM otel_traces_trace_id_ts WHERE TraceId IN {trace_ids:Array(String)}) AS time_range
-SELECT TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
-       toUnixTimestamp64Nano(Timestamp) AS StartNs, Duration, StatusCode, StatusMessage,
-       SpanAttributes, ResourceAttributes, ScopeName, ScopeVersion,
-       arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp) AS EventTimes,
-       Events.Name AS EventNames, Events.Attributes AS EventAttributes,
-       Links.TraceId AS LinkTraceIds, Links.SpanId AS LinkSpanIds,
-       Links.Attributes AS LinkAttributes
+SPAN_COLUMNS
 FROM otel_traces
 WHERE TraceId IN {trace_ids:Array(String)}
   AND Timestamp >= time_range.1 AND Timestamp < time_range.2
 ORDER BY Timestamp, SpanId
 LIMIT {limit:UInt32}
+""".replace("\nSPAN_COLUMNS", _SPAN_COLUMNS + _RESOURCE_COLUMNS)
+
+# A story's traces, in the time range TRACE_TIME_RANGES gave (one query for all of them).
+# End is max(span start) truncated to the second, hence the extra second.
+_SPANS_IN_RANGE: Final = """
+FROM otel_traces
+WHERE TraceId IN {trace_ids:Array(String)}
+  AND Timestamp >= toDateTime64({start_s:Int64}, 9)
+  AND Timestamp < toDateTime64({end_s:Int64} + 1, 9)
+ORDER BY Timestamp, SpanId
+LIMIT {limit:UInt32}
+"""
+SPANS_IN_RANGE: Final = _SPAN_COLUMNS + _SPANS_IN_RANGE
+SPANS_WITH_RESOURCE_IN_RANGE: Final = _SPAN_COLUMNS + _RESOURCE_COLUMNS + _SPANS_IN_RANGE
+
+# Each trace's time range, so that otel_traces is read only in the partitions that hold it.
+TRACE_TIME_RANGES: Final = """
+SELECT TraceId, toUnixTimestamp(min(Start)) AS StartS, toUnixTimestamp(max(End)) AS EndS
+FROM otel_traces_trace_id_ts
+WHERE TraceId IN {trace_ids:Array(String)}
+GROUP BY TraceId
 """
 
+# Traces whose spans link to these traces: consumers that started their own trace, relays.
+TRACES_LINKING_TO: Final = """
+SELECT DISTINCT TraceId
+FROM clew_span_links
+WHERE LinkedTraceId IN {trace_ids:Array(String)} AND TraceId NOT IN {trace_ids:Array(String)}
+LIMIT {limit:UInt32}
+"""
+
+# Logs written in the traces, and (with a key) logs that carry the key without a trace.
 LOGS_OF_TRACES: Final = """
 SELECT toUnixTimestamp64Nano(Timestamp) AS TimeNs, TraceId, SpanId, SeverityText, SeverityNumber,
-       ServiceName, Body, LogAttributes, ResourceAttributes
+       ServiceName, Body, LogAttributes
 FROM otel_logs
 WHERE (TraceId IN {trace_ids:Array(String)}
        OR ({key:String} != '' AND LogAttributes[{key:String}] = {value:String}))
   AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
   AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
-ORDER BY Timestamp
+ORDER BY Timestamp, SpanId
 LIMIT {limit:UInt32}
 """
 
@@ -90,7 +130,7 @@ LIMIT {limit:UInt32}
 
 # No ORDER BY: sorting would read every part's rows first; the reader sorts the few it gets.
 BACK_LINKS: Final = """
-SELECT LinkedSpanId, TraceId, SpanId, ServiceName, SpanName,
+SELECT LinkedTraceId, LinkedSpanId, TraceId, SpanId, ServiceName, SpanName,
        toUnixTimestamp64Nano(Timestamp) AS StartNs, Attributes
 FROM clew_span_links
 WHERE LinkedTraceId IN {trace_ids:Array(String)}
@@ -109,13 +149,21 @@ LIMIT {limit:UInt32}
 
 TRACES_OF_KEY: Final = """
 SELECT TraceId, toUnixTimestamp64Nano(min(FirstSeen)) AS FirstNs,
-       toUnixTimestamp64Nano(max(LastSeen)) AS LastNs, max(HasError) AS HasError,
+       toUnixTimestamp64Nano(max(LastSeen)) AS LastNs,
        arraySort(groupUniqArrayArray(Services)) AS Services
 FROM clew_business_keys
 WHERE Key = {key:String} AND Value = {value:String}
 GROUP BY TraceId
-ORDER BY FirstNs
+ORDER BY FirstNs, TraceId
 LIMIT {limit:UInt32}
+"""
+
+# Which of some traces have a failed span (has_error of a business key's traces).
+FAILED_TRACES: Final = """
+SELECT DISTINCT TraceId FROM clew_failed_spans
+WHERE TraceId IN {trace_ids:Array(String)}
+  AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
 """
 
 BUSINESS_KEYS_OF_VALUE: Final = """
@@ -124,7 +172,7 @@ WHERE Value = {value:String} AND Key IN {keys:Array(String)}
 LIMIT 10
 """
 
-# The explainer's failed span (explain/failed.py), from the failed-span index that the
+# A failed span (read/failed.py), from the failed-span index that the
 # collector's schema/016 fills at insert time: a span of the range failed when its
 # (TraceId, SpanId) is in `failed_spans` (a WITH subquery of the queries that use it). Log rows
 # carry the log's time, inside its span's time range give or take the clocks of different

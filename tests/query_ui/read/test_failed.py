@@ -1,11 +1,13 @@
-"""The one definition of a failed span, clause by clause."""
+"""The one definition of a failed span (read/failed.py), clause by clause, and how the explainer
+describes one (explain/describe.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from clew.query_ui.explain.failed import describe, failure_time, is_failed, is_timeout, signals
-from clew.query_ui.explain.story import Story, normalize_kind, normalize_status
+from clew.query_ui.explain.describe import describe, failure_time, is_timeout
+from clew.query_ui.read.model import normalise_kind, normalise_status
+from clew.query_ui.read.story import Story
 from tests.query_ui.explain.scenarios import MS, T0, Builder
 
 
@@ -17,19 +19,19 @@ def _one(**kwargs: object) -> tuple[Builder, Story]:
 
 def test_a_plain_span_did_not_fail() -> None:
     _, story = _one(attrs={"http.response.status_code": "404"})
-    assert not is_failed(story, story.spans[0])
+    assert not story.failed(story.spans[0])
 
 
 def test_status_error_is_a_failure() -> None:
     _, story = _one(status="Error", message="boom")
-    assert [s.kind for s in signals(story, story.spans[0])] == ["status"]
+    assert [s.kind for s in story.signals(story.spans[0])] == ["status"]
     assert describe(story, story.spans[0]) == ("Error", "boom")
 
 
 def test_an_exception_event_is_a_failure_even_with_status_unset() -> None:
     _, story = _one(exception=("ValueError", "bad"))
     span = story.spans[0]
-    assert is_failed(story, span)
+    assert story.failed(span)
     assert describe(story, span) == ("ValueError", "bad")
 
 
@@ -43,16 +45,30 @@ def test_an_error_log_written_in_a_span_is_a_failure_and_a_warning_is_not() -> N
     b = Builder("o-1")
     span = b.span(b.trace(), "op", "svc", ms=10)
     b.log(span, 2, "WARN", "slow")
-    assert not is_failed(b.story(), span)
+    assert not b.story().failed(span)
     b.log(span, 4, "ERROR", "lost it")
     story = b.story()
-    assert is_failed(story, span)
+    assert story.failed(span)
     assert failure_time(story, span) == T0 + 4 * MS
 
 
-def test_a_compensation_never_fails() -> None:
+def test_a_compensation_that_ends_in_error_is_a_failed_span() -> None:
+    # Whether it is a recovery or a problem of its own is the explainer's question, not this one.
     _, story = _one(status="Error", attrs={"clew.compensation": "true"})
-    assert not is_failed(story, story.spans[0])
+    assert story.failed(story.spans[0])
+
+
+def test_a_5xx_in_the_older_attribute_counts_beside_a_2xx_in_the_current_one() -> None:
+    # As the failed-span index's SQL reads it (schema/016): either attribute at 500 or more.
+    _, story = _one(attrs={"http.response.status_code": "200", "http.status_code": "503"})
+    assert [s.text for s in story.signals(story.spans[0])] == ["HTTP 503"]
+
+
+def test_an_error_log_known_only_from_the_index_still_fails_the_span() -> None:
+    b = Builder("o-1")
+    span = b.span(b.trace(), "op", "svc")
+    story = Story(b.spans, error_logged=[span.ref])
+    assert [s.kind for s in story.signals(span)] == ["error_log"]
 
 
 def test_timeouts_are_recognised_by_exception_status_or_504() -> None:
@@ -65,6 +81,6 @@ def test_timeouts_are_recognised_by_exception_status_or_504() -> None:
 
 
 def test_both_enum_spellings_are_read() -> None:
-    assert normalize_status("STATUS_CODE_ERROR") == normalize_status("Error") == "Error"
-    assert normalize_kind("SPAN_KIND_SERVER") == normalize_kind("Server") == "Server"
-    assert normalize_kind("") == "Unspecified" and normalize_status("") == "Unset"
+    assert normalise_status("STATUS_CODE_ERROR") == normalise_status("Error") == "Error"
+    assert normalise_kind("SPAN_KIND_SERVER") == normalise_kind("Server") == "Server"
+    assert normalise_kind("") == "Unspecified" and normalise_status("") == "Unset"

@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from clew.collector.errors import TLSConfigError
-from clew.collector.settings import Settings
+from clew.common.settings import SharedSettings
+
+
+class TLSConfigError(ValueError):
+    """The TLS settings are incomplete or name files that do not exist (a bad setting)."""
+
+    reason = "tls_config"
 
 
 @dataclass(frozen=True)
@@ -21,7 +26,7 @@ class ServerTLS:
         return self.key_file.read_bytes(), self.cert_file.read_bytes()
 
 
-def server_tls(settings: Settings) -> ServerTLS | None:
+def server_tls(settings: SharedSettings) -> ServerTLS | None:
     """The configured certificate and key, None for plain text; both or neither must be set."""
     cert, key = settings.tls_cert_file, settings.tls_key_file
     if cert is None and key is None:

@@ -1,0 +1,342 @@
+"""The one loader: a trace, or the story of a business key, read from the store into a Story."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from clew.common.store import Store
+from clew.query_ui.errors import NotFoundError, QueryLimitError, QueryUIError, StoreError
+from clew.query_ui.read import queries as q
+from clew.query_ui.read.model import (
+    Event,
+    Link,
+    LogRecord,
+    Span,
+    SpanRef,
+    normalise_kind,
+    normalise_status,
+)
+from clew.query_ui.read.story import Story
+
+T = TypeVar("T")
+NS = 10**9
+
+MAX_LINKS_FOLLOWED = 4
+"""Links of a span are followed to their traces only when it has at most this many."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one read may take; hitting a limit is said on the page and in the diagnosis.
+
+    Each query also runs under the UI's time limit (queries.QUERY_SETTINGS).
+    """
+
+    max_traces: int = q.MAX_KEY_TRACES
+    max_spans: int = q.MAX_SPANS
+    max_logs: int = q.MAX_LOGS
+    link_hops: int = 2
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def run(
+    store: Store,
+    sql: str,
+    parameters: Mapping[str, Any],
+    limits: list[str] | None = None,
+    settings: Mapping[str, float | str] = q.QUERY_SETTINGS,
+) -> list[dict[str, Any]]:
+    """Run one query under the UI's time limit, translating store failures to UI errors.
+
+    ClickHouse stops a query at the limit and returns what it has; with `limits` the caller
+    shows those rows with a note saying so, without it the query fails with QueryLimitError.
+    """
+    began = time.monotonic()
+    try:
+        rows = store.query(sql, parameters, settings=settings).named()
+    except QueryUIError:
+        raise
+    except Exception as exc:  # the store's errors differ by backend; they all mean the same
+        text = str(exc)
+        if "TIMEOUT_EXCEEDED" in text or "Code: 159" in text:
+            raise QueryLimitError(_time_limit_note()) from exc
+        raise StoreError(f"the store could not answer: {text.splitlines()[0][:300]}") from exc
+    if time.monotonic() - began >= float(q.QUERY_SETTINGS["max_execution_time"]):
+        if limits is None:
+            raise QueryLimitError(_time_limit_note())
+        limits.append(_time_limit_note() + "; what was found so far is shown")
+    return rows
+
+
+def _time_limit_note() -> str:
+    limit = float(q.QUERY_SETTINGS["max_execution_time"])
+    return (
+        f"the query stopped at its time limit of {limit:g} s; narrow the time range or add filters"
+    )
+
+
+def limited(rows: list[T], limit: int, what: str, limits: list[str]) -> list[T]:
+    """Rows fetched with LIMIT limit+1: cut to `limit` and note that the limit was hit."""
+    if len(rows) > limit:
+        limits.append(limit_note(limit, what))
+        return rows[: max(limit, 0)]
+    return rows
+
+
+def limit_note(limit: int, what: str) -> str:
+    return f"only the first {limit} {what} were read (row limit reached)"
+
+
+def load_trace(
+    store: Store, trace_id: str, *, logs: bool = True, limits: Limits | None = None
+) -> Story:
+    """One trace by id, whatever its age (the trace-id lookup table gives its time range), with
+    its logs, the spans its links lead to and the spans that link to it."""
+    limits = limits or DEFAULT_LIMITS
+    trace_id = trace_id.strip().lower()
+    notes: list[str] = []
+    params = {"trace_ids": [trace_id], "limit": limits.max_spans + 1}
+    rows = run(store, q.SPANS_OF_TRACES, params, notes, q.TRACE_READ_SETTINGS)
+    spans = [span_from_row(r) for r in limited(rows, limits.max_spans, "spans", notes)]
+    if not spans:
+        raise NotFoundError(f"no trace with id {trace_id!r} is stored")
+    start, end = min(s.start_ns for s in spans), max(s.end_ns for s in spans)
+    records: list[LogRecord] = []
+    error_logged: set[SpanRef] = set()
+    if logs:
+        records = _logs(store, [trace_id], "", "", (start, end), limits, notes)
+    else:
+        error_logged = _error_logged(store, [trace_id], (start, end))
+    return Story(
+        spans,
+        records,
+        limits=notes,
+        ends=_link_ends(store, spans),
+        back_links=_back_links(store, [trace_id]),
+        error_logged=error_logged,
+    )
+
+
+def trace_exists(store: Store, trace_id: str) -> bool:
+    """Whether the trace-id lookup table knows the trace."""
+    rows = run(store, q.TRACE_TIME_RANGE, {"trace_id": trace_id.strip().lower()})
+    return bool(rows and rows[0]["n"])
+
+
+def key_traces(store: Store, key: str, value: str) -> list[dict[str, Any]]:
+    """The traces of a business key value from the business-key index, each with `HasError`:
+    whether it has a failed span (read/failed.py, through the failed-span index)."""
+    params = {"key": key, "value": value, "limit": q.MAX_KEY_TRACES + 1}
+    rows = run(store, q.TRACES_OF_KEY, params)
+    if not rows:
+        raise NotFoundError(f"nothing was found for {key} = {value!r}")
+    span = {
+        "trace_ids": [str(r["TraceId"]) for r in rows],
+        "start_ns": min(int(r["FirstNs"]) for r in rows) - q.LOG_MARGIN_NS,
+        "end_ns": max(int(r["LastNs"]) for r in rows) + q.LOG_MARGIN_NS,
+    }
+    failed = {str(r["TraceId"]) for r in run(store, q.FAILED_TRACES, span)}
+    return [r | {"HasError": str(r["TraceId"]) in failed} for r in rows]
+
+
+def load_story(
+    store: Store,
+    key: str,
+    value: str,
+    limits: Limits | None = None,
+    *,
+    with_resource: bool = False,
+) -> Story:
+    """Every trace of (key, value), the traces linked to and from them, and their logs, under
+    `limits` (DEFAULT_LIMITS when not given).
+
+    `with_resource` also reads each span's resource attributes and scope (for pages).
+    """
+    limits = limits or DEFAULT_LIMITS
+    spans_query = q.SPANS_WITH_RESOURCE_IN_RANGE if with_resource else q.SPANS_IN_RANGE
+    return _StoryLoader(store, limits, spans_query).load(key, value)
+
+
+class _StoryLoader:
+    def __init__(self, store: Store, limits: Limits, spans_query: str) -> None:
+        self.store, self.limits, self.spans_query = store, limits, spans_query
+        self.notes: list[str] = []
+
+    def load(self, key: str, value: str) -> Story:
+        params = {"key": key, "value": value, "limit": self.limits.max_traces + 1}
+        rows = run(self.store, q.TRACES_OF_KEY, params)
+        rows = limited(rows, self.limits.max_traces, "traces", self.notes)
+        if not rows:
+            return Story([], key=key, value=value)
+        spans = self._follow_links([r["TraceId"] for r in rows])
+        # A trace known only from its logs has no spans: its logs still tell part of the story.
+        seen = [int(r["FirstNs"]) for r in rows] + [int(r["LastNs"]) for r in rows]
+        seen += [s.start_ns for s in spans] + [s.end_ns for s in spans]
+        trace_ids = sorted({r["TraceId"] for r in rows} | {s.trace_id for s in spans})
+        window = (min(seen), max(seen))
+        logs = _logs(self.store, trace_ids, key, value, window, self.limits, self.notes)
+        return Story(spans, logs, key=key, value=value, limits=self.notes)
+
+    def _follow_links(self, keyed: list[str]) -> list[Span]:
+        """Spans of the keyed traces, then of traces linked to or from them, hop by hop."""
+        loaded: set[str] = set()
+        spans: list[Span] = []
+        frontier = keyed
+        for hop in range(self.limits.link_hops + 1):
+            room = self.limits.max_traces - len(loaded)
+            new = [t for t in dict.fromkeys(frontier) if t not in loaded]
+            new = limited(new, room, "traces", self.notes)
+            if not new:
+                break
+            found = self._spans(new, self.limits.max_spans - len(spans))
+            spans.extend(found)
+            loaded.update(new)
+            if hop < self.limits.link_hops:
+                frontier = self._linked(new, found)
+        return spans
+
+    def _linked(self, trace_ids: list[str], spans: Iterable[Span]) -> list[str]:
+        # A span linking to many spans handled a batch: its links lead to other keys' stories.
+        forward = [
+            link.trace_id
+            for span in spans
+            if len(span.links) <= MAX_LINKS_FOLLOWED
+            for link in span.links
+        ]
+        params = {"trace_ids": trace_ids, "limit": self.limits.max_traces}
+        backward = [r["TraceId"] for r in run(self.store, q.TRACES_LINKING_TO, params, self.notes)]
+        return [t for t in forward + backward if t and t not in trace_ids]
+
+    def _spans(self, trace_ids: list[str], room: int) -> list[Span]:
+        if room <= 0:
+            self.notes.append(limit_note(self.limits.max_spans, "spans"))
+            return []
+        ranges = run(self.store, q.TRACE_TIME_RANGES, {"trace_ids": trace_ids})
+        if not ranges:
+            return []
+        params = {
+            "trace_ids": [r["TraceId"] for r in ranges],
+            "start_s": min(int(r["StartS"]) for r in ranges),
+            "end_s": max(int(r["EndS"]) for r in ranges),
+            "limit": room + 1,
+        }
+        rows = run(self.store, self.spans_query, params, self.notes)
+        return [span_from_row(row) for row in limited(rows, room, "spans", self.notes)]
+
+
+def _logs(
+    store: Store,
+    trace_ids: list[str],
+    key: str,
+    value: str,
+    window: tuple[int, int],
+    limits: Limits,
+    notes: list[str],
+) -> list[LogRecord]:
+    """Logs of the traces (and, with a key, logs that carry it without a trace) in the window
+    widened by the margin for clocks of different hosts."""
+    params: dict[str, Any] = {"trace_ids": trace_ids, "key": key, "value": value}
+    params |= {"start_ns": window[0] - q.LOG_MARGIN_NS, "end_ns": window[1] + q.LOG_MARGIN_NS}
+    params["limit"] = limits.max_logs + 1
+    rows = run(store, q.LOGS_OF_TRACES, params, notes)
+    return [log_from_row(r) for r in limited(rows, limits.max_logs, "logs", notes)]
+
+
+def _error_logged(store: Store, trace_ids: list[str], window: tuple[int, int]) -> set[SpanRef]:
+    """The spans that wrote an ERROR log, for a read that does not load the logs themselves.
+
+    A log written in a span carries its process's clock, as the span does: no margin.
+    """
+    params = {"trace_ids": trace_ids, "start_ns": window[0], "end_ns": window[1]}
+    rows = run(store, q.ERROR_LOGGED_SPANS, params | {"limit": q.MAX_SPANS})
+    return {(str(r["TraceId"]), str(r["SpanId"])) for r in rows}
+
+
+def _back_links(store: Store, trace_ids: list[str]) -> list[tuple[SpanRef, Link]]:
+    """Links to the traces' spans from any stored span, with that span's service and start."""
+    rows = run(store, q.BACK_LINKS, {"trace_ids": trace_ids, "limit": q.MAX_LINKS})
+    return [
+        (
+            (str(r["LinkedTraceId"]), str(r["LinkedSpanId"])),
+            Link(
+                str(r["TraceId"]),
+                str(r["SpanId"]),
+                _as_map(r["Attributes"]),
+                service=str(r["ServiceName"]),
+                name=str(r["SpanName"]),
+                time_ns=int(r["StartNs"]),
+            ),
+        )
+        for r in rows
+    ]
+
+
+def _link_ends(store: Store, spans: list[Span]) -> dict[SpanRef, Link]:
+    """Service, name and start of the spans that links lead to outside these spans."""
+    inside = {s.ref for s in spans}
+    wanted = {link.ref for s in spans for link in s.links} - inside
+    if not wanted:
+        return {}
+    trace_ids = sorted({t for t, _ in wanted})
+    bounds = run(store, q.TRACES_TIME_RANGE, {"trace_ids": trace_ids})
+    if not bounds or not bounds[0]["n"]:
+        return {}
+    params: dict[str, Any] = {"trace_ids": trace_ids, "span_ids": sorted({s for _, s in wanted})}
+    params["start_ns"] = int(bounds[0]["start_s"]) * NS
+    params["end_ns"] = (int(bounds[0]["end_s"]) + 1) * NS
+    params["limit"] = q.MAX_LINKS
+    ends = {}
+    for r in run(store, q.LINKED_SPANS, params):
+        ref = (str(r["TraceId"]), str(r["SpanId"]))
+        ends[ref] = Link(*ref, service=str(r["ServiceName"]), name=str(r["SpanName"]),
+                         time_ns=int(r["StartNs"]))  # fmt: skip
+    return ends
+
+
+def span_from_row(row: Mapping[str, Any]) -> Span:
+    """A row of the span queries (queries._SPAN_COLUMNS) as a Span."""
+    events = zip(row["EventNames"], row["EventTimesNs"], row["EventAttributes"], strict=True)
+    links = zip(row["LinkTraceIds"], row["LinkSpanIds"], row["LinkAttributes"], strict=True)
+    scope = (str(row.get("ScopeName", "")), str(row.get("ScopeVersion", "")))
+    return Span(
+        trace_id=str(row["TraceId"]),
+        span_id=str(row["SpanId"]),
+        parent_span_id=str(row["ParentSpanId"]),
+        name=str(row["SpanName"]),
+        service=str(row["ServiceName"]),
+        start_ns=int(row["StartNs"]),
+        duration_ns=int(row["Duration"]),
+        kind=normalise_kind(str(row["SpanKind"])),
+        status=normalise_status(str(row["StatusCode"])),
+        status_message=str(row["StatusMessage"]),
+        attributes=_as_map(row["SpanAttributes"]),
+        events=tuple(Event(str(n), int(t), _as_map(a)) for n, t, a in events),
+        links=tuple(Link(str(t), str(s), _as_map(a)) for t, s, a in links),
+        resource=_as_map(row.get("ResourceAttributes", {})),
+        scope=" ".join(p for p in scope if p),
+    )
+
+
+def log_from_row(row: Mapping[str, Any]) -> LogRecord:
+    """A row of LOGS_OF_TRACES as a LogRecord."""
+    return LogRecord(
+        time_ns=int(row["TimeNs"]),
+        trace_id=str(row["TraceId"]),
+        span_id=str(row["SpanId"]),
+        service=str(row["ServiceName"]),
+        severity_text=str(row["SeverityText"]),
+        severity_number=int(row["SeverityNumber"]),
+        body=str(row["Body"]),
+        attributes=_as_map(row["LogAttributes"]),
+    )
+
+
+def _as_map(value: Any) -> dict[str, str]:
+    """A Map column as a dict, whether the backend gives a dict or (key, value) pairs."""
+    pairs = value.items() if isinstance(value, Mapping) else value
+    return {str(k): str(v) for k, v in pairs}

@@ -1,0 +1,178 @@
+"""The read model's values: spans, their events and links, and log records, as stored.
+
+These are facts about one stored row each. What needs the rest of the story (failed, the
+links' other ends, back-links, a span's logs) is answered by story.Story.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+SpanRef = tuple[str, str]
+"""(trace id, span id): span ids are only unique within a trace."""
+
+ERROR_SEVERITY = 17
+"""OTel SeverityNumber: ERROR is 17-20, FATAL 21-24."""
+WARN_SEVERITY = 13
+"""OTel SeverityNumber: WARN is 13-16."""
+
+HTTP_STATUS_ATTRIBUTES = ("http.response.status_code", "http.status_code")
+TOPIC_ATTRIBUTES = ("messaging.destination.name", "messaging.destination")
+_SEVERITY_BANDS = ((21, "FATAL"), (17, "ERROR"), (13, "WARN"), (9, "INFO"), (5, "DEBUG"))
+
+
+def normalise_kind(raw: str) -> str:
+    """`SPAN_KIND_SERVER` (older exporters) or `Server` (current) → `Server`."""
+    return _normalise(raw, "SPAN_KIND_") or "Unspecified"
+
+
+def normalise_status(raw: str) -> str:
+    """`STATUS_CODE_ERROR` (older exporters) or `Error` (current) → `Error`."""
+    return _normalise(raw, "STATUS_CODE_") or "Unset"
+
+
+def _normalise(raw: str, prefix: str) -> str:
+    value = raw.removeprefix(prefix)
+    return value[:1].upper() + value[1:].lower()
+
+
+@dataclass(frozen=True)
+class Event:
+    """A span event; an `exception` event carries type, message and stack trace."""
+
+    name: str
+    time_ns: int
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Exception_:
+    """The first exception recorded on a span."""
+
+    type: str
+    message: str
+    stacktrace: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A span link: `trace_id`/`span_id` is the other end.
+
+    `service`, `name` and `time_ns` describe the other end when it is stored (story.Story
+    fills them in); they are empty when it is not.
+    """
+
+    trace_id: str
+    span_id: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    service: str = ""
+    name: str = ""
+    time_ns: int = 0
+
+    @property
+    def ref(self) -> SpanRef:
+        return (self.trace_id, self.span_id)
+
+
+@dataclass(frozen=True)
+class Span:
+    """One stored span; kind and status read in the current exporter's spelling."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    name: str
+    service: str
+    start_ns: int
+    duration_ns: int
+    kind: str = "Internal"
+    status: str = "Unset"
+    status_message: str = ""
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+    links: tuple[Link, ...] = ()
+    resource: Mapping[str, str] = field(default_factory=dict)
+    scope: str = ""
+    """The instrumentation scope (library) that made the span, with its version."""
+
+    @property
+    def end_ns(self) -> int:
+        return self.start_ns + self.duration_ns
+
+    @property
+    def ref(self) -> SpanRef:
+        return (self.trace_id, self.span_id)
+
+    @property
+    def label(self) -> str:
+        """How a person names this span in a sentence: service and operation."""
+        return f"{self.service} '{self.name}'"
+
+    @property
+    def http_status(self) -> int | None:
+        """The HTTP response status, from the current attribute or the older one."""
+        statuses = self.http_statuses
+        return statuses[0] if statuses else None
+
+    @property
+    def http_statuses(self) -> tuple[int, ...]:
+        """Every HTTP status attribute the span carries, current name first."""
+        raw = (self.attributes.get(key, "") for key in HTTP_STATUS_ATTRIBUTES)
+        return tuple(int(value) for value in raw if value.isdigit())
+
+    @property
+    def exception(self) -> Exception_ | None:
+        for event in self.events:
+            if event.name == "exception":
+                attrs = event.attributes
+                return Exception_(
+                    attrs.get("exception.type", ""),
+                    attrs.get("exception.message", ""),
+                    attrs.get("exception.stacktrace", ""),
+                )
+        return None
+
+    @property
+    def topic(self) -> str:
+        """The messaging destination (a Kafka topic), or ''."""
+        return next((self.attributes[k] for k in TOPIC_ATTRIBUTES if k in self.attributes), "")
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """One stored log record; trace_id/span_id are '' when it was written outside a span."""
+
+    time_ns: int
+    trace_id: str
+    span_id: str
+    service: str
+    severity_text: str
+    severity_number: int
+    body: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> SpanRef:
+        return (self.trace_id, self.span_id)
+
+    @property
+    def is_error(self) -> bool:
+        """At ERROR or above: what makes the span it was written in a failed span."""
+        return self.severity_number >= ERROR_SEVERITY
+
+    @property
+    def is_warning(self) -> bool:
+        return WARN_SEVERITY <= self.severity_number < ERROR_SEVERITY
+
+    @property
+    def level(self) -> str:
+        """Severity as a word: the text when there is one, else from the number."""
+        if self.severity_text:
+            return self.severity_text.upper()
+        return level_of(self.severity_number)
+
+
+def level_of(severity_number: int) -> str:
+    """The OTel severity band a SeverityNumber falls in: TRACE, DEBUG, INFO, WARN, ERROR, FATAL."""
+    return next((name for low, name in _SEVERITY_BANDS if severity_number >= low), "TRACE")
