@@ -6,6 +6,7 @@ from typing import Any
 
 from clew.common.store import Store
 from clew.query_ui.overview import queries as q
+from clew.query_ui.overview.figures import counts
 from clew.query_ui.overview.ranges import Range, S
 from clew.query_ui.read.format import rfc3339
 from clew.query_ui.read.load import run
@@ -19,27 +20,12 @@ def groups(
 ) -> list[dict[str, Any]]:
     """The groups of the range, the biggest first, in the API's shape."""
     params = period.parameters() | {"service": service, "limit": limit, "examples": EXAMPLES}
-    rows = run(store, q.FAILURE_GROUPS, params)
-    if not rows:
-        return []
-    signatures = [str(row["Signature"]) for row in rows]
-    first = {
-        str(r["Signature"]): int(r["FirstNs"])
-        for r in run(store, q.FIRST_SEEN, {"signatures": signatures})
-    }
-    counts: dict[str, list[int]] = {s: [0] * period.buckets for s in signatures}
-    for row in run(store, q.FAILURE_SERIES, params | {"signatures": signatures}):
-        bucket = int(row["Bucket"])
-        if 0 <= bucket < period.buckets:
-            counts[str(row["Signature"])][bucket] += int(row["Count"])
-    return [_group(row, period, first, counts) for row in rows]
+    return [_group(row, period) for row in run(store, q.FAILURE_GROUPS_EVER, params)]
 
 
-def _group(
-    row: dict[str, Any], period: Range, first: dict[str, int], counts: dict[str, list[int]]
-) -> dict[str, Any]:
+def _group(row: dict[str, Any], period: Range) -> dict[str, Any]:
     signature = str(row["Signature"])
-    ever = first.get(signature, int(row["FirstNs"]))
+    ever = min(int(row["EverNs"] or row["FirstNs"]), int(row["FirstNs"]))
     return {
         "signature": signature,
         "service": str(row["Service"]),
@@ -58,6 +44,6 @@ def _group(
         ],
         "series": [
             {"time": rfc3339(period.bucket_start(n) * S), "count": c}
-            for n, c in enumerate(counts[signature])
+            for n, c in enumerate(counts(row, period))
         ],
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from clew.query_ui.overview.ranges import Range, S
@@ -33,27 +33,26 @@ def figures(row: Mapping[str, Any], count: str = "Requests") -> dict[str, Any]:
     }
 
 
-def series(
-    rows: Iterable[Mapping[str, Any]], name: str, period: Range, count: str = "Requests"
-) -> dict[str, list[dict[str, Any]]]:
-    """Per `name` column value, one point per bucket of the range (zeros where nothing ran)."""
-    found: dict[str, dict[int, Mapping[str, Any]]] = {}
-    for row in rows:
-        found.setdefault(str(row[name]), {})[int(row["Bucket"])] = row
-    return {key: _points(buckets, period, count) for key, buckets in found.items()}
+def points(row: Mapping[str, Any], period: Range) -> list[dict[str, Any]]:
+    """One chart point per bucket of the range from the row's Points (buckets, requests,
+    errors), zeros where nothing ran."""
+    buckets, requests, errors = (list(part) for part in row["Points"])
+    found = {int(b): (int(r), int(e)) for b, r, e in zip(buckets, requests, errors, strict=True)}
+    return [
+        {
+            "time": rfc3339(period.bucket_start(bucket) * S),
+            "requests": found.get(bucket, (0, 0))[0],
+            "errors": found.get(bucket, (0, 0))[1],
+        }
+        for bucket in range(period.buckets)
+    ]
 
 
-def _points(
-    buckets: Mapping[int, Mapping[str, Any]], period: Range, count: str
-) -> list[dict[str, Any]]:
-    points = []
-    for bucket in range(period.buckets):
-        row = buckets.get(bucket)
-        point: dict[str, Any] = {"time": rfc3339(period.bucket_start(bucket) * S)}
-        point["requests"] = int(row[count]) if row else 0
-        point["errors"] = int(row["Errors"]) if row else 0
-        points.append(point)
-    return points
+def counts(row: Mapping[str, Any], period: Range) -> list[int]:
+    """A row's Points (buckets, counts) as one count per bucket of the range."""
+    buckets, values = (list(part) for part in row["Points"][:2])
+    found = dict(zip((int(b) for b in buckets), (int(v) for v in values), strict=True))
+    return [found.get(bucket, 0) for bucket in range(period.buckets)]
 
 
 def per_second(count: int, period: Range) -> float:

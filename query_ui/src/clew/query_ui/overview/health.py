@@ -6,7 +6,7 @@ from typing import Any
 
 from clew.common.store import Store
 from clew.query_ui.overview import queries as q
-from clew.query_ui.overview.figures import figures, per_second, series
+from clew.query_ui.overview.figures import figures, per_second, points
 from clew.query_ui.overview.ranges import Range
 from clew.query_ui.read.load import run
 
@@ -21,9 +21,7 @@ def worst_first(item: dict[str, Any]) -> tuple[float, float, str]:
 def services(store: Store, period: Range, service: str = "") -> list[dict[str, Any]]:
     """Each service's server and consumer spans, worst first, each with its series."""
     params = period.parameters() | {"service": service}
-    rows = run(store, q.SERVICES, params)
-    points = series(run(store, q.SERVICE_SERIES, params), "ServiceName", period)
-    found = [_named(row, "ServiceName", period, points) for row in rows]
+    found = [_named(row, "ServiceName", period) for row in run(store, q.SERVICES, params)]
     return sorted(found, key=worst_first)
 
 
@@ -31,8 +29,7 @@ def operations(store: Store, period: Range, service: str) -> list[dict[str, Any]
     """The operations (span names) of one service's server and consumer spans, worst first."""
     params = period.parameters() | {"service": service}
     rows = run(store, q.OPERATIONS, params)
-    points = series(run(store, q.OPERATION_SERIES, params), "SpanName", period)
-    return sorted((_named(row, "SpanName", period, points) for row in rows), key=worst_first)
+    return sorted((_named(row, "SpanName", period) for row in rows), key=worst_first)
 
 
 def logs(store: Store, period: Range, service: str) -> list[dict[str, Any]]:
@@ -52,11 +49,7 @@ def logs(store: Store, period: Range, service: str) -> list[dict[str, Any]]:
     ]
 
 
-def _named(
-    row: dict[str, Any], column: str, period: Range, points: dict[str, list[dict[str, Any]]]
-) -> dict[str, Any]:
-    name = str(row[column])
+def _named(row: dict[str, Any], column: str, period: Range) -> dict[str, Any]:
     values = figures(row)
-    return {"name": name, **values, "rate_per_s": per_second(values["requests"], period)} | {
-        "series": points.get(name, [])
-    }
+    rate = per_second(values["requests"], period)
+    return {"name": str(row[column]), **values, "rate_per_s": rate, "series": points(row, period)}

@@ -12,41 +12,33 @@ from typing import Final
 
 _RANGE: Final = "Minute >= toDateTime({start_s:UInt32}) AND Minute <= toDateTime({end_s:UInt32})"
 _BUCKET: Final = "intDiv(toUInt32(Minute) - {start_s:UInt32}, {step_s:UInt32}) AS Bucket"
-# A chart's points are counts only: merging a sketch per point would double a page's cost.
 _COUNTS: Final = "sum(Requests) AS Requests, sum(Errors) AS Errors"
+# A chart's points come with the figures, in the same scan: (buckets, requests, errors).
+# They are counts only: merging a sketch per point would double a page's cost.
+# (Points reads the columns m.Requests and m.Errors, not the sums of the same names.)
+_POINTS: Final = (
+    "sumMap([toUInt32(intDiv(toUInt32(Minute) - {start_s:UInt32}, {step_s:UInt32}))],"
+    " [toUInt64(m.Requests)], [toUInt64(m.Errors)]) AS Points"
+)
 _FIGURES: Final = (
     "sum(Requests) AS Requests, sum(Errors) AS Errors,"
-    " quantilesDDMerge(0.01, 0.5, 0.95, 0.99)(Latency) AS Latency"
+    " quantilesDDMerge(0.01, 0.5, 0.95, 0.99)(Latency) AS Latency, " + _POINTS
 )
 
 # Every service's server and consumer spans over the range (empty `service`: all services).
 SERVICES: Final = f"""
 SELECT ServiceName, {_FIGURES}
-FROM clew_service_minutes
+FROM clew_service_minutes AS m
 WHERE {_RANGE} AND ({{service:String}} = '' OR ServiceName = {{service:String}})
 GROUP BY ServiceName
 """  # noqa: S608 - built from this module's constants only
 
-SERVICE_SERIES: Final = f"""
-SELECT ServiceName, {_BUCKET}, {_COUNTS}
-FROM clew_service_minutes
-WHERE {_RANGE} AND ({{service:String}} = '' OR ServiceName = {{service:String}})
-GROUP BY ServiceName, Bucket
-"""  # noqa: S608 - built from this module's constants only
-
 OPERATIONS: Final = f"""
 SELECT SpanName, {_FIGURES}
-FROM clew_operation_minutes
+FROM clew_operation_minutes AS m
 WHERE ServiceName = {{service:String}} AND {_RANGE}
 GROUP BY SpanName
 ORDER BY SpanName
-"""  # noqa: S608 - built from this module's constants only
-
-OPERATION_SERIES: Final = f"""
-SELECT SpanName, {_BUCKET}, {_COUNTS}
-FROM clew_operation_minutes
-WHERE ServiceName = {{service:String}} AND {_RANGE}
-GROUP BY SpanName, Bucket
 """  # noqa: S608 - built from this module's constants only
 
 LOG_SERIES: Final = f"""
@@ -95,6 +87,8 @@ WHERE Signature != ''
 # Failure groups of the range, the biggest first (Signature '' marks a diagnosed success).
 FAILURE_GROUPS: Final = f"""
 SELECT Signature, any(ServiceName) AS Service, any(Operation) AS Operation,
+    sumMap([toUInt32(intDiv(toUInt32(toDateTime(Time)) - {{start_s:UInt32}}, {{step_s:UInt32}}))],
+        [toUInt64(1)]) AS Points,
     any(ErrorType) AS ErrorType, any(Message) AS Message, max(Business) AS Business,
     count() AS Count,
     toUnixTimestamp64Nano(min(Time)) AS FirstNs, toUnixTimestamp64Nano(max(Time)) AS LastNs,
@@ -107,21 +101,18 @@ ORDER BY Count DESC, LastNs DESC, Signature
 LIMIT {{limit:UInt32}}
 """
 
-# When each signature was first seen at all (for "new": first seen inside the range).
-FIRST_SEEN: Final = """
-SELECT Signature, toUnixTimestamp64Nano(min(Time)) AS FirstNs
-FROM clew_failures FINAL
-WHERE Signature IN {signatures:Array(String)}
-GROUP BY Signature
-"""
-
-FAILURE_SERIES: Final = f"""
-SELECT Signature, intDiv(toUInt32(toDateTime(Time)) - {{start_s:UInt32}}, {{step_s:UInt32}})
-    AS Bucket, count() AS Count
-{_FAILURES_IN_RANGE}
-  AND Signature IN {{signatures:Array(String)}}
-GROUP BY Signature, Bucket
-"""
+# The groups with when each signature was first seen at all ("new": inside the range).
+FAILURE_GROUPS_EVER: Final = f"""
+SELECT g.*, e.EverNs AS EverNs
+FROM ({FAILURE_GROUPS}) AS g
+LEFT JOIN (
+    SELECT Signature, toUnixTimestamp64Nano(min(Time)) AS EverNs
+    FROM clew_failures FINAL
+    WHERE Signature != ''
+    GROUP BY Signature
+) AS e ON g.Signature = e.Signature
+ORDER BY Count DESC, LastNs DESC, Signature
+"""  # noqa: S608 - built from this module's constants only
 
 # ---- the overview job (writes; run over the collector's store, never the UI's) ----
 
