@@ -1,12 +1,13 @@
 """Query benchmark: 10 million spans in the embedded store; p50/p99 of the UI's reads.
 
     uv run python bench/query.py [--spans 10000000] [--data-dir DIR] [--reuse] [--runs N]
-                                 [--without-trace-order | --compare-trace-order]
+                                 [--without-trace-order | --compare-trace-order | --drill]
 
 Generates the data inside ClickHouse (bench/query_data.py), then times, each on its own:
 trace by id (what GET /api/traces/{id} reads: id lookup, spans, links, back-links), the trace
 page's data (the same and the logs), spans alone, whole-trace searches, the order diagnosis and
-the order page's timeline, then the overview's reads (home page, map, service page; its own
+the order page's timeline, (bench/query_drill.py) the statistics, comparison and flame graph
+data of 1,500-span traces, and the overview's reads (home page, map, service page; their own
 section at the end, `--overview-only` for just those). Prints the store's size on disk first
 (system.parts, with the trace_order projection of schema/015 apart), and the load average
 before and after. Reused
@@ -35,6 +36,7 @@ from clew.query_ui.read import load
 from clew.query_ui.read import queries as q
 from clew.query_ui.read.format import rfc3339
 from query_data import LOGS, LOGS_PER_ORDER, SPANS, SPANS_PER_ORDER, trace_id
+from query_drill import drill_benchmarks, drill_span_count
 
 DAY_NS = 86_400 * 10**9
 MATERIALIZE = "ALTER TABLE otel_traces MATERIALIZE PROJECTION trace_order"
@@ -202,6 +204,9 @@ def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
     )
     timed("order page (story read once + diagnosis + timeline model)", runs, order_page)
 
+    # --- drill-down (issue 15): statistics, comparison, flame graph data; bench/query_drill.py
+    drill_benchmarks(store, max(runs // 4, 10), timed)
+
 
 def print_sizes(store: ChdbStore) -> None:
     """The store's size on disk per table; otel_traces includes its trace_order projection."""
@@ -294,6 +299,9 @@ def main() -> None:
         help="only trace by id, with and without the trace_order projection, interleaved",
     )
     parser.add_argument(
+        "--drill", action="store_true", help="only the drill-down figures (bench/query_drill.py)"
+    )
+    parser.add_argument(
         "--overview-only", action="store_true", help="only the overview's reads (issue 13)"
     )
     parser.add_argument(
@@ -306,7 +314,7 @@ def main() -> None:
     settings = Settings(data_dir=args.data_dir, retention_days=7)
     store = ChdbStore(args.data_dir)
     apply_schema(store, settings)
-    stored = store.query("SELECT count() FROM otel_traces").rows[0][0]
+    stored = store.query("SELECT count() FROM otel_traces").rows[0][0] - drill_span_count(store)
     if not (args.reuse and stored == orders * SPANS_PER_ORDER):
         for table in ("otel_traces", "otel_logs", "otel_traces_trace_id_ts", "clew_business_keys",
                       "clew_span_links", "clew_failed_spans", *OVERVIEW_TABLES):  # fmt: skip
@@ -328,9 +336,11 @@ def main() -> None:
     prepare_overview(store)
     if args.compare_trace_order:
         compare_trace_order(store, orders, args.runs)
+    elif args.drill:
+        drill_benchmarks(store, args.runs, timed)
     elif not args.overview_only:
         benchmarks(store, orders, args.runs)
-    if not args.compare_trace_order:
+    if not (args.compare_trace_order or args.drill):
         overview_benchmarks(store, args.runs)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     store.close()

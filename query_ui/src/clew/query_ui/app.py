@@ -18,9 +18,10 @@ from clew.common.settings import SharedSettings
 from clew.common.store import Store
 from clew.query_ui import auth, deps, filters
 from clew.query_ui.errors import QueryUIError
+from clew.query_ui.mcp import http as mcp_http
 from clew.query_ui.overview.job import OverviewJob, overview_job
 from clew.query_ui.readonly import ReadOnlyStore
-from clew.query_ui.routers import api, overview, pages
+from clew.query_ui.routers import api, drill, overview, pages
 from clew.query_ui.settings import Settings
 
 PACKAGE = files("clew.query_ui")
@@ -57,6 +58,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(overview.api)
     app.include_router(overview.pages)
     app.include_router(pages.router)
+    app.include_router(drill.router)
+    mcp_http.mount(app, settings)
     app.add_api_route("/healthz", _healthz, include_in_schema=False)
     app.middleware("http")(_security_headers)
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
@@ -103,11 +106,12 @@ def _own_store(settings: Settings) -> Store | None:
 
 def _closing(store: Store | None, job: OverviewJob | None = None) -> Any:
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if job is not None:
             job.start()
         try:
-            yield
+            async with mcp_http.running(app):
+                yield
         finally:
             if job is not None:
                 job.stop()

@@ -292,3 +292,30 @@ SERVICES: Final = """
 SELECT DISTINCT ServiceName FROM otel_traces
 WHERE Timestamp >= now64(9) - toIntervalDay(7) ORDER BY ServiceName LIMIT 500
 """
+
+# The values of a business key with the same entry operation as one value (a root span of that
+# service and name) near a time, nearest first, leaving out every value with a failed span (the
+# failed-span index holds read/failed.py's failed spans): compare.py's "similar order that
+# succeeded".
+NEAREST_SUCCEEDED: Final = """
+SELECT k.Value AS value, t.TraceId AS trace_id,
+       abs(toUnixTimestamp64Nano(t.Timestamp) - {at_ns:Int64}) AS distance_ns
+FROM otel_traces AS t
+INNER JOIN (
+    SELECT DISTINCT Value, TraceId FROM clew_business_keys
+    WHERE Key = {key:String} AND Value != {value:String}
+      AND FirstSeen BETWEEN fromUnixTimestamp64Nano({start_ns:Int64})
+                        AND fromUnixTimestamp64Nano({end_ns:Int64})
+) AS k ON t.TraceId = k.TraceId
+WHERE t.Timestamp BETWEEN fromUnixTimestamp64Nano({start_ns:Int64})
+                      AND fromUnixTimestamp64Nano({end_ns:Int64})
+  AND t.ParentSpanId = '' AND t.ServiceName = {service:String} AND t.SpanName = {operation:String}
+  AND k.Value NOT IN (
+    SELECT Value FROM clew_business_keys
+    WHERE Key = {key:String} AND TraceId IN (
+        SELECT TraceId FROM clew_failed_spans
+        WHERE Timestamp BETWEEN fromUnixTimestamp64Nano({start_ns:Int64}) - INTERVAL 1 HOUR
+                            AND fromUnixTimestamp64Nano({end_ns:Int64}) + INTERVAL 1 HOUR))
+ORDER BY distance_ns, value
+LIMIT {limit:UInt32}
+"""
