@@ -70,15 +70,20 @@ def service_view(request: Request, name: str, period: Range) -> dict[str, Any]:
     """Everything the service page shows, as JSON."""
     store = deps.store(request)
     found = health.services(store, period, name)
-    the_map = service_map(store, period, name)
-    return {
+    edges = service_map(store, period, name)["edges"]
+    view: dict[str, Any] = {
         "service": found[0] if found else None,
-        "operations": health.operations(store, period, name),
-        "callers": [e for e in the_map["edges"] if e["target"] == name],
-        "callees": [e for e in the_map["edges"] if e["source"] == name],
-        "failures": failures.groups(store, period, name),
-        "logs": health.logs(store, period, name),
+        "operations": [],
+        "callers": [e for e in edges if e["target"] == name],
+        "callees": [e for e in edges if e["source"] == name],
+        "failures": [],
+        "logs": [],
     }
+    if found:  # a name with no spans in the range (an uninstrumented peer) has only callers
+        view["operations"] = health.operations(store, period, name)
+        view["failures"] = failures.groups(store, period, name)
+        view["logs"] = health.logs(store, period, name)
+    return view
 
 
 def _range_context(request: Request) -> dict[str, Any]:
