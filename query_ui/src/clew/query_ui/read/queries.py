@@ -61,18 +61,15 @@ SELECT TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
        Links.Attributes AS LinkAttributes"""
 _RESOURCE_COLUMNS: Final = ", ResourceAttributes, ScopeName, ScopeVersion"
 
-# One trace (or a few) by id: the time range comes from the trace-id lookup table in the same
-# query: ClickHouse runs the scalar subquery first (one, for both ends) and prunes partitions
-# and granules with its values. The lookup table keeps whole seconds, hence the second added at
-# the end; toDateTime64 because a DateTime64 compared with a subquery's Nullable(DateTime)
-# matched nothing in chDB 26.9.
+# One trace (or a few) by id, by TraceId alone: schema/015's trace_order projection is sorted
+# by it, so each part's projection index finds the trace's one short range. A time range from
+# the trace-id lookup table (a scalar subquery and a Timestamp filter) cost about 40 % of this
+# query at 100k spans (docs/adr/0007-performance.md). Parts without the projection (written
+# before 015 and not materialized) are read through the TraceId bloom filter, all their days.
 SPANS_OF_TRACES: Final = """
-WITH (SELECT (toDateTime64(min(Start), 9), toDateTime64(addSeconds(max(End), 1), 9))
-      FROM otel_traces_trace_id_ts WHERE TraceId IN {trace_ids:Array(String)}) AS time_range
 SPAN_COLUMNS
 FROM otel_traces
 WHERE TraceId IN {trace_ids:Array(String)}
-  AND Timestamp >= time_range.1 AND Timestamp < time_range.2
 ORDER BY Timestamp, SpanId
 LIMIT {limit:UInt32}
 """.replace("\nSPAN_COLUMNS", _SPAN_COLUMNS + _RESOURCE_COLUMNS)
