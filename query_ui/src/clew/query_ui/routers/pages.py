@@ -1,4 +1,7 @@
-"""The HTML pages: search, trace, order (any business key), and the id jump box."""
+"""The HTML pages: search, trace, order (any business key), and the id jump box.
+
+`/` is the overview's home page (routers/overview.py).
+"""
 
 from __future__ import annotations
 
@@ -26,11 +29,6 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     """A page, with what every page's header needs."""
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, name, context, status_code=status)
-
-
-@router.get("/")
-def home() -> Response:
-    return RedirectResponse("/search", status_code=307)
 
 
 @router.get("/search")
