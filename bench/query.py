@@ -1,13 +1,16 @@
 """Query benchmark: 10 million spans in the embedded store; p50/p99 of the UI's reads.
 
     uv run python bench/query.py [--spans 10000000] [--data-dir DIR] [--reuse] [--runs N]
-                                 [--without-trace-order | --compare-trace-order]
+                                 [--without-trace-order | --compare-trace-order | --drill]
 
 Generates the data inside ClickHouse (bench/query_data.py), then times, each on its own:
 trace by id (what GET /api/traces/{id} reads: id lookup, spans, links, back-links), the trace
 page's data (the same and the logs), spans alone, whole-trace searches, the order diagnosis and
-the order page's timeline. Prints the store's size on disk first (system.parts, with the
-trace_order projection of schema/015 apart), and the load average before and after. Reused
+the order page's timeline, (bench/query_drill.py) the statistics, comparison and flame graph
+data of 1,500-span traces, and the overview's reads (home page, map, service page; their own
+section at the end, `--overview-only` for just those). Prints the store's size on disk first
+(system.parts, with the trace_order projection of schema/015 apart), and the load average
+before and after. Reused
 data generated before schema/016 gets its failed-span index backfilled (docs/adr/0004).
 """
 
@@ -33,6 +36,7 @@ from clew.query_ui.read import load
 from clew.query_ui.read import queries as q
 from clew.query_ui.read.format import rfc3339
 from query_data import LOGS, LOGS_PER_ORDER, SPANS, SPANS_PER_ORDER, trace_id
+from query_drill import drill_benchmarks, drill_span_count
 
 DAY_NS = 86_400 * 10**9
 MATERIALIZE = "ALTER TABLE otel_traces MATERIALIZE PROJECTION trace_order"
@@ -50,6 +54,9 @@ SELECT sum(bytes_on_disk) AS bytes, sum(rows) AS rows FROM system.projection_par
 WHERE active AND database = currentDatabase() AND table = 'otel_traces' AND name = 'trace_order'
 """
 CHUNK_ORDERS = 100_000
+OVERVIEW_TABLES = ("clew_service_minutes", "clew_operation_minutes", "clew_log_minutes",
+                   "clew_topic_minutes", "clew_call_halves", "clew_edge_minutes",
+                   "clew_overview_progress", "clew_failures")  # fmt: skip
 INDEX_FILE = "016_failed_spans.sql"
 
 
@@ -197,6 +204,9 @@ def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
     )
     timed("order page (story read once + diagnosis + timeline model)", runs, order_page)
 
+    # --- drill-down (issue 15): statistics, comparison, flame graph data; bench/query_drill.py
+    drill_benchmarks(store, max(runs // 4, 10), timed)
+
 
 def print_sizes(store: ChdbStore) -> None:
     """The store's size on disk per table; otel_traces includes its trace_order projection."""
@@ -205,6 +215,76 @@ def print_sizes(store: ChdbStore) -> None:
     size, rows = store.query(PROJECTION_SIZE).rows[0]
     size_mib = int(size or 0) / 2**20
     print(f"  {'  of which trace_order':<28} {int(rows or 0):>11,} rows {size_mib:9.1f} MiB")
+
+
+# ---- overview (issue 13): home page, service map, service page, read from aggregates ----
+# The minute tables are filled by schema/019-021's views while the data is generated. The
+# edges come from the overview job's pairing (timed once, over the whole day). Failure groups
+# would take the job one diagnosis per failed order (10 000 here); instead each failed order
+# of the data set gets a row in clew_failures, spread over three signatures, as the job would
+# write it, so the groups' read is measured at that size.
+FAILURES_FROM_KEYS = """
+INSERT INTO clew_failures (Key, Value, TraceId, Time, LastSeen, Signature, ServiceName,
+    Operation, ErrorType, Message, Business, Version, Diagnosed)
+SELECT Key, Value, any(TraceId), min(FirstSeen), max(LastSeen),
+    ['sig-deadlock', 'sig-timeout', 'sig-declined'][cityHash64(Value) % 3 + 1],
+    'payments', 'UPDATE accounts',
+    ['DeadlockDetected', 'TimeoutError', 'CardDeclined'][cityHash64(Value) % 3 + 1],
+    'deadlock detected', cityHash64(Value) % 3 = 2,
+    ['1.0.0', '1.1.0'][cityHash64(Value) % 2 + 1], now64(3)
+FROM clew_business_keys WHERE Key = 'order.id' AND HasError = 1 GROUP BY Key, Value
+"""
+
+
+def prepare_overview(store: ChdbStore) -> None:
+    """Pair the day's call halves into edges (the job's work) and write the failure rows."""
+    from clew.query_ui.overview.job import OverviewJob
+    from clew.query_ui.overview.settings import OverviewSettings
+
+    if not store.query("SELECT count() FROM clew_edge_minutes").rows[0][0]:
+        began = time.perf_counter()
+        OverviewJob(store, ["order.id"], OverviewSettings(job=False)).pair_edges(time.time_ns())
+        print(f"overview job: paired a day of call halves in {time.perf_counter() - began:.1f} s")
+    if not store.query("SELECT count() FROM clew_failures").rows[0][0]:
+        store.command(FAILURES_FROM_KEYS)
+    rows = store.query("SELECT count() FROM clew_failures").rows[0][0]
+    print(f"clew_failures: {rows:,} failed orders (bench rows, three signatures)")
+
+
+def overview_benchmarks(store: ChdbStore, runs: int) -> None:
+    """The data of the home page, the map and a service page over 1 h and 24 h."""
+    from clew.query_ui.overview import failures, health, ranges, servicemap
+
+    def home(lookback: str) -> Callable[[int], object]:
+        period = ranges.parse_range(lookback, "", "")
+        return lambda i: (health.services(store, period), failures.groups(store, period))
+
+    def service_page(lookback: str) -> Callable[[int], object]:
+        period = ranges.parse_range(lookback, "", "")
+        names = ["checkout", "payments", "inventory", "notifications"]
+
+        def read(i: int) -> object:
+            name = names[i % len(names)]
+            edges = servicemap.service_map(store, period, name)
+            return (
+                health.services(store, period, name),
+                health.operations(store, period, name),
+                failures.groups(store, period, name),
+                health.logs(store, period, name),
+                edges,
+            )
+
+        return read
+
+    for lookback in ("1h", "24h"):
+        timed(f"overview: home page data ({lookback})", runs, home(lookback))
+        period = ranges.parse_range(lookback, "", "")
+        timed(
+            f"overview: service map ({lookback})",
+            runs,
+            lambda i, p=period: servicemap.service_map(store, p),
+        )
+        timed(f"overview: service page data ({lookback})", runs, service_page(lookback))
 
 
 def main() -> None:
@@ -219,6 +299,12 @@ def main() -> None:
         help="only trace by id, with and without the trace_order projection, interleaved",
     )
     parser.add_argument(
+        "--drill", action="store_true", help="only the drill-down figures (bench/query_drill.py)"
+    )
+    parser.add_argument(
+        "--overview-only", action="store_true", help="only the overview's reads (issue 13)"
+    )
+    parser.add_argument(
         "--without-trace-order",
         action="store_true",
         help="drop schema/015's trace_order projection first (the figures without it)",
@@ -228,10 +314,10 @@ def main() -> None:
     settings = Settings(data_dir=args.data_dir, retention_days=7)
     store = ChdbStore(args.data_dir)
     apply_schema(store, settings)
-    stored = store.query("SELECT count() FROM otel_traces").rows[0][0]
+    stored = store.query("SELECT count() FROM otel_traces").rows[0][0] - drill_span_count(store)
     if not (args.reuse and stored == orders * SPANS_PER_ORDER):
         for table in ("otel_traces", "otel_logs", "otel_traces_trace_id_ts", "clew_business_keys",
-                      "clew_span_links", "clew_failed_spans"):  # fmt: skip
+                      "clew_span_links", "clew_failed_spans", *OVERVIEW_TABLES):  # fmt: skip
             store.command(f"TRUNCATE TABLE {table}")
         print(f"generating {orders * SPANS_PER_ORDER:,} spans, {orders * LOGS_PER_ORDER:,} logs")
         generate(store, orders, time.time_ns())
@@ -247,10 +333,15 @@ def main() -> None:
     cores = Path("/proc/cpuinfo").read_text().count("processor")
     print(f"otel_traces: {total:,} spans in {parts.rows[0][0]} parts; chDB, {cores} cores")
     print(f"load average before: {os.getloadavg()[0]:.1f} (other processes share the cores)")
+    prepare_overview(store)
     if args.compare_trace_order:
         compare_trace_order(store, orders, args.runs)
-    else:
+    elif args.drill:
+        drill_benchmarks(store, args.runs, timed)
+    elif not args.overview_only:
         benchmarks(store, orders, args.runs)
+    if not (args.compare_trace_order or args.drill):
+        overview_benchmarks(store, args.runs)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     store.close()
 

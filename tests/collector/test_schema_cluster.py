@@ -61,10 +61,8 @@ def test_merge_tree_tables_are_replicated_local_tables_behind_distributed_ones(
         assert re.search(r"ENGINE = Replicated\w*MergeTree\('/clickhouse/tables/\{shard\}/", local)
         front = created[table]
         assert f"AS {table}_local" in front
-        assert (
-            f"Distributed('{CLUSTER}', currentDatabase(), '{table}_local', cityHash64(TraceId))"
-            in front
-        )
+        key = "cityHash64(TraceId)" if "TraceId String" in local else "rand()"  # by trace if any
+        assert f"Distributed('{CLUSTER}', currentDatabase(), '{table}_local', {key})" in front
     assert "ENGINE = ReplicatedAggregatingMergeTree(" in created["clew_business_keys_local"]
     names = created["clew_business_key_names"]
     assert "ReplicatedMergeTree('/clickhouse/tables/all/" in names  # one replica set, all nodes

@@ -111,5 +111,7 @@ def test_clew_traffic_places_orders_against_a_running_shop(
     expected = [EXPECTED[o.fault] for o in plan(2, 3, "x")]
     failed = [status for status in expected if status[1] != "shipped"]
     lines = done.stdout.splitlines()
-    assert f"3 orders, {len(failed)} failed; ask clew why:" in lines
-    assert len([line for line in lines if line.startswith("clew why ord-")]) == len(failed)
+    assert f"3 orders, {len(failed)} failed; open one, or ask clew why:" in lines
+    pages = [line for line in lines if line.startswith("ord-") and "/orders/ord-" in line]
+    commands = [line for line in lines if " why ord-" in line and line.startswith("    ")]
+    assert len(pages) == len(commands) == len(failed), lines

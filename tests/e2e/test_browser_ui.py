@@ -6,13 +6,17 @@ Screenshots of each page are kept in test-artifacts/ (gitignored) for a person t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from clew.query_ui.app import create_app
+from clew.query_ui.read.model import Event, Span
 from tests.query_ui.conftest import open_test_store
 from tests.query_ui.explain import scenarios
+from tests.query_ui.explain.stories import http_client, http_server
+from tests.query_ui.explain.stories.evidence import STACK
 from tests.query_ui.explain.test_store import write
 from tests.query_ui.server import serve
 from tests.query_ui.shop import FAILED_ORDER, HOSTILE, Shop, write_shop
@@ -20,6 +24,35 @@ from tests.support.browser import guarded_page, screenshot
 
 pytestmark = pytest.mark.browser
 RETRIED_ORDER = "ord-retried-1"
+FAN_OUT_ORDER = "ord-fan-out-1"
+WIDTHS = (1024, 1400)
+
+
+def fan_out() -> scenarios.Builder:
+    """A search asks three shards at once; the slowest decides the end, then a render; shard 2
+    fails with a traceback whose failing line is the application's; labels are long."""
+    b = scenarios.Builder(FAN_OUT_ORDER)
+    t = b.trace()
+    srv = http_server(b, t, "search-frontend-with-a-long-name", "GET", "/search/{catalogue}"
+                      "/products/{product_id}/variants", ms=100, status=500)  # fmt: skip
+    for n, ms in ((1, 88), (2, 30), (3, 50)):
+        cli = http_client(b, t, "search-frontend-with-a-long-name", "GET",
+                          f"shard-{n}.index.internal.example", "/query/by-attribute/colour",
+                          parent=srv, at=2, ms=ms, status=500 if n == 2 else 200)  # fmt: skip
+        if n == 2:
+            error = ("index.CorruptSegment", "segment 17 checksum mismatch")
+            shard = http_server(b, t, "index", "GET", "/query/by-attribute/{name}", parent=cli,
+                                at=3, ms=ms - 2, status=500, exception=error)  # fmt: skip
+            b.spans[-1] = _with_stack(shard)
+    b.span(t, "render results", "search-frontend-with-a-long-name", parent=srv, at=91, ms=8,
+           kind="Internal")  # fmt: skip
+    return b
+
+
+def _with_stack(span: Span) -> Span:
+    (event,) = span.events
+    attributes = {**event.attributes, "exception.stacktrace": STACK}
+    return replace(span, events=(Event(event.name, event.time_ns, attributes),))
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +61,7 @@ def shop_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sho
     try:
         shop = write_shop(store)
         write(store, scenarios.retry_then_success(RETRIED_ORDER))  # an hour ago: out of searches
+        write(store, fan_out())
         with serve(create_app(settings, store)) as url:
             yield url, shop
     finally:
@@ -175,3 +209,90 @@ def test_critical_path_queue_time_and_missing_parents(
     expect(page.get_by_role("alert")).to_contain_text("parent span(s) never arrived")
     expect(page.locator(".badge.warn")).to_contain_text("parent missing")
     screenshot(page, "trace-missing-parent")
+
+
+def _fan_out_trace(page: Page, url: str) -> str:
+    page.goto(f"{url}/orders/{FAN_OUT_ORDER}")
+    link = page.locator(".root-cause a").first
+    href = link.get_attribute("href") or ""
+    return href.split("#", 1)[0]
+
+
+def test_the_waterfall_marks_the_root_cause_and_the_real_critical_path(
+    page: Page, shop_ui: tuple[str, Shop]
+) -> None:
+    url, _ = shop_ui
+    page.goto(url + _fan_out_trace(page, url))
+    cause = page.locator(".row.root-cause")
+    expect(cause).to_have_count(1)
+    expect(cause).to_contain_text("GET /query/by-attribute/{name}")
+    expect(cause.locator(".badge.cause")).to_have_text("◆ root cause")
+    # What held the search up: the search, then the render, and before it the slowest shard
+    # (shard 1, 88 ms); shards 2 and 3 ran beside it and held nothing up.
+    critical = page.locator(".row.critical .span-name")
+    expect(critical).to_have_text([
+        "GET /search/{catalogue}/products/{product_id}/variants",
+        "GET shard-1.index.internal.example /query/by-attribute/colour",
+        "render results",
+    ])  # fmt: skip
+    expect(page.locator(".row .cp")).to_have_count(3)
+    screenshot(page, "trace-root-cause-critical-path")
+
+
+def test_a_traceback_shows_the_failing_line_first_and_folds_the_library(
+    page: Page, shop_ui: tuple[str, Shop]
+) -> None:
+    url, _ = shop_ui
+    trace = _fan_out_trace(page, url)
+    failing = page.locator("#diagnosis .ev-exception .frame.failing")
+    expect(failing).to_be_visible()
+    expect(failing).to_contain_text("invoices.py line 17, in load_invoice")
+    expect(failing).to_contain_text('raise InvoiceGone(f"invoice {invoice_id} no longer exists")')
+    folded = page.locator("#diagnosis .ev-exception details.library-frames").first
+    expect(folded).to_contain_text("2 library frame(s) folded")
+    expect(folded.locator("pre.stack")).to_be_hidden()
+    screenshot(page, "order-folded-traceback")
+    page.goto(url + trace)
+    page.locator(".row.root-cause").click()
+    detail = page.locator(".span-detail:visible")
+    line = detail.locator(".frame.failing")
+    expect(line).to_be_in_viewport()
+    # Nothing to scroll inside a box to reach it: the frames are not a scrolled block.
+    box = line.evaluate(SCROLL_BOX)
+    assert box[0] <= box[1] and box[2] <= box[3], box
+    detail.locator("details.library-frames summary").click()
+    expect(detail.locator("pre.stack")).to_contain_text("starlette/routing.py")
+    screenshot(page, "trace-folded-traceback")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_waterfall_fits_the_window_without_clipping_labels(
+    browser: Browser, shop_ui: tuple[str, Shop], width: int
+) -> None:
+    url, shop = shop_ui
+    with guarded_page(browser, viewport={"width": width, "height": 900}) as tab:
+        for path in (_fan_out_trace(tab, url), f"/traces/{shop.failed_trace}",
+                     f"/orders/{FAN_OUT_ORDER}"):  # fmt: skip
+            tab.goto(url + path)
+            expect(tab.locator(".row").first).to_be_visible()
+            overflow = tab.evaluate(OVERFLOW)
+            assert overflow == {"page": False, "labels": [], "durations": []}, (path, overflow)
+            screenshot(tab, f"waterfall-{width}px-{path.strip('/').split('/')[0]}")
+
+
+SCROLL_BOX = """el => {
+  const b = el.closest('.traceback');
+  return [b.scrollHeight, b.clientHeight, b.scrollWidth, b.clientWidth];
+}"""
+# What does not fit: the page scrolls sideways, a label is cut, a duration leaves its column.
+OVERFLOW = """() => {
+  const page = document.documentElement.scrollWidth > window.innerWidth;
+  const labels = [...document.querySelectorAll('.waterfall .label-col')]
+    .filter(el => el.scrollWidth > el.clientWidth + 1)
+    .map(el => el.textContent.trim().slice(0, 60));
+  const durations = [...document.querySelectorAll('.waterfall .dur')].filter(el => {
+    const col = el.parentElement.getBoundingClientRect(), box = el.getBoundingClientRect();
+    return box.right > col.right + 1 || box.left < col.left - 1;
+  }).map(el => el.textContent);
+  return {page, labels, durations};
+}"""

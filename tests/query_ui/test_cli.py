@@ -48,7 +48,7 @@ def test_trace_prints_a_waterfall_with_logs(ui_url: str, shop: Shop) -> None:
     result = CliRunner().invoke(trace, [shop.failed_trace, "--url", ui_url])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    db_line = next(line for line in lines if "payments: UPDATE accounts" in line)
+    db_line = next(line for line in lines if "payments: postgresql UPDATE accounts" in line)
     assert db_line.startswith("✖*") and "█" in db_line and db_line.endswith("300 ms")
     assert any("ERROR deadlock detected on accounts" in line for line in lines)
     assert any(line.startswith("kafka: checkout → topic orders → inventory") for line in lines)

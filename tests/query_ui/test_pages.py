@@ -29,7 +29,8 @@ def test_trace_page_marks_failure_critical_path_and_missing_parent(
     client: TestClient, shop: Shop
 ) -> None:
     html = client.get(f"/traces/{shop.failed_trace}").text
-    assert f'class="row failed critical" id="row-{shop.db_span.span_id}"' in html
+    # The deadlocked statement: failed, on the critical path, and the trace's root cause.
+    assert f'class="row failed critical root-cause" id="row-{shop.db_span.span_id}"' in html
     assert "psycopg.errors.DeadlockDetected" in html and "topic orders" in html
     assert "in the queue" in html
     broken = client.get(f"/traces/{shop.broken_trace}").text

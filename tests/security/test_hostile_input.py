@@ -4,6 +4,7 @@ payload unescaped, no injection finds a row or changes one, no redirect leaves t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from urllib.parse import quote, urlsplit
 
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from clew.collector.store import ChdbStore
 from clew.query_ui import auth
 from clew.query_ui.app import create_app
+from clew.query_ui.logs.filters import parse_text, tokens
 from clew.query_ui.settings import Settings as UISettings
 from tests.query_ui.shop import Shop
 from tests.security.conftest import UI_TOKEN
@@ -53,6 +55,11 @@ def _fill(shop: Shop) -> dict[str, str]:
     return {"trace_id": shop.failed_trace, "key": "order.id", "value": "ord-1", "order_id": "x"}
 
 
+# Query parameters a route needs for a payload elsewhere to reach its query: the live tail
+# polls once and ends (seconds=0) instead of following for minutes; context needs a time.
+BASE_QUERY = {"/api/logs/tail": {"seconds": "0"}, "/api/logs/context": {"at": "1"}}
+
+
 def _check(response: httpx.Response, payloads: list[str]) -> None:
     where = f"{response.request.method} {str(response.request.url)[:200]}"
     assert response.status_code < 500, f"{where}: {response.status_code} {response.text[:300]}"
@@ -66,6 +73,10 @@ def _check(response: httpx.Response, payloads: list[str]) -> None:
         for payload in payloads:
             if MARKUP & set(payload):
                 assert payload not in response.text, f"{where}: unescaped {payload[:60]!r}"
+    elif response.headers.get("content-type", "").startswith("text/event-stream"):
+        for line in response.text.splitlines():  # the live tail: each event's data is JSON
+            if line.startswith("data: "):
+                json.loads(line[6:])
     elif response.content:
         response.json()  # the API answers JSON, errors included
 
@@ -73,6 +84,8 @@ def _check(response: httpx.Response, payloads: list[str]) -> None:
 def test_the_routes_are_found(client: TestClient) -> None:
     paths = {route.path for route in get_routes(client.app)}  # type: ignore[arg-type]
     assert {"/search", "/api/traces", "/traces/{trace_id}", "/go"} <= paths
+    logs = {"/logs", "/api/logs", "/api/logs/histogram", "/api/logs/context", "/api/logs/tail"}
+    assert logs <= paths
     search = next(r for r in get_routes(client.app) if r.path == "/api/traces")  # type: ignore[arg-type]
     assert {"service", "operation", "tag", "key_value", "lookback"} <= set(search.query_params)
 
@@ -89,12 +102,15 @@ def test_every_parameter_of_every_route_survives_the_corpus(client: TestClient, 
             for raw in RAW_ESCAPES:
                 _check(client.get(route.url(raw, fill)), [])
                 sent += 1
+        base = BASE_QUERY.get(route.path, {})
         for name in route.query_params:
             for payload in CORPUS:
-                _check(client.get(route.url("", _fill(shop)), params={name: payload}), [payload])
+                params = base | {name: payload}
+                _check(client.get(route.url("", _fill(shop)), params=params), [payload])
                 sent += 1
             for raw in RAW_ESCAPES:
-                _check(client.get(f"{route.url('', _fill(shop))}?{name}={raw}"), [])
+                extra = "".join(f"&{k}={v}" for k, v in base.items() if k != name)
+                _check(client.get(f"{route.url('', _fill(shop))}?{name}={raw}{extra}"), [])
                 sent += 1
     assert sent > 1000
 
@@ -116,7 +132,7 @@ def test_sql_injection_finds_no_rows_and_changes_none(
         for name in ("service", "operation", "key_value", "tag"):
             value = f"http.route={payload}" if name == "tag" else payload
             found = client.get("/api/traces", params={name: value, "lookback": "30d"})
-            assert found.status_code in (200, 400), (name, payload, found.text)
+            assert found.status_code in (200, 422), (name, payload, found.text)
             if found.status_code == 200:
                 assert found.json()["traces"] == [], (name, payload)
         keyed = client.get(f"/api/keys/order.id/{quote(payload, safe='')}/traces")
@@ -126,12 +142,38 @@ def test_sql_injection_finds_no_rows_and_changes_none(
     assert tables == [(1,)]
 
 
+def test_logs_injection_finds_no_rows_and_changes_none(
+    client: TestClient, shop_store: tuple[UISettings, ChdbStore, Shop]
+) -> None:
+    store = shop_store[1]
+    before = store.query("SELECT count() FROM otel_logs").rows
+    for payload in SQL:
+        for name in ("service", "text", "key_value", "tag", "trace_id"):
+            value = f"job={payload}" if name == "tag" else payload
+            for path in ("/api/logs", "/api/logs/histogram"):
+                found = client.get(path, params={name: value, "lookback": "30d"})
+                assert found.status_code in (200, 422), (name, payload, found.text)
+                if found.status_code != 200 or path != "/api/logs":
+                    continue
+                bodies = [log["body"].lower() for log in found.json()["logs"]]
+                if name == "text":  # searched as text: only bodies holding its words
+                    wanted = parse_text(payload)
+                    for body in bodies:
+                        assert set(wanted.required) <= set(tokens(body)), (payload, body)
+                        assert all(phrase in body for phrase in wanted.phrases), (payload, body)
+                else:
+                    assert bodies == [], (name, payload)
+    assert store.query("SELECT count() FROM otel_logs").rows == before
+
+
 def test_stored_payloads_are_shown_as_text(client: TestClient, hostile: HostileTrace) -> None:
     pages = [
         f"/traces/{hostile.trace_id}",
         f"/orders/{quote(hostile.order_id, safe='')}",
         "/search?lookback=1h",
         f"/search?lookback=1h&key_value={quote(hostile.order_id, safe='')}",
+        "/logs?lookback=1h",
+        f"/logs?lookback=1h&key_value={quote(hostile.order_id, safe='')}&text=pwned",
     ]
     for url in pages:
         page = client.get(url)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from clew.query_ui.read.model import Event, Link, LogRecord, Span
 from clew.query_ui.read.story import Story
@@ -91,6 +91,21 @@ class Builder:
 
     def story(self) -> Story:
         return Story(self.spans, self.logs, key=self.key, value=self.value)
+
+    def shift(self, service: str | None, ms: float) -> None:
+        """Move every span, event and log of `service` (None: of all) by `ms`: a clock that
+        runs off, or a whole story moved out of the others' time."""
+        delta = int(ms * MS)
+        self.spans = [
+            replace(s, start_ns=s.start_ns + delta,
+                    events=tuple(replace(e, time_ns=e.time_ns + delta) for e in s.events))
+            if service in (None, s.service) else s
+            for s in self.spans
+        ]  # fmt: skip
+        self.logs = [
+            replace(r, time_ns=r.time_ns + delta) if service in (None, r.service) else r
+            for r in self.logs
+        ]
 
 
 def _exception(time_ns: int, error_type: str, message: str) -> Event:
@@ -428,5 +443,5 @@ def saga_refund(value: str = "o-saga") -> Builder:
         attrs={"saga.compensation": "true"},
     )
     b.span(t, "POST /refunds", "payments", parent=refund, at=110, ms=40)
-    b.log(refund, 101, "ERROR", "compensating: refunding the charge of the cancelled order")
+    b.log(refund, 101, "WARN", "compensating: refunding the charge of the cancelled order")
     return b

@@ -23,16 +23,16 @@ def _kinds(cause: dict[str, Any]) -> list[str]:
 def test_to_dict_has_the_api_shape() -> None:
     data = explain(scenarios.cascade().story()).to_dict()
     assert list(data) == [
-        "key", "value", "status", "root_causes", "cascade", "recoveries", "traces", "logs",
-        "summary", "failed_spans", "limits",
+        "key", "value", "status", "root_causes", "cascade", "recoveries", "handled", "traces",
+        "logs", "summary", "failed_spans", "limits",
     ]  # fmt: skip
     cause = data["root_causes"][0]
     assert set(cause) == {
-        "service", "span_name", "span_id", "trace_id", "error_type", "message", "time",
-        "time_unix_nano", "evidence",
+        "service", "span_name", "name", "span_id", "trace_id", "error_type", "message",
+        "time", "time_unix_nano", "evidence",
     }  # fmt: skip
     assert RFC3339.match(cause["time"])
-    assert set(data["cascade"][0]) == {"service", "span_name", "span_id", "reason"}
+    assert set(data["cascade"][0]) == {"service", "span_name", "name", "span_id", "reason", "logs"}
     assert all(RFC3339.match(log["time"]) for log in data["logs"])
     assert data["limits"] == []
 
@@ -151,7 +151,7 @@ def test_the_same_failure_on_every_attempt_is_one_cause_seen_several_times() -> 
     assert _causes(diagnosis) == [("payments", "POST /pay")]
     repeated = [e for e in diagnosis.root_causes[0].evidence if e["kind"] == "repeated"]
     assert repeated[0]["count"] == 3
-    assert "PoolTimeout: pool exhausted, 3 times" in diagnosis.summary
+    assert "PoolTimeout: pool exhausted, 3 attempts, all failed, calling POST" in diagnosis.summary
     assert len(diagnosis.cascade) == 4
 
 

@@ -18,8 +18,10 @@ from clew.common.settings import SharedSettings
 from clew.common.store import Store
 from clew.query_ui import auth, deps, filters
 from clew.query_ui.errors import QueryUIError
+from clew.query_ui.mcp import http as mcp_http
+from clew.query_ui.overview.job import OverviewJob, overview_job
 from clew.query_ui.readonly import ReadOnlyStore
-from clew.query_ui.routers import api, pages
+from clew.query_ui.routers import api, drill, logs, overview, pages
 from clew.query_ui.settings import Settings
 
 PACKAGE = files("clew.query_ui")
@@ -42,7 +44,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         title="clew",
         summary="Find a trace, read the whole story, say why an order failed.",
         version="0.1.0",
-        lifespan=_closing(own),
+        lifespan=_closing(own, overview_job(settings, store)),
     )
     app.state.settings = settings
     app.state.store = ReadOnlyStore(
@@ -53,7 +55,13 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.templates = _templates()
     auth.install(app, settings.ui_token)
     app.include_router(api.router)
+    app.include_router(logs.api)
+    app.include_router(logs.pages)
+    app.include_router(overview.api)
+    app.include_router(overview.pages)
     app.include_router(pages.router)
+    app.include_router(drill.router)
+    mcp_http.mount(app, settings)
     app.add_api_route("/healthz", _healthz, include_in_schema=False)
     app.middleware("http")(_security_headers)
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
@@ -98,12 +106,17 @@ def _own_store(settings: Settings) -> Store | None:
     return open_server_store(url, ca_file=settings.clickhouse_ca_file)
 
 
-def _closing(store: Store | None) -> Any:
+def _closing(store: Store | None, job: OverviewJob | None = None) -> Any:
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if job is not None:
+            job.start()
         try:
-            yield
+            async with mcp_http.running(app):
+                yield
         finally:
+            if job is not None:
+                job.stop()
             if store is not None:
                 store.close()
 

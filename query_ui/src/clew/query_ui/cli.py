@@ -114,10 +114,19 @@ def why(
 
 @click.command()
 @click.argument("trace_id")
+@click.option("--stats", is_flag=True, help="Per service and operation: count, total, self time.")
 @api_options
-def trace(trace_id: str, url: str, as_json: bool, token: str | None, ca_file: str | None) -> None:
-    """Print a trace as a text waterfall with its logs."""
+def trace(
+    trace_id: str, stats: bool, url: str, as_json: bool, token: str | None, ca_file: str | None
+) -> None:
+    """Print a trace as a text waterfall with its logs (or, with --stats, its statistics)."""
     tid = quote(trace_id.strip(), safe="")
+    if stats:
+        from clew.query_ui.stats import text_table
+
+        body = fetch(url, f"/api/traces/{tid}/stats", token=token, ca_file=ca_file)
+        emit(body, as_json, text_table)
+        return
     body = fetch(url, f"/api/traces/{tid}", token=token, ca_file=ca_file)
     logs = fetch(url, f"/api/traces/{tid}/logs", token=token, ca_file=ca_file)
     body |= {"logs": logs["logs"], "limits": list(dict.fromkeys(body["limits"] + logs["limits"]))}

@@ -7,6 +7,7 @@ from fastapi import Request
 from clew.common.store import Store
 from clew.query_ui import explain
 from clew.query_ui.errors import NotFoundError
+from clew.query_ui.explain import contention
 from clew.query_ui.read.load import load_story
 from clew.query_ui.read.story import Story
 from clew.query_ui.settings import Settings
@@ -40,7 +41,7 @@ def story_and_diagnosis(request: Request, key: str, value: str) -> tuple[Story, 
     story = load_story(store(request), key, value, with_resource=True)
     if not story:
         raise NotFoundError(str(explain.NotFound(key, value)))
-    return story, explain.explain(story)
+    return story, explain.explain(story, suspects=contention.reader(store(request)))
 
 
 def diagnose(request: Request, key: str, value: str) -> explain.Diagnosis:

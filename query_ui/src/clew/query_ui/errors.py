@@ -3,6 +3,7 @@
 QueryUIError                 the root; `status_code` is what the API answers
 ├── NotFoundError            404: no trace, no key value, nothing stored for what was asked
 ├── InvalidQueryError        400: a search filter or id that cannot be understood
+│   └── InvalidParameterError 422: a query parameter that is malformed or unknown (named)
 ├── QueryLimitError          504: ClickHouse stopped a query at its time limit (retriable)
 ├── RowLimitError            422: a result passed the UI's row limit (CLEW_UI_MAX_RESULT_ROWS)
 ├── ReadOnlyError            403: something tried to write through the UI's read-only store
@@ -38,6 +39,17 @@ class InvalidQueryError(QueryUIError):
 
     status_code = 400
     title = "Invalid query"
+
+
+class InvalidParameterError(InvalidQueryError):
+    """A query parameter that cannot be understood, or that the route does not take."""
+
+    status_code = 422
+    title = "Invalid parameter"
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(f"parameter {parameter!r}: {message}")
+        self.parameter = parameter
 
 
 class QueryLimitError(QueryUIError):

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import jinja2
 
+from clew.query_ui.logs.view import highlight, key_attributes
 from clew.query_ui.read.format import duration, rfc3339
 
 ORDER_KEY = "order.id"
@@ -42,3 +43,5 @@ def register(env: jinja2.Environment) -> None:
     env.filters["short"] = short_id
     env.filters["segment"] = segment
     env.filters["key_url"] = key_url
+    env.filters["highlight"] = highlight
+    env.filters["key_attributes"] = key_attributes

@@ -103,6 +103,7 @@ class RootCause(TypedDict):
     __pydantic_config__ = _OPEN  # type: ignore[misc]
     service: str
     span_name: str
+    name: str
     span_id: str
     trace_id: str
     error_type: str
@@ -113,13 +114,15 @@ class RootCause(TypedDict):
 
 
 class CascadeEntry(TypedDict):
-    """A span that failed because of a failure below it, and why."""
+    """A span that failed because of a failure below it, and why; `logs`: its ERROR logs."""
 
     __pydantic_config__ = _OPEN  # type: ignore[misc]
     service: str
     span_name: str
+    name: str
     span_id: str
     reason: str
+    logs: list[Any]
 
 
 class Recovery(TypedDict):
@@ -147,6 +150,7 @@ class DiagnosisResponse(TypedDict):
     root_causes: list[RootCause]
     cascade: list[CascadeEntry]
     recoveries: list[Recovery]
+    handled: list[RootCause]
     traces: list[str]
     logs: list[Any]
     summary: str

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from clew.common.store import Store
-from clew.query_ui.errors import InvalidQueryError
+from clew.query_ui.errors import InvalidParameterError
 from clew.query_ui.read import queries as q
 from clew.query_ui.read.format import duration
 from clew.query_ui.read.load import run
@@ -35,7 +35,7 @@ def parse_duration(text: str, *, default_unit: str = "ms", what: str = "duration
     """`250ms`, `1.5s`, `2h`, `30` (in `default_unit`) as nanoseconds."""
     match = _AMOUNT.match(text)
     if not match:
-        raise InvalidQueryError(f"{what} {text!r} is not a duration such as 250ms, 1.5s or 2h")
+        raise InvalidParameterError(what, f"{text!r} is not a duration such as 250ms, 1.5s or 2h")
     return int(float(match.group(1)) * _UNITS[match.group(2) or default_unit])
 
 
@@ -44,19 +44,18 @@ def parse_time(text: str, what: str) -> int:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidQueryError(
-            f"{what} {text!r} is not a time such as 2026-11-21T10:00Z"
-        ) from None
+        example = "2026-11-21T10:00Z"
+        raise InvalidParameterError(what, f"{text!r} is not a time such as {example}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp()) * 10**9 + moment.microsecond * 1000
 
 
-def parse_tag(text: str) -> tuple[str, str]:
+def parse_tag(text: str, what: str = "tag") -> tuple[str, str]:
     """`key=value` as a pair."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise InvalidQueryError(f"attribute filter {text!r} is not of the form key=value")
+        raise InvalidParameterError(what, f"{text!r} is not of the form key=value")
     return key.strip(), value.strip()
 
 
@@ -104,46 +103,56 @@ class SearchFilters:
 
 
 def build_filters(args: dict[str, Any], business_keys: list[str]) -> SearchFilters:
-    """Filters from query-string arguments (`tag` may repeat); bad input is a 400."""
+    """Filters from query-string arguments (`tag` may repeat); bad input is a 422."""
 
     def text(name: str, default: str = "") -> str:
         return str(args.get(name) or default).strip()
 
-    end = parse_time(text("end"), "end") if text("end") else time.time_ns()
-    if text("start"):
-        start = parse_time(text("start"), "start")
-    else:
-        start = end - parse_duration(text("lookback", "1h"), default_unit="h", what="lookback")
-    if start > end:
-        raise InvalidQueryError("the start of the time range is after its end")
+    start, end = parse_range(args)
     filters = SearchFilters(start_ns=start, end_ns=end, service=text("service"))
     filters.operation = text("operation")
     filters.tags = [parse_tag(t) for t in args.get("tag", []) if str(t).strip()]
-    filters.status = _choice(text("status", "any"), STATUSES, "status")
+    filters.status = choice(text("status", "any"), STATUSES, "status")
     if text("min_duration"):
         filters.min_duration_ns = parse_duration(text("min_duration"), what="min_duration")
     if text("max_duration"):
         filters.max_duration_ns = parse_duration(text("max_duration"), what="max_duration")
-    filters.key = _choice(text("key", business_keys[0]), tuple(business_keys), "key")
+    filters.key = choice(text("key", business_keys[0]), tuple(business_keys), "key")
     filters.key_value = text("key_value")
-    filters.sort = _choice(text("sort", "start"), SORTS, "sort")
-    filters.descending = _choice(text("order", "desc"), ("desc", "asc"), "order") == "desc"
-    filters.limit = _bounded(text("limit", "20"), 1, q.MAX_PAGE, "limit")
-    filters.offset = _bounded(text("offset", "0"), 0, 1_000_000, "offset")
+    filters.sort = choice(text("sort", "start"), SORTS, "sort")
+    filters.descending = choice(text("order", "desc"), ("desc", "asc"), "order") == "desc"
+    filters.limit = bounded(text("limit", "20"), 1, q.MAX_PAGE, "limit")
+    filters.offset = bounded(text("offset", "0"), 0, 1_000_000, "offset")
     if len(filters.tags) > MAX_TAGS:
-        raise InvalidQueryError(f"at most {MAX_TAGS} attribute filters are supported")
+        raise InvalidParameterError("tag", f"at most {MAX_TAGS} attribute filters are supported")
     return filters
 
 
-def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+def parse_range(args: dict[str, Any]) -> tuple[int, int]:
+    """The time range of `start`/`end`/`lookback` as Unix ns; `end` defaults to now."""
+    start_text, end_text = (str(args.get(n) or "").strip() for n in ("start", "end"))
+    end = parse_time(end_text, "end") if end_text else time.time_ns()
+    if start_text:
+        start = parse_time(start_text, "start")
+    else:
+        lookback = str(args.get("lookback") or "1h").strip()
+        start = end - parse_duration(lookback, default_unit="h", what="lookback")
+    if start > end:
+        raise InvalidParameterError("start", "the start of the time range is after its end")
+    return start, end
+
+
+def choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    """`value` when it is one of `allowed`, else a 422 naming parameter `what`."""
     if value not in allowed:
-        raise InvalidQueryError(f"{what} must be one of {', '.join(allowed)}, not {value!r}")
+        raise InvalidParameterError(what, f"must be one of {', '.join(allowed)}, not {value!r}")
     return value
 
 
-def _bounded(value: str, low: int, high: int, what: str) -> int:
-    if not value.isdigit() or not low <= int(value) <= high:
-        raise InvalidQueryError(f"{what} must be a whole number from {low} to {high}")
+def bounded(value: str, low: int, high: int, what: str) -> int:
+    """A whole number from `low` to `high`, else a 422 naming parameter `what`."""
+    if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+        raise InvalidParameterError(what, f"must be a whole number from {low} to {high}")
     return int(value)
 
 

@@ -12,24 +12,72 @@ LABEL_WIDTH = 48
 
 
 def diagnosis(d: dict[str, Any]) -> str:
-    """A diagnosis for a person: verdict, summary, causes with evidence, cascade."""
+    """A diagnosis for a person: verdict, summary, causes with evidence, cascade, handled."""
     lines = [f"{d['key']} {d['value']}: {str(d['status']).upper()}", "", str(d["summary"]), ""]
     for number, cause in enumerate(d.get("root_causes", []), start=1):
-        lines.append(f"{number}. {cause['service']} '{cause['span_name']}' at {cause['time']}")
-        lines.append(f"   {cause['error_type']}: {cause['message']}")
-        lines.append(f"   trace {cause['trace_id']} span {cause['span_id']}")
-        lines += [f"   - {_evidence(item)}" for item in cause.get("evidence", [])]
-        lines.append("")
+        lines += _cause(f"{number}. ", cause)
     if d.get("cascade"):
         lines.append("Cascade:")
-        lines += [f"  {c['service']} '{c['span_name']}': {c['reason']}" for c in d["cascade"]]
+        for c in d["cascade"]:
+            lines.append(f"  {_span(c)}: {c['reason']}")
+            lines += [f"    {_log(log)}" for log in c.get("logs", [])]
+        lines.append("")
+    if d.get("handled"):
+        lines.append("Handled (made good by a retry or by the caller; not a cause):")
+        for h in d["handled"]:
+            lines.append(f"  {_span(h)}: {h['error_type']}: {h['message']}".rstrip(": "))
         lines.append("")
     if d.get("recoveries"):
         lines.append("Recovered:")
-        lines += [f"  {r['service']} '{r['span_name']}': {r['reason']}" for r in d["recoveries"]]
+        lines += [f"  {_span(r)}: {r['reason']}" for r in d["recoveries"]]
         lines.append("")
     lines.append("Traces: " + ", ".join(d.get("traces", [])))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _span(entry: dict[str, Any]) -> str:
+    """service 'what it did' (raw name), as every surface names a span."""
+    name, raw = entry.get("name") or entry["span_name"], entry["span_name"]
+    return f"{entry['service']} '{name}'" + (f" (span '{raw}')" if raw != name else "")
+
+
+def _cause(lead: str, cause: dict[str, Any]) -> list[str]:
+    lines = [f"{lead}{_span(cause)} at {cause['time']}"]
+    lines.append(f"   {cause['error_type']}: {cause['message']}".rstrip(": "))
+    lines.append(f"   trace {cause['trace_id']} span {cause['span_id']}")
+    lines += [f"   - {_evidence(item)}" for item in cause.get("evidence", [])]
+    return [*lines, ""]
+
+
+def _log(item: dict[str, Any]) -> str:
+    attrs = item.get("attributes") or {}
+    message = attrs.get("exception.message", "")
+    what = f" [{attrs.get('exception.type', '')}: {message}]" if message else ""
+    return f"log {item.get('severity', '')} {item.get('service', '')}: {item.get('body', '')}{what}"
+
+
+def _exception(item: dict[str, Any]) -> str:
+    head = f"exception {item.get('type', '')}: {item.get('message', '')}"
+    frames = item.get("frames") or []
+    shown = [f for f in frames if not f.get("library")] or frames[:1]
+    lines = [head]
+    for f in shown:
+        code = f": {f['code']}" if f.get("code") else ""
+        where = f", in {f['function']}" if f.get("function") else ""
+        lines.append(f"       at {f['file']} line {f['line']}{where}{code}")
+    folded = len(frames) - len(shown)
+    if folded > 0:
+        lines.append(f"       ({folded} library frame(s) folded; --json has the whole trace)")
+    if not frames and item.get("stacktrace"):
+        lines.append("       " + str(item["stacktrace"]).strip().replace("\n", "\n       "))
+    return "\n".join(lines)
+
+
+def _messaging(item: dict[str, Any]) -> str:
+    parts = [f"{item.get('system') or 'messaging'} topic {item.get('destination', '')}"]
+    parts += [f"{name} {item[name]}" for name in ("partition", "offset", "group", "key")
+              if item.get(name)]  # fmt: skip
+    return " ".join(parts)
 
 
 def _evidence(item: Any) -> str:
@@ -39,15 +87,34 @@ def _evidence(item: Any) -> str:
     if kind == "reason":
         return f"why: {item.get('text', '')}"
     if kind == "log":
-        return f"log {item.get('severity', '')} {item.get('service', '')}: {item.get('body', '')}"
+        return _log(item)
     if kind == "exception":
-        stack = str(item.get("stacktrace", "")).strip().replace("\n", "\n       ")
-        head = f"exception {item.get('type', '')}: {item.get('message', '')}"
-        return head + (f"\n       {stack}" if stack else "")
+        return _exception(item)
     if kind == "db.statement":
         return f"{item.get('system') or 'db'} statement: {item.get('statement', '')}"
+    if kind == "messaging":
+        return _messaging(item)
+    if kind == "http":
+        return f"HTTP {item.get('status_code')} {item.get('method', '')} {item.get('target', '')}"
+    if kind == "status":
+        return f"status {item.get('code', '')}: {item.get('message', '')}".rstrip(": ")
+    if kind == "duration":
+        return f"took {duration(int(float(item.get('duration_ms', 0)) * 1e6))}"
+    if kind in ("peer", "compensation", "repeated"):
+        return str(item.get("text", ""))
+    if kind == "contention":
+        return _contention(item)
     rest = ", ".join(f"{k}={v}" for k, v in sorted(item.items()) if k != "kind")
     return f"{kind}: {rest}" if kind else rest
+
+
+def _contention(item: dict[str, Any]) -> str:
+    lines = [str(item.get("text", ""))]
+    for s in item.get("suspects", []):
+        lines.append(f"       {s['service']} '{s['name']}' from {s['start']} for "
+                     f"{s['duration_ms']:.0f} ms (trace {s['trace_id']} span {s['span_id']}):"
+                     f" {s['statement']}")  # fmt: skip
+    return "\n".join(lines)
 
 
 def waterfall(trace: dict[str, Any], logs: list[dict[str, Any]]) -> str:
@@ -78,7 +145,8 @@ def waterfall(trace: dict[str, Any], logs: list[dict[str, Any]]) -> str:
 
 def _span_line(span: dict[str, Any], start: int, total: int, critical: bool) -> str:
     mark = ("✖" if span["failed"] else " ") + ("*" if critical else " ")
-    label = "  " * span.get("depth", 0) + f"{span['service']}: {span['name']}"
+    name = span.get("display_name") or span["name"]
+    label = "  " * span.get("depth", 0) + f"{span['service']}: {name}"
     label = label[: LABEL_WIDTH - 1].ljust(LABEL_WIDTH)
     left = int(BAR_WIDTH * (span["start_unix_nano"] - start) / total)
     width = max(1, round(BAR_WIDTH * span["duration_ns"] / total))

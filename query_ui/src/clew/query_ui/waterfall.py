@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from clew.query_ui.explain.frames import Frame, app_first
 from clew.query_ui.read.critical import critical_path
 from clew.query_ui.read.model import Link, LogRecord, Span, SpanRef
 from clew.query_ui.read.story import Story
@@ -41,6 +42,10 @@ class Row:
     back_links: tuple[Link, ...] = ()
     hops: list[Hop] = field(default_factory=list)
     missing_parent: bool = False
+    root_cause: bool = False
+    """The diagnosis names this span as where a failure started."""
+    frames: list[Frame] = field(default_factory=list)
+    """The frames of its exception's traceback, the application's first (frames.app_first)."""
 
 
 @dataclass
@@ -55,9 +60,15 @@ class Waterfall:
     orphan_logs: list[LogRecord]
 
 
-def build(story: Story, trace_id: str = "", axis: tuple[int, int] | None = None) -> Waterfall:
+def build(
+    story: Story,
+    trace_id: str = "",
+    axis: tuple[int, int] | None = None,
+    causes: frozenset[SpanRef] = frozenset(),
+) -> Waterfall:
     """Rows depth-first in start order, of one trace of the story (or of all its spans); spans
-    whose parent never arrived are roots, noted. Failed and critical are the read model's."""
+    whose parent never arrived are roots, noted. Failed and critical are the read model's;
+    `causes` are the root causes the diagnosis names (marked)."""
     spans = list(story.spans_of(trace_id) if trace_id else story.spans)
     logs = [r for r in story.logs if not trace_id or r.trace_id == trace_id]
     by_id = {s.span_id: s for s in spans}
@@ -80,6 +91,9 @@ def build(story: Story, trace_id: str = "", axis: tuple[int, int] | None = None)
     for row in rows:
         row.missing_parent = bool(row.span.parent_span_id) and not row.ancestors
         row.hops = hops_of(story, row.span, by_id)
+        row.root_cause = row.span.ref in causes
+        exception = row.span.exception
+        row.frames = app_first(exception.stacktrace) if exception is not None else []
     missing = sorted({r.span.parent_span_id for r in rows if r.missing_parent})
     return Waterfall(rows, start, max(end - start, 0), services, missing, orphans)
 

@@ -21,6 +21,7 @@ RETENTION_TTL = {
     "clew_business_keys": "toDateTime(LastSeen)",
     "clew_span_links": "toDateTime(Timestamp)",
     "clew_failed_spans": "toDateTime(Timestamp)",
+    "clew_logs_volume": "Minute",
 }
 _FILE = re.compile(r"^\d{3}_[a-z0-9_]+\.sql$")
 

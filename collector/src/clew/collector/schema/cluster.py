@@ -6,9 +6,10 @@ names of the single-server schema. Each Null ingest table becomes `T_local` on e
 a Distributed `T` in front, sharding by trace id: a trace's rows land on one shard, where the
 materialized views (which run on the node that receives the rows) fill the side tables, so a
 trace and its side rows stay together. `clew_business_key_names` stays one table replicated
-across the whole cluster, because every node's views read it, and so does `clew_schema_views`
-(schema/views.py), the record of the views' definitions. A plain view reads the Distributed
-tables (the whole cluster), so its names are left as they are.
+across the whole cluster, because every node's views read it; so do `clew_overview_progress`
+(the overview job's position, docs/adr/0006-overview.md), one value for the whole cluster, and
+`clew_schema_views` (schema/views.py), the record of the views' definitions. A plain view reads
+the Distributed tables (the whole cluster), so its names are left as they are.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ LOCAL = "_local"
 # ZooKeeper paths: per shard for data, one path for the cluster-wide table.
 SHARD_PATH = "/clickhouse/tables/{shard}/{database}/{table}"
 CLUSTER_PATH = "/clickhouse/tables/all/{database}/{table}"
-CLUSTER_WIDE = frozenset({"clew_business_key_names", views.RECORD})
+CLUSTER_WIDE = frozenset({"clew_business_key_names", "clew_overview_progress", views.RECORD})
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CREATE = re.compile(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
+import shutil
 import signal
 import sys
 import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import quote
 
 import click
 
@@ -114,11 +117,27 @@ def _traffic(shop: Shop, order_count: int, seed: int, ui: str) -> list[Outcome]:
     sys.stderr.write("\n")
     time.sleep(EXPORT_SECONDS)
     failed = [outcome for outcome in outcomes if outcome.failed]
-    click.echo(f"{len(outcomes)} orders, {len(failed)} failed; ask clew why:")
-    url = "" if ui == DEFAULT_UI else f" --url {ui}"
+    click.echo(f"{len(outcomes)} orders, {len(failed)} failed; open one, or ask clew why:")
+    url = "" if ui == DEFAULT_UI else f" --url {shlex.quote(ui)}"
+    clew = clew_command()
     for outcome in failed:
-        click.echo(f"clew why {outcome.order.order_id}{url}")
+        order_id = outcome.order.order_id
+        click.echo(f"{order_id}  {ui}/orders/{quote(order_id, safe='')}")
+        click.echo(f"    {clew} why {shlex.quote(order_id)}{url}")
     return outcomes
+
+
+def clew_command() -> str:
+    """How to run `clew` in the shell that started this one: `uv run clew` when uv started it
+    (`uv run` puts the project's environment on the PATH of its command only), `clew` when that
+    name finds this program, else the program's full path."""
+    if os.environ.get("UV"):  # set by `uv run` for the commands it runs
+        return "uv run clew"
+    started = Path(sys.argv[0]).resolve()
+    on_path = shutil.which("clew")
+    if on_path is not None and Path(on_path).resolve() == started:
+        return "clew"
+    return shlex.quote(str(started))
 
 
 def _progress(outcomes: list[Outcome]) -> None:

@@ -35,20 +35,39 @@ class Cause:
     """The known root cause of a fault: where it started and what was raised there."""
 
     service: str
+    operation: str
+    """What the span did (its display name)."""
     error_type: str
+    message: str
+    """A part of the message the diagnosis gives."""
     recovery: bool = False
     """Whether the diagnosis lists a compensation (the saga's refund) as recovery."""
+    suspect: str = ""
+    """The contention suspect the diagnosis names (the span that held the lock)."""
 
 
 CAUSES: dict[Fault, Cause | None] = {
     Fault.NONE: None,
-    Fault.CARD_DECLINED: Cause("payments", "CardDeclined"),
+    Fault.CARD_DECLINED: Cause(
+        "payments", "POST /payments", "CardDeclined", "card declined by the provider"
+    ),
     # The slow UPDATE waiting for the lock; it did not fail itself, so it is a slow call.
-    Fault.INVENTORY_LOCK: Cause("inventory", "SlowCall", recovery=True),
-    Fault.POISON_MESSAGE: Cause("fulfilment", "UnicodeEncodeError"),
+    Fault.INVENTORY_LOCK: Cause(
+        "inventory",
+        "sqlite UPDATE stock",
+        "SlowCall",
+        "gave up after 2",
+        recovery=True,
+        suspect="stock audit",
+    ),
+    Fault.POISON_MESSAGE: Cause(
+        "fulfilment", "process orders.placed", "UnicodeEncodeError", "'latin-1' codec"
+    ),
     Fault.PROVIDER_TIMEOUT_ONCE: None,  # the retry succeeds: not a failure
-    Fault.ORDERS_BUG: Cause("orders", "KeyError"),
-    Fault.OUT_OF_STOCK: Cause("inventory", "OutOfStock", recovery=True),
+    Fault.ORDERS_BUG: Cause("orders", "POST /orders", "KeyError", "same-day"),
+    Fault.OUT_OF_STOCK: Cause(
+        "inventory", "POST /reservations", "OutOfStock", "rare-vinyl", recovery=True
+    ),
 }
 
 

@@ -4,7 +4,7 @@ whether it gave up waiting. Which spans failed is the read model's (read/failed.
 from __future__ import annotations
 
 from clew.query_ui.read.failed import TIMEOUT_WORDS
-from clew.query_ui.read.model import Span
+from clew.query_ui.read.model import LogRecord, Span
 from clew.query_ui.read.story import Story
 
 
@@ -19,16 +19,23 @@ def describe(story: Story, span: Span) -> tuple[str, str]:
     if exception is not None:
         return exception.type or "exception", exception.message
     error_type = span.attributes.get("error.type", "")
-    if span.status == "Error":
-        return error_type or "Error", span.status_message
     status = span.http_status
-    if status is not None and status >= 500:
-        return error_type or f"HTTP {status}", span.status_message or f"HTTP status {status}"
+    for record in story.logs_of(span):
+        if record.is_error and "exception.type" in record.attributes:
+            return record.attributes["exception.type"], log_message(record)
+    if span.status == "Error" or (status is not None and status >= 500):
+        http = f"HTTP {status}" if status is not None and status >= 400 else ""
+        default = span.status_message or (f"HTTP status {status}" if http else "")
+        return error_type or http or "Error", default
     for record in story.logs_of(span):
         if record.is_error:
-            logged_type = record.attributes.get("exception.type", f"{record.level} log")
-            return logged_type, record.attributes.get("exception.message", record.body)
+            return f"{record.level} log", record.body
     return error_type, span.status_message
+
+
+def log_message(record: LogRecord) -> str:
+    """What a log record says went wrong: its exception's message when it holds one."""
+    return record.attributes.get("exception.message", "") or record.body
 
 
 def is_timeout(story: Story, span: Span) -> bool:

@@ -7,39 +7,23 @@ from dataclasses import dataclass
 from dataclasses import replace as dataclasses_replace
 from typing import Any, Literal
 
+from clew.query_ui.explain.causes import RootCause, distinct, root_cause, span_dict
 from clew.query_ui.explain.compensation import is_compensation
-from clew.query_ui.explain.describe import describe, failure_time
-from clew.query_ui.explain.evidence import Evidence, evidence, log_dict
+from clew.query_ui.explain.contention import Suspects
+from clew.query_ui.explain.describe import failure_time
+from clew.query_ui.explain.evidence import log_dict
 from clew.query_ui.explain.finding import Finding
+from clew.query_ui.explain.retry import retried_attempts
 from clew.query_ui.explain.rules import RULES, Rule, apply
+from clew.query_ui.explain.skew import adjusted
 from clew.query_ui.explain.summary import summarize
 from clew.query_ui.read.model import LogRecord, Span, SpanRef
 from clew.query_ui.read.shapes import stamp
 from clew.query_ui.read.story import Story
 
+__all__ = ["Consequence", "Diagnosis", "RootCause", "Status", "explain"]
+
 Status = Literal["failed", "succeeded", "unknown"]
-
-
-@dataclass(frozen=True)
-class RootCause:
-    """Where a failure started, with what was stored about it."""
-
-    span: Span
-    error_type: str
-    message: str
-    time_ns: int
-    reason: str
-    evidence: tuple[Evidence, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **_span_dict(self.span),
-            "trace_id": self.span.trace_id,
-            "error_type": self.error_type,
-            "message": self.message,
-            **stamp("time", self.time_ns),
-            "evidence": [{"kind": "reason", "text": self.reason}, *self.evidence],
-        }
 
 
 @dataclass(frozen=True)
@@ -51,11 +35,13 @@ class Consequence:
     related: Span | None
     kind: str = "cascade"
     quiet: bool = False
+    logs: tuple[LogRecord, ...] = ()
+    """The span's own ERROR logs."""
 
     def to_dict(self) -> dict[str, Any]:
-        entry = {**_span_dict(self.span), "reason": self.reason}
+        entry = {**span_dict(self.span), "reason": self.reason}
         if self.kind == "cascade":
-            return entry
+            return {**entry, "logs": [log_dict(r) for r in self.logs]}
         related = self.related.span_id if self.related is not None else ""
         extra = {"trace_id": self.span.trace_id, **stamp("time", self.span.start_ns)}
         return {"kind": self.kind, **entry, **extra, "related_span_id": related}
@@ -77,10 +63,12 @@ class Diagnosis:
     failed: tuple[SpanRef, ...] = ()
     """Every failed span of the story (read/failed.py), handled or not."""
     limits: tuple[str, ...] = ()
+    handled: tuple[RootCause, ...] = ()
+    """Failures that a retry or their caller made good: listed, never a root cause."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON API's shape (issue 4), plus `recoveries` and `limits` (the row and time
-        limits the read hit, as every endpoint says them)."""
+        """The JSON API's shape (issue 4), plus `recoveries`, `handled` and `limits` (the row
+        and time limits the read hit, as every endpoint says them)."""
         return {
             "key": self.key,
             "value": self.value,
@@ -88,6 +76,7 @@ class Diagnosis:
             "root_causes": [cause.to_dict() for cause in self.root_causes],
             "cascade": [entry.to_dict() for entry in self.cascade],
             "recoveries": [entry.to_dict() for entry in self.recoveries],
+            "handled": [entry.to_dict() for entry in self.handled],
             "traces": list(self.traces),
             "logs": [log_dict(record) for record in self.logs],
             "summary": self.summary,
@@ -96,25 +85,22 @@ class Diagnosis:
         }
 
 
-def explain(story: Story, rules: Sequence[Rule] = RULES) -> Diagnosis:
-    """Run the rules over `story` and assemble the diagnosis."""
+def explain(
+    story: Story, rules: Sequence[Rule] = RULES, *, suspects: Suspects | None = None
+) -> Diagnosis:
+    """Run the rules over `story` and assemble the diagnosis; `suspects` finds who else held
+    the table of a database call that waited (contention.reader(store))."""
     findings = apply(story, rules)
-    causes = _distinct(
-        sorted(
-            (_root_cause(story, f) for f in findings if f.kind == "cause"),
-            key=lambda c: (c.time_ns, c.span.start_ns),
-        )
-    )
-    cascade = [_consequence(f) for f in _by_time(story, findings, "cascade")]
-    recoveries = [_consequence(f) for f in _by_time(story, findings, "recovery")]
-    status = _status(story, causes)
+    found = [root_cause(story, f, suspects) for f in findings if f.kind == "cause"]
+    causes = distinct(story, sorted(found, key=lambda c: _order(story, c.span, c.time_ns)))
     diagnosis = Diagnosis(
         key=story.key,
         value=story.value,
-        status=status,
+        status=_status(story, causes),
         root_causes=tuple(causes),
-        cascade=tuple(cascade),
-        recoveries=tuple(recoveries),
+        cascade=tuple(_consequence(story, f) for f in _by_time(story, findings, "cascade")),
+        recoveries=tuple(_consequence(story, f) for f in _by_time(story, findings, "recovery")),
+        handled=tuple(root_cause(story, f, None) for f in _handled(story, findings)),
         traces=story.trace_ids,
         logs=story.logs,
         summary="",
@@ -124,43 +110,34 @@ def explain(story: Story, rules: Sequence[Rule] = RULES) -> Diagnosis:
     return _with_summary(story, diagnosis, findings)
 
 
-def _root_cause(story: Story, finding: Finding) -> RootCause:
-    span = finding.span
-    if story.failed(span):
-        error_type, message = describe(story, span)
-        time_ns = failure_time(story, span)
-    else:
-        # A slow call that a caller gave up on (timeout.py): it did not fail by itself.
-        error_type, message, time_ns = "SlowCall", finding.reason, span.start_ns
-    found = tuple(evidence(story, span))
-    return RootCause(span, error_type, message, time_ns, finding.reason, found)
+def _order(story: Story, span: Span, time_ns: int) -> tuple[int, int]:
+    """Causal order: times on clocks corrected by the edges (skew.py), start as tie-breaker."""
+    return (adjusted(story, span, time_ns), adjusted(story, span, span.start_ns))
 
 
-def _distinct(causes: list[RootCause]) -> list[RootCause]:
-    """The same failure repeated (attempts that all failed) is one cause, at its first time."""
-    groups: dict[tuple[str, str, str], list[RootCause]] = {}
-    for cause in causes:
-        groups.setdefault((cause.span.service, cause.span.name, cause.error_type), []).append(cause)
-    distinct = []
-    for first, *repeats in groups.values():
-        if repeats:
-            ids = [r.span.span_id for r in repeats]
-            note = {"kind": "repeated", "count": len(repeats) + 1, "span_ids": ids}
-            first = dataclasses_replace(first, evidence=(*first.evidence, note))
-        distinct.append(first)
-    return distinct
+def _handled(story: Story, findings: list[Finding]) -> list[Finding]:
+    """The handled calls and the failed attempts a retry made good, each once."""
+    attempts = {attempt.ref for attempt, _ in retried_attempts(story)}
+    chosen = [
+        f
+        for f in findings
+        if (f.kind == "handled" and not f.quiet) or (f.kind == "retried" and f.span.ref in attempts)
+    ]
+    unique = {f.span.ref: f for f in chosen}
+    return sorted(unique.values(), key=lambda f: _order(story, f.span, failure_time(story, f.span)))
 
 
-def _consequence(finding: Finding) -> Consequence:
+def _consequence(story: Story, finding: Finding) -> Consequence:
     kind = "cascade"
     if finding.kind == "recovery":
         kind = "compensation" if is_compensation(finding.span) else "retry"
-    return Consequence(finding.span, finding.reason, finding.related, kind, finding.quiet)
+    own = tuple(r for r in story.logs_of(finding.span) if r.is_error)
+    return Consequence(finding.span, finding.reason, finding.related, kind, finding.quiet, own)
 
 
 def _by_time(story: Story, findings: list[Finding], kind: str) -> list[Finding]:
     chosen = [f for f in findings if f.kind == kind]
-    return sorted(chosen, key=lambda f: (failure_time(story, f.span), f.span.start_ns))
+    return sorted(chosen, key=lambda f: _order(story, f.span, failure_time(story, f.span)))
 
 
 def _status(story: Story, causes: list[RootCause]) -> Status:
@@ -175,7 +152,3 @@ def _with_summary(story: Story, diagnosis: Diagnosis, findings: list[Finding]) -
     retried = sum(1 for f in findings if f.kind == "retried")
     summary = summarize(diagnosis, span_count=len(story.spans), retried_failures=retried)
     return dataclasses_replace(diagnosis, summary=summary)
-
-
-def _span_dict(span: Span) -> dict[str, Any]:
-    return {"service": span.service, "span_name": span.name, "span_id": span.span_id}

@@ -14,14 +14,14 @@ from __future__ import annotations
 from clew.query_ui.explain.describe import failure_time
 from clew.query_ui.explain.echo import echoes
 from clew.query_ui.explain.finding import Finding
-from clew.query_ui.explain.retry import retried_spans
+from clew.query_ui.explain.handled import made_good as made_good_refs
 from clew.query_ui.read.model import Span
 from clew.query_ui.read.story import Story
 
 
 def propagated(story: Story) -> list[Finding]:
     """Every failed span with a failed call below it, as cascade of that call."""
-    made_good = retried_spans(story)
+    made_good = made_good_refs(story)
     findings: list[Finding] = []
     for span in story.spans:
         if span.ref in made_good or not story.failed(span):

@@ -11,7 +11,12 @@ parent: two roots of the story (a client retrying a whole request with a new tra
 consumer handling a redelivered message in a new trace) are attempts of the same call when
 they also link to the same spans and carry the same Kafka partition and offset, if any.
 A failed attempt followed by a later attempt that did not fail is "retried": it and every
-failure under it are listed as made good by the retry, neither cause nor cascade.
+failure under it are listed as made good by the retry, neither cause nor cascade. Repeated work
+is not a retry: a loop runs the same statement once per item. Under a parent, two calls are
+attempts only with a retry's evidence: the later one says it is a resend
+(`http.request.resend_count`), or the parent answered success, so the failure was made good;
+a failed iteration under a failed parent is a failure even when later iterations succeeded.
+When every attempt of a call failed, attempts() says so ("N attempts, all failed").
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Hashable
 
 from clew.query_ui.explain.finding import Finding
+from clew.query_ui.explain.outcome import answered_ok
 from clew.query_ui.read.model import Span
 from clew.query_ui.read.story import Story
 
@@ -41,6 +47,7 @@ REQUEST_IDENTITY = (
     "rpc.method",
     "asgi.event.type",
 )
+RESEND_COUNT = "http.request.resend_count"
 MESSAGE_IDENTITY = (
     "messaging.destination.partition.id",
     "messaging.kafka.message.offset",
@@ -73,19 +80,43 @@ def retried_attempts(story: Story) -> list[tuple[Span, Span]]:
 
 
 def _retried_attempts(story: Story) -> list[tuple[Span, Span]]:
-    groups: dict[Hashable, list[Span]] = defaultdict(list)
-    for span in story.spans:
-        groups[_call_identity(story, span)].append(span)
     pairs: list[tuple[Span, Span]] = []
-    for attempts in groups.values():
+    for attempts in _groups(story).values():
         for i, attempt in enumerate(attempts):
             if not story.failed(attempt):
                 continue
             later = (s for s in attempts[i + 1 :] if not story.failed(s))
             retry = next(later, None)
-            if retry is not None:
+            if retry is not None and _is_retry(story, retry):
                 pairs.append((attempt, retry))
     return pairs
+
+
+def _groups(story: Story) -> dict[Hashable, list[Span]]:
+    """Spans by call identity, each group in start order (the story's order)."""
+    memo = story.memo["call_groups"]
+    if "groups" not in memo:
+        groups: dict[Hashable, list[Span]] = defaultdict(list)
+        for span in story.spans:
+            groups[call_identity(story, span)].append(span)
+        memo["groups"] = groups
+    found: dict[Hashable, list[Span]] = memo["groups"]
+    return found
+
+
+def _is_retry(story: Story, later: Span) -> bool:
+    """Whether a later call of the same identity is a retry rather than the next iteration."""
+    parent = story.parent(later)
+    resent = later.attributes.get(RESEND_COUNT, "0")
+    return parent is None or (resent.isdigit() and int(resent) > 0) or answered_ok(story, parent)
+
+
+def attempts(story: Story, span: Span) -> list[Span]:
+    """The attempts of the call `span` is one of, when there were several and all failed."""
+    group = _groups(story)[call_identity(story, span)]
+    if len(group) > 1 and all(story.failed(s) for s in group):
+        return group
+    return []
 
 
 def retried_spans(story: Story) -> set[tuple[str, str]]:
@@ -97,7 +128,8 @@ def retried_spans(story: Story) -> set[tuple[str, str]]:
     return refs
 
 
-def _call_identity(story: Story, span: Span) -> Hashable:
+def call_identity(story: Story, span: Span) -> Hashable:
+    """What makes two spans attempts of the same call (see the module docstring)."""
     request = tuple(span.attributes.get(name, "") for name in REQUEST_IDENTITY)
     call = (span.service, span.name, span.kind, request)
     if span.parent_span_id:

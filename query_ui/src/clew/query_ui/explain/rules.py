@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from clew.query_ui.explain.compensation import compensation
 from clew.query_ui.explain.echo import echo
 from clew.query_ui.explain.finding import Finding
+from clew.query_ui.explain.handled import handled
 from clew.query_ui.explain.originating import originating
 from clew.query_ui.explain.propagation import propagated
 from clew.query_ui.explain.retry import retried
@@ -17,10 +18,12 @@ from clew.query_ui.read.story import Story
 Rule = Callable[[Story], Sequence[Finding]]
 
 RULES: tuple[Rule, ...] = (
-    # First: a compensating span is a recovery whatever its status (failed.py skips it too).
+    # First: a compensation that did its job is a recovery (one that failed is left to the rest).
     compensation,
     # Before cascade and cause: a failure that a retry made good explains nothing.
     retried,
+    # Then a failed call that its caller carried on from (the outcome decides): handled.
+    handled,
     # Before timeout and originating: a span reporting its parent's failed response (a 500, or
     # a 504 that would look like a timeout of its own) is not where anything began.
     echo,

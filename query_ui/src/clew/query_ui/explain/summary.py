@@ -20,7 +20,8 @@ def summarize(diagnosis: Diagnosis, *, span_count: int, retried_failures: int) -
     scope = (
         f"{len(diagnosis.traces)} trace(s), {span_count} span(s) and {len(diagnosis.logs)} log(s)"
     )
-    parts = [_outcome(diagnosis, subject, scope, bool(retried_failures or diagnosis.recoveries))]
+    recovered = bool(retried_failures or diagnosis.recoveries or diagnosis.handled)
+    parts = [_outcome(diagnosis, subject, scope, recovered)]
     parts.extend(_cause_sentence(i, cause) for i, cause in enumerate(diagnosis.root_causes))
     cascade = [c for c in diagnosis.cascade if not c.quiet]
     if cascade:
@@ -28,6 +29,9 @@ def summarize(diagnosis: Diagnosis, *, span_count: int, retried_failures: int) -
         parts.append(f"It took down {len(cascade)} span(s): {taken}.")
     if retried_failures:
         parts.append(f"{retried_failures} failure(s) were made good by a successful retry.")
+    if diagnosis.handled:
+        handled = _listing(f"{h.span.label} ({h.error_type})" for h in diagnosis.handled)
+        parts.append(f"Handled along the way, not causes: {handled}.")
     compensations = [r for r in diagnosis.recoveries if r.kind == "compensation"]
     if compensations:
         parts.append(f"Compensated by {_listing(r.span.label for r in compensations)}.")
@@ -53,9 +57,9 @@ def _cause_sentence(index: int, cause: RootCause) -> str:
     lead = "It started" if index == 0 else "Independently,"
     where = f"at {rfc3339(cause.time_ns)} in {cause.span.label}"
     what = f"{cause.error_type}: {cause.message}" if cause.message else cause.error_type
-    repeated = [e["count"] for e in cause.evidence if e.get("kind") == "repeated"]
+    repeated = [e["text"] for e in cause.evidence if e.get("kind") == "repeated"]
     if repeated:
-        what += f", {repeated[0]} times"
+        what += f", {repeated[0]}"
     details = [_detail(item) for item in cause.evidence]
     extra = "; ".join(d for d in details if d)
     return f"{lead} {where}: {what}" + (f" ({extra})." if extra else ".")
@@ -66,9 +70,13 @@ def _detail(item: dict[str, object]) -> str:
     if kind == "db.statement":
         return f"statement: {item['statement']}"
     if kind == "messaging":
-        return f"topic {item['destination']}"
+        place = [f"{name} {item[name]}" for name in ("partition", "offset", "group", "key")
+                 if item.get(name)]  # fmt: skip
+        return " ".join([f"topic {item['destination']}", *place])
     if kind == "http":
         return f"HTTP {item['status_code']}"
+    if kind in ("peer", "compensation") or (kind == "contention" and item.get("suspects")):
+        return str(item["text"])
     return ""
 
 

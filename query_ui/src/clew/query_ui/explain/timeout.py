@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from clew.query_ui.explain.describe import is_timeout
 from clew.query_ui.explain.finding import Finding
+from clew.query_ui.explain.handled import made_good
+from clew.query_ui.explain.skew import adjusted
 from clew.query_ui.read.model import Span
 from clew.query_ui.read.story import Story
 
@@ -24,9 +26,11 @@ SLOW_SHARE = 0.5
 def timeout(story: Story) -> list[Finding]:
     """For each timeout with a slow call below it: the call as cause, the timeout as cascade."""
     findings: list[Finding] = []
+    good = made_good(story)
     for span in story.failed_spans():
-        # An outer timeout (a 504 answering for a timed-out call) is cascade of the inner one.
-        if not is_timeout(story, span) or _timeout_below(story, span):
+        # An outer timeout (a 504 answering for a timed-out call) is cascade of the inner one;
+        # a timeout that a retry or the caller made good blames nothing.
+        if span.ref in good or not is_timeout(story, span) or _timeout_below(story, span):
             continue
         findings.extend(_blame(story, span))
     return findings
@@ -41,7 +45,8 @@ def _blame(story: Story, span: Span) -> list[Finding]:
         # A span is stored only once it ends: a call still running has left no span yet.
         unseen = f"timed out after {waited}; no span of what it waited for has arrived"
         return [Finding("cause", span, f"{unseen} (still running, lost, or not instrumented)")]
-    took = "was still running" if slow.end_ns > span.end_ns else "was slow"
+    running = adjusted(story, slow, slow.end_ns) > adjusted(story, span, span.end_ns)
+    took = "was still running" if running else "was slow"
     cause = f"{took} ({_seconds(slow.duration_ns)}) when {span.label} gave up after {waited}"
     cascade = f"timed out after {waited} waiting for {slow.label}"
     return [
@@ -54,14 +59,19 @@ def slow_call(story: Story, span: Span) -> Span | None:
     """The deepest call below `span` that its time went into, or None."""
     current, found = span, None
     while True:
-        slowest = _slowest(story.calls(current), current, gave_up_ns=span.end_ns)
+        slowest = _slowest(story, current, gave_up_ns=adjusted(story, span, span.end_ns))
         if slowest is None:
             return found
         current = found = slowest
 
 
-def _slowest(calls: tuple[Span, ...], caller: Span, gave_up_ns: int) -> Span | None:
-    running = [c for c in calls if c.start_ns <= gave_up_ns <= c.end_ns]
+def _slowest(story: Story, caller: Span, gave_up_ns: int) -> Span | None:
+    calls = story.calls(caller)
+    running = [
+        c
+        for c in calls
+        if adjusted(story, c, c.start_ns) <= gave_up_ns <= adjusted(story, c, c.end_ns)
+    ]
     if running:
         return max(running, key=lambda c: c.duration_ns)
     longest = max(calls, key=lambda c: c.duration_ns, default=None)

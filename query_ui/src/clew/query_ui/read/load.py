@@ -340,3 +340,9 @@ def _as_map(value: Any) -> dict[str, str]:
     """A Map column as a dict, whether the backend gives a dict or (key, value) pairs."""
     pairs = value.items() if isinstance(value, Mapping) else value
     return {str(k): str(v) for k, v in pairs}
+
+
+def spans_of_traces(store: Store, trace_ids: list[str], limit: int) -> list[Span]:
+    """The spans of some traces (at most `limit`), read in the ranges the trace-id table gives."""
+    loader = _StoryLoader(store, Limits(max_spans=limit), q.SPANS_IN_RANGE)
+    return loader._spans(trace_ids, limit)

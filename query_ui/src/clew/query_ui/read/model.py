@@ -6,6 +6,7 @@ links' other ends, back-links, a span's logs) is answered by story.Story.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -35,6 +36,59 @@ def normalise_status(raw: str) -> str:
 def _normalise(raw: str, prefix: str) -> str:
     value = raw.removeprefix(prefix)
     return value[:1].upper() + value[1:].lower()
+
+
+def display_name(name: str, kind: str, attributes: Mapping[str, str]) -> str:
+    """Span.display_name from the span's raw name, kind and attributes."""
+    get = attributes.get
+    method = get("http.request.method") or get("http.method")
+    if method:
+        return _http_name(name, kind, method, attributes)
+    system = get("db.system.name") or get("db.system")
+    if system:
+        statement = get("db.query.text") or get("db.statement") or ""
+        words = statement.split()
+        operation = get("db.operation.name") or get("db.operation") or (words[0] if words else "")
+        table = get("db.collection.name") or get("db.sql.table") or statement_table(statement)
+        return " ".join(p for p in (system, operation.upper(), table) if p) or name
+    topic = get("messaging.destination.name") or get("messaging.destination")
+    if topic and kind in ("Producer", "Consumer"):
+        default = "publish" if kind == "Producer" else "process"
+        verb = get("messaging.operation.name") or get("messaging.operation") or default
+        return f"{verb} {topic}"
+    return name
+
+
+def _http_name(name: str, kind: str, method: str, attributes: Mapping[str, str]) -> str:
+    get = attributes.get
+    url = get("url.full") or get("http.url") or ""
+    path = get("http.route") or get("url.template") or get("url.path") or get("http.target")
+    path = path or _url_path(url)
+    if kind != "Client":
+        return name if name != method or not path else f"{method} {path}"
+    peer = get("peer.service") or get("server.address") or get("net.peer.name") or _host(url)
+    port = get("server.port") or get("net.peer.port")
+    if peer and port and (peer[:1].isdigit() or peer == "localhost"):
+        peer = f"{peer}:{port}"
+    return " ".join(p for p in (method, peer, path) if p)
+
+
+def _url_path(url: str) -> str:
+    rest = url.split("://", 1)[-1]
+    return "/" + rest.split("/", 1)[1].split("?", 1)[0] if "/" in rest else ""
+
+
+def _host(url: str) -> str:
+    return url.split("://", 1)[-1].split("/", 1)[0].split("@")[-1] if "://" in url else ""
+
+
+_TABLE = re.compile(r"\b(?:from|into|update|join|table)\s+[\"`\[]?([A-Za-z_][\w.]*)", re.I)
+
+
+def statement_table(statement: str) -> str:
+    """The first table a SQL statement names (FROM, INTO, UPDATE, JOIN, TABLE), or ''."""
+    found = _TABLE.search(statement)
+    return found.group(1) if found else ""
 
 
 @dataclass(frozen=True)
@@ -105,9 +159,17 @@ class Span:
         return (self.trace_id, self.span_id)
 
     @property
+    def display_name(self) -> str:
+        """What the span did, in a person's words: `POST inventory /reservations` for an HTTP
+        client span named `POST`, `sqlite UPDATE stock` for a database call named `UPDATE`,
+        `process orders.placed` for a consumer (from server.address, url.*, http.route, db.*,
+        messaging.*). Every surface shows this; the raw name stays in `name`."""
+        return display_name(self.name, self.kind, self.attributes)
+
+    @property
     def label(self) -> str:
-        """How a person names this span in a sentence: service and operation."""
-        return f"{self.service} '{self.name}'"
+        """How a person names this span in a sentence: service and what it did."""
+        return f"{self.service} '{self.display_name}'"
 
     @property
     def http_status(self) -> int | None:

@@ -61,18 +61,15 @@ SELECT TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
        Links.Attributes AS LinkAttributes"""
 _RESOURCE_COLUMNS: Final = ", ResourceAttributes, ScopeName, ScopeVersion"
 
-# One trace (or a few) by id: the time range comes from the trace-id lookup table in the same
-# query: ClickHouse runs the scalar subquery first (one, for both ends) and prunes partitions
-# and granules with its values. The lookup table keeps whole seconds, hence the second added at
-# the end; toDateTime64 because a DateTime64 compared with a subquery's Nullable(DateTime)
-# matched nothing in chDB 26.9.
+# One trace (or a few) by id, by TraceId alone: schema/015's trace_order projection is sorted
+# by it, so each part's projection index finds the trace's one short range. A time range from
+# the trace-id lookup table (a scalar subquery and a Timestamp filter) cost about 40 % of this
+# query at 100k spans (docs/adr/0007-performance.md). Parts without the projection (written
+# before 015 and not materialized) are read through the TraceId bloom filter, all their days.
 SPANS_OF_TRACES: Final = """
-WITH (SELECT (toDateTime64(min(Start), 9), toDateTime64(addSeconds(max(End), 1), 9))
-      FROM otel_traces_trace_id_ts WHERE TraceId IN {trace_ids:Array(String)}) AS time_range
 SPAN_COLUMNS
 FROM otel_traces
 WHERE TraceId IN {trace_ids:Array(String)}
-  AND Timestamp >= time_range.1 AND Timestamp < time_range.2
 ORDER BY Timestamp, SpanId
 LIMIT {limit:UInt32}
 """.replace("\nSPAN_COLUMNS", _SPAN_COLUMNS + _RESOURCE_COLUMNS)
@@ -291,4 +288,70 @@ GROUP BY TraceId
 SERVICES: Final = """
 SELECT DISTINCT ServiceName FROM otel_traces
 WHERE Timestamp >= now64(9) - toIntervalDay(7) ORDER BY ServiceName LIMIT 500
+"""
+
+# Who else was on a table while a database call waited (explain/contention.py), in two reads.
+# SPANS_ON_TABLE: the spans of other traces that touched the table in a time window: its
+# db.collection.name or db.sql.table is the table, or its name holds it as a word (`UPDATE
+# accounts`, the semantic conventions' span name), both found through skip indexes; or, in the
+# services given (those that use the table: the ServiceName key prefix keeps this cheap), its
+# statement names it.
+SPANS_ON_TABLE: Final = """
+SELECT
+    TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
+    toUnixTimestamp64Nano(Timestamp) AS StartNs, Duration,
+    SpanAttributes['db.query.text'] AS QueryText, SpanAttributes['db.statement'] AS Statement,
+    SpanAttributes['db.collection.name'] AS Collection, SpanAttributes['db.sql.table'] AS SqlTable
+FROM otel_traces
+WHERE Timestamp >= fromUnixTimestamp64Nano({since_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({until_ns:Int64})
+  AND TraceId NOT IN {exclude_trace_ids:Array(String)}
+  AND (SpanAttributes['db.collection.name'] = {table:String}
+       OR SpanAttributes['db.sql.table'] = {table:String}
+       OR hasTokenOrNull(lower(SpanName), {table_lower:String}) = 1
+       OR (ServiceName IN {services:Array(String)}
+           AND (match(SpanAttributes['db.query.text'], {pattern:String})
+                OR match(SpanAttributes['db.statement'], {pattern:String}))))
+LIMIT {limit:UInt32}
+"""
+# SPANS_RUNNING_AT: the spans of those traces still running when the wait began (the job or
+# transaction around such a statement, which may have held the lock since); by trace id, so
+# the trace_order projection answers it.
+SPANS_RUNNING_AT: Final = """
+SELECT
+    TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
+    toUnixTimestamp64Nano(Timestamp) AS StartNs, Duration
+FROM otel_traces
+WHERE TraceId IN {trace_ids:Array(String)}
+  AND Timestamp >= fromUnixTimestamp64Nano({since_ns:Int64})
+  AND Timestamp <= fromUnixTimestamp64Nano({until_ns:Int64})
+  AND toUnixTimestamp64Nano(Timestamp) + Duration >= {wait_start_ns:Int64}
+LIMIT {limit:UInt32}
+"""
+
+# The values of a business key with the same entry operation as one value (a root span of that
+# service and name) near a time, nearest first, leaving out every value with a failed span (the
+# failed-span index holds read/failed.py's failed spans): compare.py's "similar order that
+# succeeded".
+NEAREST_SUCCEEDED: Final = """
+SELECT k.Value AS value, t.TraceId AS trace_id,
+       abs(toUnixTimestamp64Nano(t.Timestamp) - {at_ns:Int64}) AS distance_ns
+FROM otel_traces AS t
+INNER JOIN (
+    SELECT DISTINCT Value, TraceId FROM clew_business_keys
+    WHERE Key = {key:String} AND Value != {value:String}
+      AND FirstSeen BETWEEN fromUnixTimestamp64Nano({start_ns:Int64})
+                        AND fromUnixTimestamp64Nano({end_ns:Int64})
+) AS k ON t.TraceId = k.TraceId
+WHERE t.Timestamp BETWEEN fromUnixTimestamp64Nano({start_ns:Int64})
+                      AND fromUnixTimestamp64Nano({end_ns:Int64})
+  AND t.ParentSpanId = '' AND t.ServiceName = {service:String} AND t.SpanName = {operation:String}
+  AND k.Value NOT IN (
+    SELECT Value FROM clew_business_keys
+    WHERE Key = {key:String} AND TraceId IN (
+        SELECT TraceId FROM clew_failed_spans
+        WHERE Timestamp BETWEEN fromUnixTimestamp64Nano({start_ns:Int64}) - INTERVAL 1 HOUR
+                            AND fromUnixTimestamp64Nano({end_ns:Int64}) + INTERVAL 1 HOUR))
+ORDER BY distance_ns, value
+LIMIT {limit:UInt32}
 """

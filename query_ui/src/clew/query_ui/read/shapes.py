@@ -55,6 +55,8 @@ class SpanOut(TypedDict):
     span_id: str
     parent_span_id: str
     name: str
+    display_name: str
+    """What the span did (read.model.Span.display_name); `name` is the raw span name."""
     kind: str
     service: str
     start: str
@@ -96,6 +98,7 @@ def span_out(story: Story, span: Span) -> SpanOut:
         "span_id": span.span_id,
         "parent_span_id": span.parent_span_id,
         "name": span.name,
+        "display_name": span.display_name,
         "kind": span.kind,
         "service": span.service,
         "start": rfc3339(span.start_ns),

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from clew.query_ui import deps, errors, schemas, search, waterfall
 from clew.query_ui.read import load
 from clew.query_ui.read.shapes import log_out, span_out, stamp
-from clew.query_ui.routers.args import search_args
+from clew.query_ui.routers.args import reject_unknown, search_args
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(reject_unknown)])
 _Route = TypeVar("_Route", bound=Callable[..., Any])
 ERRORS = errors.responses()
 

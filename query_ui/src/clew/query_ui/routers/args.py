@@ -4,7 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Request
+from fastapi.dependencies.models import Dependant
+
+from clew.query_ui.errors import InvalidParameterError
+
+
+def reject_unknown(request: Request) -> None:
+    """Refuse a query parameter the route does not take: a mistyped filter (`attr=` for
+    `tag=`) would otherwise be ignored and widen the results without a word."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = set(_query_names(dependant))
+    for name in request.query_params:
+        if name not in known:
+            expected = ", ".join(sorted(known)) or "none"
+            raise InvalidParameterError(name, f"unknown parameter (this route takes: {expected})")
+
+
+def _query_names(dependant: Dependant) -> list[str]:
+    names = [param.alias or param.name for param in dependant.query_params]
+    for sub in dependant.dependencies:
+        names += _query_names(sub)
+    return names
 
 
 def search_args(

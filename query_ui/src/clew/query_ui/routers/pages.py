@@ -1,4 +1,7 @@
-"""The HTML pages: search, trace, order (any business key), and the id jump box."""
+"""The HTML pages: search, trace, order (any business key), and the id jump box.
+
+`/` is the overview's home page (routers/overview.py).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from clew.query_ui import deps, search, waterfall
+from clew.query_ui import deps, explain, search, waterfall
 from clew.query_ui.errors import InvalidQueryError
 from clew.query_ui.filters import key_url
 from clew.query_ui.read import load, queries
+from clew.query_ui.read.model import SpanRef
 from clew.query_ui.read.story import Story
 from clew.query_ui.routers.args import search_args
 
@@ -25,11 +29,6 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     """A page, with what every page's header needs."""
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, name, context, status_code=status)
-
-
-@router.get("/")
-def home() -> Response:
-    return RedirectResponse("/search", status_code=307)
 
 
 @router.get("/search")
@@ -105,7 +104,9 @@ def go(request: Request, q: Annotated[str, Query()] = "") -> Response:
 def trace_page(request: Request, trace_id: str) -> Response:
     """The waterfall of one trace, its spans' details and logs."""
     story = load.load_trace(deps.store(request), trace_id)
-    view = waterfall.build(story)
+    # The trace's own diagnosis marks where its failures started.
+    causes = frozenset(c.span.ref for c in explain.explain(story).root_causes)
+    view = waterfall.build(story, causes=causes)
     context = {"trace_id": story.trace_ids[0], "view": view, "limits": story.limits}
     return render(request, "trace.html", context)
 
@@ -124,20 +125,20 @@ def key_page(request: Request, key: str, value: str) -> Response:
 
 def _key_page(request: Request, key: str, value: str) -> Response:
     story, diagnosis = deps.story_and_diagnosis(request, key, value)
-    views = _per_trace(story)
+    views = _per_trace(story, frozenset(c.span.ref for c in diagnosis.root_causes))
     context: dict[str, Any] = {"key": key, "value": value, "diagnosis": diagnosis.to_dict()}
     context["views"] = views
     context |= {"limits": story.limits, "logs": story.logs}
     return render(request, "order.html", context)
 
 
-def _per_trace(story: Story) -> list[tuple[str, waterfall.Waterfall]]:
+def _per_trace(story: Story, causes: frozenset[SpanRef]) -> list[tuple[str, waterfall.Waterfall]]:
     """One waterfall per trace, all on the same time axis, oldest trace first."""
     if not story.spans:
         return []
     axis = (min(s.start_ns for s in story.spans), max(s.end_ns for s in story.spans))
     views = [
-        (trace_id, waterfall.build(story, trace_id, axis))
+        (trace_id, waterfall.build(story, trace_id, axis, causes))
         for trace_id in story.trace_ids
         if story.spans_of(trace_id)
     ]

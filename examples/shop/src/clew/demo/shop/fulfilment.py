@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from fastapi import FastAPI
+from opentelemetry import trace
 
 from clew.demo.shop.common import (
     KAFKA_BOOTSTRAP,
@@ -77,6 +78,7 @@ async def handle(record: ConsumerRecord[bytes, bytes], orders: httpx.AsyncClient
     """Ship one order; a message that breaks the handler is logged and the order marked failed."""
     message = json.loads(record.value or b"{}")
     business_context(order_id=message["order_id"])
+    _record_place(record)
     try:
         label = print_label(message)
     except Exception:
@@ -87,6 +89,23 @@ async def handle(record: ConsumerRecord[bytes, bytes], orders: httpx.AsyncClient
         status = "shipped"
     changed = await orders.put(f"/orders/{message['order_id']}/status", json={"status": status})
     changed.raise_for_status()
+
+
+def _record_place(record: ConsumerRecord[bytes, bytes]) -> None:
+    """Where the message sits, so a poison message can be found, replayed or skipped: topic,
+    partition, offset, group and key, under the current and the older semantic-convention
+    names (readers of either find them)."""
+    key = (record.key or b"").decode(errors="replace")
+    place = {
+        "messaging.destination.name": record.topic,
+        "messaging.destination.partition.id": str(record.partition),
+        "messaging.kafka.message.offset": record.offset,
+        "messaging.consumer.group.name": GROUP,
+        "messaging.kafka.message.key": key,
+        "messaging.kafka.partition": record.partition,
+        "messaging.kafka.consumer.group": GROUP,
+    }
+    trace.get_current_span().set_attributes(place)
 
 
 def print_label(message: dict[str, object]) -> bytes:

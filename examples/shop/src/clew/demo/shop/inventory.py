@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from pydantic import BaseModel
 
 from clew.demo.shop.common import configure_logging, connect, health, migrate
@@ -22,6 +23,7 @@ STOCK = {"mug": 1_000_000, "tee": 1_000_000, "poster": 1_000_000, "rare-vinyl": 
 
 configure_logging()
 log = structlog.get_logger("inventory")
+tracer = trace.get_tracer("clew.demo.inventory")
 migrate(
     "inventory",
     "CREATE TABLE IF NOT EXISTS stock (sku TEXT PRIMARY KEY, available INTEGER)",
@@ -80,13 +82,16 @@ def stock_audit(body: Audit) -> dict[str, float]:
 
 
 def _audit(seconds: float, held: threading.Event) -> None:
-    db = connect("inventory")
-    try:
-        sql(db, "BEGIN EXCLUSIVE")
-        held.set()
-        sql(db, "SELECT sum(available) FROM stock")
-        time.sleep(seconds)  # a slow report, holding every writer and reader back
-        db.commit()
-    finally:
-        db.close()
-    log.info("stock audit done", seconds=seconds)
+    # A job of its own (its own trace, as a cron job's would be): its span covers the whole
+    # transaction, and its statements on the stock table are its children.
+    with tracer.start_as_current_span("stock audit"):
+        db = connect("inventory")
+        try:
+            sql(db, "BEGIN EXCLUSIVE")
+            held.set()
+            sql(db, "SELECT sum(available) FROM stock")
+            time.sleep(seconds)  # a slow report, holding every writer and reader back
+            db.commit()
+        finally:
+            db.close()
+        log.info("stock audit done", seconds=seconds)
