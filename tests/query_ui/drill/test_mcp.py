@@ -34,6 +34,8 @@ NAMES = {
     "compare_traces",
     "trace_stats",
     "search_logs",
+    "failure_groups",
+    "service_health",
 }
 
 
@@ -81,6 +83,11 @@ async def _exercise(client: Client, drill: Drill, api: httpx.Client) -> None:
     assert stats == api.get(f"/api/traces/{drill.nested}/stats").json()
     logs = _json(await client.call_tool("search_logs", {"lookback": "2d", "trace_id": drill.b}))
     assert logs == api.get("/api/logs", params={"lookback": "2d", "trace_id": drill.b}).json()
+    groups = _json(await client.call_tool("failure_groups", {"lookback": "1d"}))
+    assert groups == api.get("/api/failures", params={"lookback": "1d"}).json()
+    health = _json(await client.call_tool("service_health", {"lookback": "1d"}))
+    assert health == api.get("/api/services", params={"lookback": "1d"}).json()
+    assert health["services"], "the drill data's services have figures"
     missing = _error(await client.call_tool("get_trace", {"trace_id": "f" * 32}))
     assert "404" in missing and "no trace with id" in missing
     refused = await client.call_tool("search_traces", {"limit": 1000})

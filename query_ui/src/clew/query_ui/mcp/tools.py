@@ -118,6 +118,30 @@ def search_logs(
     return [("/api/logs", {k: v for k, v in params.items() if v not in ("", [])})]
 
 
+RANGE = "range ending now: 15m, 1h, 6h, 1d, 2d, 7d"
+
+
+def failure_groups(
+    lookback: Annotated[str, Field(max_length=32, description=RANGE)] = "1h",
+    service: Annotated[
+        str, Field(max_length=512, description="only groups whose root cause is in it")
+    ] = "",
+) -> list[Call]:
+    params = {"lookback": lookback} | ({"service": service} if service else {})
+    return [("/api/failures", params)]
+
+
+def service_health(
+    lookback: Annotated[str, Field(max_length=32, description=RANGE)] = "1h",
+    service: Annotated[
+        str, Field(max_length=512, description="one service in detail; empty: all of them")
+    ] = "",
+) -> list[Call]:
+    if service:
+        return [(f"/api/services/{_segment(service)}", {"lookback": lookback})]
+    return [("/api/services", {"lookback": lookback})]
+
+
 TOOLS: tuple[Tool, ...] = (
     Tool(
         "search_traces",
@@ -155,6 +179,21 @@ TOOLS: tuple[Tool, ...] = (
         "time, severity, service, body, attributes, trace_id and span_id (open the trace "
         "with get_trace), and next_cursor for the next page.",
         search_logs,
+    ),
+    Tool(
+        "failure_groups",
+        "What is failing, and since when: the failed orders and traces of the range grouped "
+        "by root cause (service, operation, error type, message with ids masked), each with "
+        "count, first_seen, last_seen, new, business (a declined card) or fault, service "
+        "versions and example orders to pass to why_failed (the API's /api/failures).",
+        failure_groups,
+    ),
+    Tool(
+        "service_health",
+        "Service health over the range: request rate, error rate and p50/p95/p99 latency of "
+        "each service's server and consumer spans, worst first; with service, that service's "
+        "operations, callers, callees, failure groups and logs by severity (/api/services).",
+        service_health,
     ),
     Tool(
         "trace_stats",
