@@ -135,14 +135,21 @@ class Writer:
         """Insert whole requests; the positions of those left to the rows path."""
         if not isinstance(self._store, ProtobufTraces):
             return list(range(len(raw)))  # without the fast path, every request goes as rows
-        try:
-            return self._store.insert_otlp_traces([request.body for request in raw])
-        except StoreError as exc:
-            if not self._store_answers():
-                raise  # the store is down: retry the whole batch later
-            # One request ClickHouse cannot read must not cost the batch: rows carry it all.
-            log.warning("fast span insert failed, %d requests go as rows: %s", len(raw), exc)
-            return list(range(len(raw)))
+        bodies = [request.body for request in raw]
+        for attempt in (1, 2):
+            try:
+                return self._store.insert_otlp_traces(bodies)
+            except StoreError as exc:
+                if not self._store_answers():
+                    raise  # the store is down: retry the whole batch later
+                if attempt == 2:
+                    # One request ClickHouse cannot read must not cost the batch: rows carry it.
+                    log.warning(
+                        "fast span insert failed, %d requests go as rows: %s", len(raw), exc
+                    )
+        # The first failure may have been a lost answer to an insert that was stored: the same
+        # bytes again are deduplicated (their digest is the token), rows would be a second copy.
+        return list(range(len(raw)))
 
     def _store_answers(self) -> bool:
         try:
