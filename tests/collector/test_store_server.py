@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
+from clickhouse_connect.driver.exceptions import OperationalError
 from urllib3.exceptions import InsecureRequestWarning
 
 from clew.collector import decode
@@ -241,3 +242,35 @@ def test_servers_without_string_schemas_leave_every_request_to_python(
     monkeypatch.setattr(with_schema._client, "server_settings", settings)
     assert with_schema.insert_otlp_traces([b"any", b"thing"]) == [0, 1]
     assert with_schema.query("SELECT count() FROM otel_traces").rows == [(0,)]
+
+
+def test_fast_span_path_retried_after_a_lost_answer_is_stored_once(
+    with_schema: ServerStore,
+) -> None:
+    store = with_schema
+    request = scalar_trace_request().SerializeToString()
+    assert store.insert_otlp_traces([request]) == []
+    assert store.insert_otlp_traces([request]) == []  # the writer's retry: the same bytes
+    counts = store.query("SELECT SpanId, count() FROM otel_traces GROUP BY SpanId").rows
+    assert counts and all(n == 1 for _, n in counts), counts
+
+
+def test_fast_span_path_is_done_once_its_insert_answered(
+    with_schema: ServerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clean-up that fails after the INSERT (the server going away) is not a failed batch:
+    the writer would send the batch again, and a retried INSERT ... SELECT is not always
+    recognised as the same blocks."""
+    store = with_schema
+    client = store._client
+    assert client is not None
+    command = client.command
+
+    def dropping_fails(sql: str, *args: Any, **kwargs: Any) -> Any:
+        if sql.startswith("DROP TEMPORARY TABLE"):
+            raise OperationalError("Server is shutting down. (ABORTED)")
+        return command(sql, *args, **kwargs)
+
+    monkeypatch.setattr(client, "command", dropping_fails)
+    assert store.insert_otlp_traces([scalar_trace_request().SerializeToString()]) == []
+    assert store.query("SELECT count() FROM otel_traces").rows == [(7,)]

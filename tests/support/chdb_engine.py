@@ -19,6 +19,10 @@ from typing import Any
 from chdb import session as chdb_session
 
 SESSION_NOT_FOUND, SESSION_IS_LOCKED = 372, 373
+ABORTED = 236
+# How long a closing engine waits for a statement under way, as a server's
+# shutdown_wait_unfinished does, before it closes chDB anyway.
+FINISH_TIMEOUT = 15.0
 _CODE = re.compile(r"Code: (\d+)\. (DB::Exception: .*)", re.DOTALL)
 _NAME = re.compile(r"\(([A-Z][A-Z0-9_]+)\)\s*$")
 _CHANGES_DATABASE = re.compile(r"\s*(USE|DROP\s+DATABASE)\b", re.IGNORECASE)
@@ -92,12 +96,15 @@ class Engine:
         self._default = _Slot(chdb_session.Session(path))  # type: ignore[no-untyped-call]
         self._sessions: dict[str, _Slot] = {}
         self._registry = threading.Lock()
+        self._closed = False
 
     def slot(self, session_id: str | None, *, check: bool, timeout: float) -> _Slot:
         """The chDB session for an HTTP session id (created unless `check`), or the shared one."""
         if not session_id:
             return self._default
         with self._registry:
+            if self._closed:
+                raise EngineError(ABORTED, "DB::Exception: Server is shutting down. (ABORTED)")
             now = time.monotonic()
             for stale in [key for key, slot in self._sessions.items() if slot.expires < now]:
                 self._sessions.pop(stale).session.close()
@@ -122,12 +129,29 @@ class Engine:
             slot.session.close()
 
     def close(self) -> None:
-        """Close every chDB session, releasing the data folder."""
+        """Close every chDB session, releasing the data folder.
+
+        Every statement under way finishes first, as on a server that is asked to stop: the
+        sessions share one chDB engine, and closing it beneath another session's INSERT leaves
+        a half-written insert that no real server leaves (there, parts and their deduplication
+        record are committed together). Later statements are refused with ABORTED.
+        """
         with self._registry:
-            for slot in self._sessions.values():
-                slot.session.close()
+            self._closed = True
+            slots = [*self._sessions.values(), self._default]
             self._sessions.clear()
-            self._default.session.close()
+        deadline = time.monotonic() + FINISH_TIMEOUT
+        held = [
+            slot
+            for slot in slots
+            if slot.lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+        ]
+        try:
+            for slot in slots:
+                slot.session.close()
+        finally:
+            for slot in held:
+                slot.lock.release()
 
     def run(
         self,
@@ -148,6 +172,8 @@ class Engine:
         if slot is self._default:
             slot.lock.acquire()
         try:
+            if self._closed:
+                raise EngineError(ABORTED, "DB::Exception: Server is shutting down. (ABORTED)")
             if slot.database != database:
                 self._query(slot, f"USE {_ident(database)}")
                 slot.database = database

@@ -321,9 +321,11 @@ def main() -> None:
     thread.start()
     print(f"listening on 127.0.0.1:{args.port}", flush=True)
     stop.wait()
+    print("stopping: refusing new connections", flush=True)
     server.shutdown()
     server.server_close()
     server.engine.close()
+    print("stopped: chDB closed", flush=True)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,7 @@ class ChdbStore:
             source = self._protobuf_source(path)
             settings = {
                 **otlp.SETTINGS,
+                **otlp.ONE_READER,
                 **_dedup_settings(_digest(messages)),
                 "format_schema": f"{otlp.schema_file()}:{otlp.MESSAGE}",
             }

@@ -7,6 +7,7 @@ hand the UI identical rows. Inserts travel compressed (LZ4 frames) and carry an
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -243,9 +244,17 @@ class ServerStore:
                 fmt="TabSeparated",
             )
             token = dedup_token(otlp.TABLE, "Protobuf", body)
-            settings = {**session, **_QUERY_SETTINGS, **self._insert_settings(token)}
+            settings = {
+                **session,
+                **_QUERY_SETTINGS,
+                **otlp.ONE_READER,
+                **self._insert_settings(token),
+            }
             client.command(otlp.INSERT.format(source=source), settings=settings)
-            client.command(f"DROP TEMPORARY TABLE IF EXISTS {source}", settings=session)
+            # The batch is stored once the INSERT answered: a failed clean-up must not make
+            # the writer send it again (the session and its table expire by themselves).
+            with contextlib.suppress(ClickHouseError):
+                client.command(f"DROP TEMPORARY TABLE IF EXISTS {source}", settings=session)
             return [int(line) for line in slow.decode().split()]
 
         return list(self._call(run))
