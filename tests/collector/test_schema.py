@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from clew.collector.schema.apply import apply_schema, schema_files
+from clew.collector.schema.apply import RETENTION_TTL, apply_schema, schema_files
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore, open_store
 
@@ -70,11 +70,16 @@ def test_apply_is_idempotent_and_follows_retention(settings: Settings, store: Ch
     apply_schema(store, settings)
     changed = settings.model_copy(update={"retention_days": 3})
     apply_schema(store, changed)
-    engines = store.query(
-        "SELECT name, engine_full FROM system.tables WHERE name IN ('otel_traces', 'otel_logs')"
-    ).rows
-    assert len(engines) == 2
-    assert all("toIntervalDay(3)" in engine for _, engine in engines)
+    engines = dict(store.query("SELECT name, engine_full FROM system.tables").rows)
+    # Every table whose schema file keeps it for the retention follows the new one; the
+    # overview's tables among them (a hand-kept list once forgot them).
+    assert {"otel_traces", "otel_logs", "clew_service_minutes", "clew_failures"} <= set(
+        RETENTION_TTL
+    )
+    for table in RETENTION_TTL:
+        assert "toIntervalDay(3)" in engines[table], (table, engines[table])
+    retained = [name for name, engine in engines.items() if "toIntervalDay(" in engine]
+    assert set(retained) - set(RETENTION_TTL) <= {"clew_call_halves"}  # a fixed day: its own
 
 
 def test_span_insert_fills_traces_and_lookup(store: ChdbStore) -> None:

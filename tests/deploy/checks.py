@@ -17,6 +17,7 @@ from clew.collector.cli import main as clew_cli
 from clew.collector.kafka.messages import KafkaSettings
 from clew.collector.settings import Settings
 from clew.demo.shop import common
+from clew.query_ui.overview.settings import OverviewSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -24,6 +25,7 @@ DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 DEFAULT = Settings()
 KAFKA_PREFIX = KafkaSettings.model_config.get("env_prefix", "CLEW_KAFKA_")
+OVERVIEW_PREFIX = OverviewSettings.model_config.get("env_prefix", "CLEW_OVERVIEW_")
 # The ports the Dockerfile exposes and the manifests open: the settings' defaults.
 PORTS = {
     "otlp_grpc_port": DEFAULT.otlp_grpc_port,
@@ -75,8 +77,14 @@ def check_clew_environment(env: dict[str, str]) -> None:
     """CLEW_* names are settings (CLEW_KAFKA_* the Kafka seam's) and their values validate."""
     fields: dict[str, Any] = {}
     kafka: dict[str, Any] = {}
+    overview: dict[str, Any] = {}
     for name, value in env.items():
         assert name.startswith("CLEW_"), f"{name} is not a clew setting"
+        if name.startswith(OVERVIEW_PREFIX):
+            field = name.removeprefix(OVERVIEW_PREFIX).lower()
+            assert field in OverviewSettings.model_fields, f"{name}: no overview setting {field}"
+            overview[field] = value
+            continue
         if name.startswith(KAFKA_PREFIX):
             field = name.removeprefix(KAFKA_PREFIX).lower()
             assert field in KafkaSettings.model_fields, f"{name}: KafkaSettings has no {field}"
@@ -87,6 +95,7 @@ def check_clew_environment(env: dict[str, str]) -> None:
         fields[field] = value
     Settings.model_validate(fields)
     KafkaSettings.model_validate(kafka)
+    OverviewSettings.model_validate(overview)
     if "clickhouse_url" in fields:
         from clew.collector.store.server import parse_url
 

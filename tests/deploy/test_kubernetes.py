@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from clew.query_ui.overview.settings import OverviewSettings
 from tests.deploy.checks import (
     DEFAULT,
     DOCKERFILE,
@@ -142,3 +143,32 @@ def test_only_the_writers_and_ui_hold_the_clickhouse_url() -> None:
     for name in ("clew-writers", "clew-ui"):
         (container,) = _containers(DEPLOYMENTS[name])
         assert "CLEW_CLICKHOUSE_URL" in _environment(container), name
+
+
+def test_one_pod_runs_the_overview_job() -> None:
+    """Two overview jobs over one store would count a window's map edges twice."""
+    running = []
+    for name, deployment in DEPLOYMENTS.items():
+        for container in _containers(deployment):
+            if clew_context(container["args"]).command.name != "ui":
+                continue
+            env = _environment(container)
+            if OverviewSettings(**_overview_fields(env)).job:
+                running.append((name, deployment["spec"].get("replicas", 1), deployment["spec"]))
+    assert [(name, replicas) for name, replicas, _ in running] == [("clew-overview", 1)]
+    assert running[0][2]["strategy"]["type"] == "Recreate"  # never old and new side by side
+    assert DEPLOYMENTS["clew-ui"]["spec"]["replicas"] > 1  # the pages scale; the job does not
+
+
+def _overview_fields(env: dict[str, str]) -> dict[str, str]:
+    prefix = "CLEW_OVERVIEW_"
+    return {k.removeprefix(prefix).lower(): v for k, v in env.items() if k.startswith(prefix)}
+
+
+def test_ui_probes_do_not_run_the_overview_queries() -> None:
+    for name, deployment in DEPLOYMENTS.items():
+        for container in _containers(deployment):
+            if clew_context(container["args"]).command.name == "ui":
+                for probe in ("readinessProbe", "livenessProbe"):
+                    if probe in container:
+                        assert container[probe]["httpGet"]["path"] == "/healthz", name

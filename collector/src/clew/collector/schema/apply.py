@@ -13,16 +13,6 @@ from clew.collector.schema import views
 from clew.collector.settings import Settings
 from clew.common.store import Store
 
-# table -> its TTL expression without the interval, to re-point retention when it changes.
-RETENTION_TTL = {
-    "otel_traces": "toDateTime(Timestamp)",
-    "otel_traces_trace_id_ts": "Start",
-    "otel_logs": "toDateTime(Timestamp)",
-    "clew_business_keys": "toDateTime(LastSeen)",
-    "clew_span_links": "toDateTime(Timestamp)",
-    "clew_failed_spans": "toDateTime(Timestamp)",
-    "clew_logs_volume": "Minute",
-}
 _FILE = re.compile(r"^\d{3}_[a-z0-9_]+\.sql$")
 
 
@@ -35,9 +25,32 @@ def schema_files() -> list[tuple[str, str]]:
 
 def statements(text: str, retention_days: int) -> list[str]:
     """The statements of one file, with the retention filled in."""
-    filled = text.replace("{retention_days}", str(int(retention_days)))
-    lines = [line for line in filled.splitlines() if not line.lstrip().startswith("--")]
+    days = str(int(retention_days))
+    return [statement.replace("{retention_days}", days) for statement in _split(text)]
+
+
+def _split(text: str) -> list[str]:
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
     return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+
+
+_CREATED = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+) ")
+_RETENTION = re.compile(r"^TTL (.+?) \+ toIntervalDay\(\{retention_days\}\)", re.MULTILINE)
+
+
+def retention_ttl() -> dict[str, str]:
+    """Table -> its TTL expression without the interval, for every table the schema files keep
+    for the configured retention, so that a change of retention reaches each of them."""
+    found: dict[str, str] = {}
+    for _name, text in schema_files():
+        for statement in _split(text):
+            if (table := _CREATED.match(statement)) and (ttl := _RETENTION.search(statement)):
+                found[table.group(1)] = ttl.group(1)
+    return found
+
+
+# table -> its TTL expression without the interval, to re-point retention when it changes.
+RETENTION_TTL = retention_ttl()
 
 
 def apply_schema(store: Store, settings: Settings) -> None:
