@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
 import secrets
@@ -14,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 from chdb import session as chdb_session
 
 from clew.collector.errors import StoreError
@@ -50,7 +50,7 @@ class ChdbStore:
         raw = self._run(text, "JSONCompact", parameters)
         if not raw:
             return QueryResult(column_names=())
-        doc = json.loads(raw)
+        doc = orjson.loads(raw)  # several times the stdlib's speed on wide rows
         names = tuple(column["name"] for column in doc["meta"])
         return QueryResult(column_names=names, rows=[tuple(row) for row in doc["data"]])
 

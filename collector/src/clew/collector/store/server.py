@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -21,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import clickhouse_connect
 import lz4.frame
+import orjson
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
@@ -143,7 +143,7 @@ class ServerStore:
         if not raw:
             return QueryResult(column_names=())
         try:
-            doc = json.loads(raw)
+            doc = orjson.loads(raw)  # several times the stdlib's speed on wide rows
         except ValueError as exc:  # a result cut short; wait_end_of_query makes it rare
             raise StoreError(f"unreadable result: {exc}: {raw[-300:]!r}") from exc
         names = tuple(column["name"] for column in doc["meta"])

@@ -338,6 +338,8 @@ def log_from_row(row: Mapping[str, Any]) -> LogRecord:
 
 def _as_map(value: Any) -> dict[str, str]:
     """A Map column as a dict, whether the backend gives a dict or (key, value) pairs."""
+    if type(value) is dict and all(type(v) is str for v in value.values()):
+        return value  # a Map(String, String) parsed from JSON, not shared: taken as it is
     pairs = value.items() if isinstance(value, Mapping) else value
     return {str(k): str(v) for k, v in pairs}
 

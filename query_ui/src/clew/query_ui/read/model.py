@@ -149,14 +149,16 @@ class Span:
     resource: Mapping[str, str] = field(default_factory=dict)
     scope: str = ""
     """The instrumentation scope (library) that made the span, with its version."""
+    ref: SpanRef = field(init=False, repr=False, compare=False)
+    """(trace id, span id): made once, since the tree, the failed set and the critical path
+    look spans up by it hundreds of thousands of times on a big trace."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", (self.trace_id, self.span_id))
 
     @property
     def end_ns(self) -> int:
         return self.start_ns + self.duration_ns
-
-    @property
-    def ref(self) -> SpanRef:
-        return (self.trace_id, self.span_id)
 
     @property
     def display_name(self) -> str:
