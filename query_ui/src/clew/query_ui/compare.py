@@ -223,7 +223,7 @@ def nearest_succeeded(store: Store, key: str, value: str) -> dict[str, Any]:
 
 def of_traces(store: Store, a: str, b: str) -> dict[str, Any]:
     """Two traces by id, compared."""
-    first, second = (load.load_trace(store, t, logs=False) for t in (a, b))
+    first, second = load.load_traces(store, [a, b], logs=False, links=False)
     body = compare(first, second, (first.trace_ids[0], second.trace_ids[0]))
     return body | {"limits": list(dict.fromkeys(first.limits + second.limits))}
 

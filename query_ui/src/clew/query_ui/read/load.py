@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -93,33 +93,70 @@ def limit_note(limit: int, what: str) -> str:
 
 
 def load_trace(
-    store: Store, trace_id: str, *, logs: bool = True, limits: Limits | None = None
+    store: Store,
+    trace_id: str,
+    *,
+    logs: bool = True,
+    links: bool = True,
+    limits: Limits | None = None,
 ) -> Story:
-    """One trace by id, whatever its age (the trace-id lookup table gives its time range), with
-    its logs, the spans its links lead to and the spans that link to it."""
+    """One trace by id, whatever its age, with its logs, the spans its links lead to and the
+    spans that link to it.
+
+    `links=False` leaves out the other ends of links (two queries) for reads that never show
+    them: statistics, comparison, flame graph.
+    """
+    (story,) = load_traces(store, [trace_id], logs=logs, links=links, limits=limits)
+    return story
+
+
+def load_traces(
+    store: Store,
+    trace_ids: Sequence[str],
+    *,
+    logs: bool = True,
+    links: bool = True,
+    limits: Limits | None = None,
+) -> list[Story]:
+    """Several traces by id, one Story each in the order asked, read together: one query for
+    their spans (the first `max_spans` of each) and one for their logs, whatever their number.
+    NotFoundError names the first id that is not stored."""
     limits = limits or DEFAULT_LIMITS
-    trace_id = trace_id.strip().lower()
-    notes: list[str] = []
-    params = {"trace_ids": [trace_id], "limit": limits.max_spans + 1}
-    rows = run(store, q.SPANS_OF_TRACES, params, notes, q.TRACE_READ_SETTINGS)
-    spans = [span_from_row(r) for r in limited(rows, limits.max_spans, "spans", notes)]
-    if not spans:
-        raise NotFoundError(f"no trace with id {trace_id!r} is stored")
-    start, end = min(s.start_ns for s in spans), max(s.end_ns for s in spans)
+    wanted = [trace_id.strip().lower() for trace_id in trace_ids]
+    notes: dict[str, list[str]] = {trace_id: [] for trace_id in wanted}
+    # What the queries for all of them met (a time limit, the logs' row limit), in read order.
+    spans_read: list[str] = []
+    logs_read: list[str] = []
+    params = {"trace_ids": sorted(notes), "limit": limits.max_spans + 1}
+    rows = run(store, q.SPANS_OF_TRACES, params, spans_read, q.TRACE_READ_SETTINGS)
+    by_trace: dict[str, list[dict[str, Any]]] = {trace_id: [] for trace_id in notes}
+    for row in rows:
+        by_trace[str(row["TraceId"])].append(row)
+    spans: dict[str, list[Span]] = {}
+    for trace_id in wanted:
+        found = limited(by_trace[trace_id], limits.max_spans, "spans", notes[trace_id])
+        if not found:
+            raise NotFoundError(f"no trace with id {trace_id!r} is stored")
+        spans[trace_id] = [span_from_row(row) for row in found]
+    everything = [span for each in spans.values() for span in each]
+    window = min(s.start_ns for s in everything), max(s.end_ns for s in everything)
     records: list[LogRecord] = []
     error_logged: set[SpanRef] = set()
     if logs:
-        records = _logs(store, [trace_id], "", "", (start, end), limits, notes)
+        records = _logs(store, sorted(notes), "", "", window, limits, logs_read)
     else:
-        error_logged = _error_logged(store, [trace_id], (start, end))
-    return Story(
-        spans,
-        records,
-        limits=notes,
-        ends=_link_ends(store, spans),
-        back_links=_back_links(store, [trace_id]),
-        error_logged=error_logged,
-    )
+        error_logged = _error_logged(store, sorted(notes), window)
+    return [
+        Story(
+            spans[trace_id],
+            [record for record in records if record.trace_id == trace_id],
+            limits=list(dict.fromkeys(spans_read + notes[trace_id] + logs_read)),
+            ends=_link_ends(store, spans[trace_id]) if links else {},
+            back_links=_back_links(store, [trace_id]) if links else [],
+            error_logged={ref for ref in error_logged if ref[0] == trace_id},
+        )
+        for trace_id in wanted
+    ]
 
 
 def trace_exists(store: Store, trace_id: str) -> bool:

@@ -66,12 +66,13 @@ _RESOURCE_COLUMNS: Final = ", ResourceAttributes, ScopeName, ScopeVersion"
 # the trace-id lookup table (a scalar subquery and a Timestamp filter) cost about 40 % of this
 # query at 100k spans (docs/adr/0007-performance.md). Parts without the projection (written
 # before 015 and not materialized) are read through the TraceId bloom filter, all their days.
+# The first {limit} spans of each trace.
 SPANS_OF_TRACES: Final = """
 SPAN_COLUMNS
 FROM otel_traces
 WHERE TraceId IN {trace_ids:Array(String)}
 ORDER BY Timestamp, SpanId
-LIMIT {limit:UInt32}
+LIMIT {limit:UInt32} BY TraceId
 """.replace("\nSPAN_COLUMNS", _SPAN_COLUMNS + _RESOURCE_COLUMNS)
 
 # A story's traces, in the time range TRACE_TIME_RANGES gave (one query for all of them).

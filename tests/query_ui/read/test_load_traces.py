@@ -1,0 +1,54 @@
+"""Several traces read together (the comparison) are what each read alone would be."""
+
+from __future__ import annotations
+
+import pytest
+
+from clew.collector.store.embedded import ChdbStore
+from clew.query_ui.errors import NotFoundError
+from clew.query_ui.read import load
+from clew.query_ui.read.story import Story
+from clew.query_ui.settings import Settings as UISettings
+from tests.query_ui.shop import Shop
+
+Stored = tuple[UISettings, ChdbStore, Shop]
+
+
+def _same(together: Story, alone: Story) -> None:
+    assert together.spans == alone.spans
+    assert [s.span_id for s in together.failed_spans()] == [s.span_id for s in alone.failed_spans()]
+    assert together.logs == alone.logs
+    assert together.limits == alone.limits
+
+
+@pytest.mark.parametrize("logs", [True, False])
+def test_two_traces_read_together_equal_each_read_alone(shop_store: Stored, logs: bool) -> None:
+    _, store, shop = shop_store
+    ids = [shop.failed_trace, shop.good_trace]
+    together = load.load_traces(store, ids, logs=logs, links=False)
+    assert [story.trace_ids for story in together] == [(shop.failed_trace,), (shop.good_trace,)]
+    for story, trace_id in zip(together, ids, strict=True):
+        _same(story, load.load_trace(store, trace_id, logs=logs, links=False))
+    assert together[0].failed_spans() and not together[1].failed_spans()
+
+
+def test_the_span_limit_holds_for_each_trace(
+    shop_store: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, store, shop = shop_store
+    sizes = {t: len(load.load_trace(store, t).spans) for t in (shop.failed_trace, shop.good_trace)}
+    cap = min(sizes.values())  # the smaller trace fits, the larger one does not
+    assert max(sizes.values()) > cap
+    monkeypatch.setattr(load, "DEFAULT_LIMITS", load.Limits(max_spans=cap))
+    stories = load.load_traces(store, list(sizes), logs=False, links=False)
+    for story, (trace_id, size) in zip(stories, sizes.items(), strict=True):
+        assert len(story.spans) == min(size, cap), trace_id
+        cut = any("spans were read" in note for note in story.limits)
+        assert cut == (size > cap), (trace_id, story.limits)
+
+
+def test_an_unknown_id_among_them_is_named(shop_store: Stored) -> None:
+    _, store, shop = shop_store
+    missing = "deadbeef" * 4
+    with pytest.raises(NotFoundError, match=missing):
+        load.load_traces(store, [shop.good_trace, missing])
