@@ -195,7 +195,7 @@ def load_story(
     `with_resource` also reads each span's resource attributes and scope (for pages).
     """
     limits = limits or DEFAULT_LIMITS
-    spans_query = q.SPANS_WITH_RESOURCE_IN_RANGE if with_resource else q.SPANS_IN_RANGE
+    spans_query = q.SPANS_WITH_RESOURCE_OF_STORY if with_resource else q.SPANS_OF_STORY
     return _StoryLoader(store, limits, spans_query).load(key, value)
 
 
@@ -253,16 +253,8 @@ class _StoryLoader:
         if room <= 0:
             self.notes.append(limit_note(self.limits.max_spans, "spans"))
             return []
-        ranges = run(self.store, q.TRACE_TIME_RANGES, {"trace_ids": trace_ids})
-        if not ranges:
-            return []
-        params = {
-            "trace_ids": [r["TraceId"] for r in ranges],
-            "start_s": min(int(r["StartS"]) for r in ranges),
-            "end_s": max(int(r["EndS"]) for r in ranges),
-            "limit": room + 1,
-        }
-        rows = run(self.store, self.spans_query, params, self.notes)
+        params = {"trace_ids": trace_ids, "limit": room + 1}
+        rows = run(self.store, self.spans_query, params, self.notes, q.TRACE_READ_SETTINGS)
         return [span_from_row(row) for row in limited(rows, room, "spans", self.notes)]
 
 
@@ -379,9 +371,3 @@ def _as_map(value: Any) -> dict[str, str]:
         return value  # a Map(String, String) parsed from JSON, not shared: taken as it is
     pairs = value.items() if isinstance(value, Mapping) else value
     return {str(k): str(v) for k, v in pairs}
-
-
-def spans_of_traces(store: Store, trace_ids: list[str], limit: int) -> list[Span]:
-    """The spans of some traces (at most `limit`), read in the ranges the trace-id table gives."""
-    loader = _StoryLoader(store, Limits(max_spans=limit), q.SPANS_IN_RANGE)
-    return loader._spans(trace_ids, limit)

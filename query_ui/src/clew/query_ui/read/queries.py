@@ -75,26 +75,16 @@ ORDER BY Timestamp, SpanId
 LIMIT {limit:UInt32} BY TraceId
 """.replace("\nSPAN_COLUMNS", _SPAN_COLUMNS + _RESOURCE_COLUMNS)
 
-# A story's traces, in the time range TRACE_TIME_RANGES gave (one query for all of them).
-# End is max(span start) truncated to the second, hence the extra second.
-_SPANS_IN_RANGE: Final = """
+# A story's traces, all of them in one query: schema/015's trace_order projection finds them by
+# id whatever their age (TRACE_READ_SETTINGS), so no time range is looked up first.
+_SPANS_OF_STORY: Final = """
 FROM otel_traces
 WHERE TraceId IN {trace_ids:Array(String)}
-  AND Timestamp >= toDateTime64({start_s:Int64}, 9)
-  AND Timestamp < toDateTime64({end_s:Int64} + 1, 9)
 ORDER BY Timestamp, SpanId
 LIMIT {limit:UInt32}
 """
-SPANS_IN_RANGE: Final = _SPAN_COLUMNS + _SPANS_IN_RANGE
-SPANS_WITH_RESOURCE_IN_RANGE: Final = _SPAN_COLUMNS + _RESOURCE_COLUMNS + _SPANS_IN_RANGE
-
-# Each trace's time range, so that otel_traces is read only in the partitions that hold it.
-TRACE_TIME_RANGES: Final = """
-SELECT TraceId, toUnixTimestamp(min(Start)) AS StartS, toUnixTimestamp(max(End)) AS EndS
-FROM otel_traces_trace_id_ts
-WHERE TraceId IN {trace_ids:Array(String)}
-GROUP BY TraceId
-"""
+SPANS_OF_STORY: Final = _SPAN_COLUMNS + _SPANS_OF_STORY
+SPANS_WITH_RESOURCE_OF_STORY: Final = _SPAN_COLUMNS + _RESOURCE_COLUMNS + _SPANS_OF_STORY
 
 # Traces whose spans link to these traces: consumers that started their own trace, relays.
 TRACES_LINKING_TO: Final = """
