@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from clew.collector.schema.apply import apply_schema, schema_files, statements
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
+from clew.common.runtime import tune_gc
 from clew.query_ui import explain, search, waterfall
 from clew.query_ui.errors import QueryLimitError
 from clew.query_ui.read import load
@@ -310,6 +311,7 @@ def main() -> None:
         help="drop schema/015's trace_order projection first (the figures without it)",
     )
     args = parser.parse_args()
+    tune_gc()  # the servers' garbage-collection settings, so the figures are theirs
     orders = args.spans // SPANS_PER_ORDER
     settings = Settings(data_dir=args.data_dir, retention_days=7)
     store = ChdbStore(args.data_dir)

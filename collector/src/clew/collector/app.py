@@ -28,6 +28,7 @@ from clew.collector.spool import Spool
 from clew.collector.store import Store, open_store
 from clew.collector.write import Writer, until
 from clew.common.auth import TokenCheck
+from clew.common.runtime import tune_gc
 from clew.common.tls import ServerTLS, server_tls
 
 log = logging.getLogger("clew.collector")
@@ -158,6 +159,7 @@ def run_receivers(
             destination,
             "required" if token.enabled else "not set",
         )
+        tune_gc()
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(_serve_http(servers))
     finally:

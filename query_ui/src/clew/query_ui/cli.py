@@ -206,6 +206,7 @@ def _serve(settings: Settings) -> None:
     from clew.collector.cli import startup_errors
     from clew.collector.errors import CollectorError
     from clew.collector.store.server import open_server_store
+    from clew.common.runtime import tune_gc
     from clew.common.tls import server_tls
     from clew.query_ui.app import create_app
 
@@ -228,6 +229,7 @@ def _serve(settings: Settings) -> None:
             ssl_certfile=tls.cert_file if tls else None,
             ssl_keyfile=tls.key_file if tls else None,
         )
+        tune_gc()
         _server_class(uvicorn.Server)(config).run()
     finally:
         store.close()
