@@ -12,7 +12,8 @@ import gc
 before = gc.get_threshold()
 from clew.common.runtime import tune_gc
 tune_gc()
-print(before[0], gc.get_threshold()[0], gc.get_threshold()[1:] == before[1:], gc.get_freeze_count() > 0)
+after = gc.get_threshold()
+print(before[0], after[0], after[1:] == before[1:], gc.get_freeze_count() > 0)
 """
 
 

@@ -100,3 +100,12 @@ def test_the_openapi_schema_lists_every_error_a_route_can_answer(client: TestCli
     answers = schema["paths"]["/api/traces/{trace_id}"]["get"]["responses"]
     assert {"200", "400", "401", "403", "404", "422", "503", "504"} <= set(answers)
     assert "time limit" in answers["504"]["description"]
+
+
+def test_every_api_route_lists_the_errors_it_can_answer(client: TestClient) -> None:
+    """Scripts read the errors from the schema: every /api route lists them, not only traces'."""
+    schema = client.get("/openapi.json").json()
+    for path, methods in schema["paths"].items():
+        if path.startswith("/api/") and "get" in methods:
+            answers = set(methods["get"]["responses"])
+            assert {"401", "404", "422", "503", "504"} <= answers, (path, sorted(answers))

@@ -11,6 +11,7 @@ from clew.query_ui import deps
 from clew.query_ui.overview import charts, failures, health
 from clew.query_ui.overview.ranges import BadParameter, Range, parse_range
 from clew.query_ui.overview.servicemap import service_map
+from clew.query_ui.routers.api import ERRORS
 from clew.query_ui.routers.pages import render
 
 api = APIRouter(prefix="/api", tags=["overview"])
@@ -37,25 +38,25 @@ def _checked_name(name: str, what: str = "service") -> str:
 RangeArg = Annotated[Range, Depends(overview_range)]
 
 
-@api.get("/services", summary="Services and their health")
+@api.get("/services", responses=ERRORS, summary="Services and their health")
 def api_services(request: Request, period: RangeArg) -> dict[str, Any]:
     """Each service's server and consumer spans: requests, errors, p50/p95/p99, worst first."""
     return {"services": health.services(deps.store(request), period)}
 
 
-@api.get("/services/{name}", summary="One service")
+@api.get("/services/{name}", responses=ERRORS, summary="One service")
 def api_service(request: Request, name: str, period: RangeArg) -> dict[str, Any]:
     """A service's figures, operations, callers and callees, failure groups and log counts."""
     return service_view(request, _checked_name(name), period)
 
 
-@api.get("/map", summary="The service map")
+@api.get("/map", responses=ERRORS, summary="The service map")
 def api_map(request: Request, period: RangeArg) -> dict[str, Any]:
     """Services as nodes, calls as edges (http, grpc, kafka through topics, other)."""
     return service_map(deps.store(request), period)
 
 
-@api.get("/failures", summary="Failure groups")
+@api.get("/failures", responses=ERRORS, summary="Failure groups")
 def api_failures(
     request: Request,
     period: RangeArg,
