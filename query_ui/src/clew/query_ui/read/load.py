@@ -124,12 +124,13 @@ def load_traces(
     limits = limits or DEFAULT_LIMITS
     wanted = [trace_id.strip().lower() for trace_id in trace_ids]
     notes: dict[str, list[str]] = {trace_id: [] for trace_id in wanted}
+    ids = sorted(notes)  # each once, however often asked
     # What the queries for all of them met (a time limit, the logs' row limit), in read order.
     spans_read: list[str] = []
     logs_read: list[str] = []
-    params = {"trace_ids": sorted(notes), "limit": limits.max_spans + 1}
+    params = {"trace_ids": ids, "limit": limits.max_spans + 1}
     rows = run(store, q.SPANS_OF_TRACES, params, spans_read, q.TRACE_READ_SETTINGS)
-    by_trace: dict[str, list[dict[str, Any]]] = {trace_id: [] for trace_id in notes}
+    by_trace: dict[str, list[dict[str, Any]]] = {trace_id: [] for trace_id in ids}
     for row in rows:
         by_trace[str(row["TraceId"])].append(row)
     spans: dict[str, list[Span]] = {}
@@ -143,9 +144,9 @@ def load_traces(
     records: list[LogRecord] = []
     error_logged: set[SpanRef] = set()
     if logs:
-        records = _logs(store, sorted(notes), "", "", window, limits, logs_read)
+        records = _logs(store, ids, "", "", window, limits, logs_read)
     else:
-        error_logged = _error_logged(store, sorted(notes), window)
+        error_logged = _error_logged(store, ids, window)
     return [
         Story(
             spans[trace_id],

@@ -61,30 +61,22 @@ SELECT TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
        Links.Attributes AS LinkAttributes"""
 _RESOURCE_COLUMNS: Final = ", ResourceAttributes, ScopeName, ScopeVersion"
 
-# One trace (or a few) by id, by TraceId alone: schema/015's trace_order projection is sorted
-# by it, so each part's projection index finds the trace's one short range. A time range from
-# the trace-id lookup table (a scalar subquery and a Timestamp filter) cost about 40 % of this
-# query at 100k spans (docs/adr/0007-performance.md). Parts without the projection (written
-# before 015 and not materialized) are read through the TraceId bloom filter, all their days.
-# The first {limit} spans of each trace.
-SPANS_OF_TRACES: Final = """
-SPAN_COLUMNS
+# Whole traces by id, by TraceId alone: schema/015's trace_order projection is sorted by it, so
+# each part's projection index finds a trace's one short range, whatever its age (with
+# TRACE_READ_SETTINGS). A time range from the trace-id lookup table (a scalar subquery and a
+# Timestamp filter) cost about 40 % of this query at 100k spans (docs/adr/0007-performance.md).
+# Parts without the projection (written before 015 and not materialized) are read through the
+# TraceId bloom filter, all their days.
+_BY_TRACE_ID: Final = """
 FROM otel_traces
 WHERE TraceId IN {trace_ids:Array(String)}
 ORDER BY Timestamp, SpanId
-LIMIT {limit:UInt32} BY TraceId
-""".replace("\nSPAN_COLUMNS", _SPAN_COLUMNS + _RESOURCE_COLUMNS)
-
-# A story's traces, all of them in one query: schema/015's trace_order projection finds them by
-# id whatever their age (TRACE_READ_SETTINGS), so no time range is looked up first.
-_SPANS_OF_STORY: Final = """
-FROM otel_traces
-WHERE TraceId IN {trace_ids:Array(String)}
-ORDER BY Timestamp, SpanId
-LIMIT {limit:UInt32}
-"""
-SPANS_OF_STORY: Final = _SPAN_COLUMNS + _SPANS_OF_STORY
-SPANS_WITH_RESOURCE_OF_STORY: Final = _SPAN_COLUMNS + _RESOURCE_COLUMNS + _SPANS_OF_STORY
+LIMIT {limit:UInt32}"""
+# Traces read side by side (a trace page, a comparison): the first {limit} spans of each.
+SPANS_OF_TRACES: Final = _SPAN_COLUMNS + _RESOURCE_COLUMNS + _BY_TRACE_ID + " BY TraceId\n"
+# A story's traces, all in one query: the first {limit} spans of them together.
+SPANS_OF_STORY: Final = _SPAN_COLUMNS + _BY_TRACE_ID + "\n"
+SPANS_WITH_RESOURCE_OF_STORY: Final = _SPAN_COLUMNS + _RESOURCE_COLUMNS + _BY_TRACE_ID + "\n"
 
 # Traces whose spans link to these traces: consumers that started their own trace, relays.
 TRACES_LINKING_TO: Final = """
