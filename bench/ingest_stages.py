@@ -7,7 +7,7 @@ overview's views (schema 019-023) are measured on and off, interleaved, merges s
 
 Python stages run in this thread (thread CPU); ClickHouse stages are measured as this
 process's CPU (chDB runs in-process, on its own threads). Each figure is the best of 3 runs over
-the same batch of realistic requests (300 spans, ~10 attributes each).
+one batch of realistic requests (300 spans, ~10 attributes each).
 """
 
 from __future__ import annotations

@@ -153,7 +153,7 @@ def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
 
     def spans_only(i: int) -> object:
         params = {"trace_ids": [trace_id(picks[i])], "limit": q.MAX_SPANS + 1}
-        return load.run(store, q.SPANS_OF_TRACES, params, [], q.TRACE_READ_SETTINGS)
+        return load.run(store, q.SPANS_WITH_RESOURCE_OF_TRACES, params, [], q.TRACE_READ_SETTINGS)
 
     def order_page(i: int) -> object:
         story = load.load_story(store, "order.id", order(i), with_resource=True)

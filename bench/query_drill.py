@@ -79,7 +79,7 @@ def write_pairs(store: ChdbStore, end_ns: int) -> list[tuple[str, str]]:
 
 
 def _flame(store: ChdbStore, trace: str) -> object:
-    return waterfall.build(load.load_trace(store, trace, logs=False, links=False))
+    return waterfall.build(load.load_trace(store, trace, logs=False, links=False, resource=False))
 
 
 def drill_benchmarks(
@@ -92,7 +92,9 @@ def drill_benchmarks(
     print(f"drill-down: {PAIRS} pairs of traces of {min(sizes)}-{max(sizes)} spans")
 
     def trace_stats(i: int) -> object:
-        return stats.rows(load.load_trace(store, pairs[i % PAIRS][i % 2], logs=False, links=False))
+        return stats.rows(
+            load.load_trace(store, pairs[i % PAIRS][i % 2], logs=False, links=False, resource=False)
+        )
 
     timed("stats of a 1,500-span trace (GET /api/traces/{id}/stats)", runs, trace_stats)
     timed("compare two 1,500-span traces (GET /api/compare)", runs,

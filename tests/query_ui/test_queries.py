@@ -61,9 +61,8 @@ def test_a_trace_is_read_from_the_trace_order_projection(
     store.command(MANY_SPANS)
     trace_id = store.query("SELECT lower(hex(MD5('42')))").rows[0][0]
     params = {"trace_ids": [trace_id], "limit": queries.MAX_SPANS + 1}
-    rows = load.run(store, queries.SPANS_OF_TRACES, params, None, queries.TRACE_READ_SETTINGS)
-    assert len(rows) == 10
-    plan = store.query(
-        f"EXPLAIN {queries.SPANS_OF_TRACES}", params, settings=queries.TRACE_READ_SETTINGS
-    ).rows
-    assert "ReadFromMergeTree (trace_order)" in "\n".join(r[0] for r in plan)
+    for query in (queries.SPANS_OF_TRACES, queries.SPANS_WITH_RESOURCE_OF_TRACES):
+        rows = load.run(store, query, params, None, queries.TRACE_READ_SETTINGS)
+        assert len(rows) == 10
+        plan = store.query(f"EXPLAIN {query}", params, settings=queries.TRACE_READ_SETTINGS).rows
+        assert "ReadFromMergeTree (trace_order)" in "\n".join(r[0] for r in plan)

@@ -30,3 +30,15 @@ def test_a_consumer_ending_after_its_trace_root_ends_the_trace() -> None:
     # The trace ended when the consumer did: the chain to it decided the end; the INSERT
     # before the publish held it up too.
     assert path == {root.ref, pub.ref, consumer.ref, db.ref}
+
+
+def test_a_chain_deeper_than_pythons_recursion_limit_is_walked() -> None:
+    # A 10,000-span trace can be one long chain (a recursive job); the walk is iterative.
+    b = Builder("o-deep")
+    t = b.trace()
+    parent = b.span(t, "step 0", "worker", ms=3000)
+    chain = [parent]
+    for n in range(1, 2500):
+        parent = b.span(t, f"step {n}", "worker", parent=parent, at=n * 0.001, ms=1)
+        chain.append(parent)
+    assert critical_path(b.story()) == {s.ref for s in chain}

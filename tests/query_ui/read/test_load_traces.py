@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from clew.collector.store.embedded import ChdbStore
@@ -52,3 +54,17 @@ def test_an_unknown_id_among_them_is_named(shop_store: Stored) -> None:
     missing = "deadbeef" * 4
     with pytest.raises(NotFoundError, match=missing):
         load.load_traces(store, [shop.good_trace, missing])
+
+
+def test_a_read_without_the_resource_differs_only_in_resource_and_scope(
+    shop_store: Stored,
+) -> None:
+    # Statistics, comparison and flame graph read without the resource (never shown there).
+    _, store, shop = shop_store
+    full = load.load_trace(store, shop.failed_trace, logs=False, links=False)
+    bare = load.load_trace(store, shop.failed_trace, logs=False, links=False, resource=False)
+    assert all(s.resource.get("service.name") == s.service for s in full.spans)
+    assert any(s.scope for s in full.spans)
+    assert all(not s.resource and not s.scope for s in bare.spans)
+    assert [replace(s, resource={}, scope="") for s in full.spans] == list(bare.spans)
+    assert [s.span_id for s in bare.failed_spans()] == [s.span_id for s in full.failed_spans()]

@@ -26,15 +26,22 @@ Path = tuple[tuple[str, str], ...]  # ((service, operation), ...) from the root 
 
 @dataclass
 class Side:
-    """The spans of one path in one of the two traces."""
+    """The spans of one path in one of the two traces: how many, their total duration, and the
+    first of them (the one a link opens)."""
 
-    spans: list[Span] = field(default_factory=list)
-    critical: bool = False
+    count: int = 0
+    duration_ns: int = 0
     failed: bool = False
+    critical: bool = False
+    first: Span | None = None
 
-    @property
-    def duration_ns(self) -> int:
-        return sum(s.duration_ns for s in self.spans)
+    def add(self, span: Span, failed: bool, critical: bool) -> None:
+        if self.first is None:
+            self.first = span
+        self.count += 1
+        self.duration_ns += span.duration_ns
+        self.failed = self.failed or failed
+        self.critical = self.critical or critical
 
 
 @dataclass
@@ -44,15 +51,15 @@ class Node:
     path: Path
     a: Side = field(default_factory=Side)
     b: Side = field(default_factory=Side)
-    children: list[Path] = field(default_factory=list)
+    children: list[int] = field(default_factory=list)
+    """Indexes of the nodes one step below, in the order first met."""
 
 
 def depth_first(story: Story) -> list[tuple[Span, int]]:
     """The spans as the waterfall lists them, parents first and children in start order, each
     with the index of its parent (-1 for a root or a span whose parent never arrived)."""
     out: list[tuple[Span, int]] = []
-    roots = [s for s in story.spans if story.parent(s) is None]
-    stack = [(root, -1) for root in reversed(roots)]
+    stack = [(root, -1) for root in reversed(story.roots())]
     while stack:
         span, parent = stack.pop()
         out.append((span, parent))
@@ -60,58 +67,65 @@ def depth_first(story: Story) -> list[tuple[Span, int]]:
     return out
 
 
-def paths(story: Story) -> list[tuple[Path, Span]]:
-    """Every span with its path, parents first."""
-    out: list[tuple[Path, Span]] = []
-    for span, parent in depth_first(story):
-        above = out[parent][0] if parent >= 0 else ()
-        out.append(((*above, (span.service, span.name)), span))
-    return out
+class _Tree:
+    """The merged tree of both stories: a node per path, found by (node above, service,
+    operation) so no span's whole path is built or hashed, only each node's once."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.roots: list[int] = []
+        self._index: dict[tuple[int, str, str], int] = {}
+
+    def add(self, story: Story, side: str) -> list[int]:
+        """Every span of `story` into its path's node on `side`; the critical path's nodes."""
+        on_path = critical_path(story)
+        critical: list[int] = []
+        node_at: list[int] = []  # depth_first position -> node
+        for span, parent in depth_first(story):
+            above = node_at[parent] if parent >= 0 else -1
+            number = self._node(above, span.service, span.name)
+            node_at.append(number)
+            node = self.nodes[number]
+            on = span.ref in on_path
+            (node.a if side == "a" else node.b).add(span, story.failed(span), on)
+            if on:
+                critical.append(number)
+        return list(dict.fromkeys(critical))
+
+    def _node(self, above: int, service: str, operation: str) -> int:
+        key = (above, service, operation)
+        number = self._index.get(key)
+        if number is None:
+            number = self._index[key] = len(self.nodes)
+            path = (self.nodes[above].path if above >= 0 else ()) + ((service, operation),)
+            self.nodes.append(Node(path))
+            (self.nodes[above].children if above >= 0 else self.roots).append(number)
+        return number
+
+    def depth_first(self) -> list[Node]:
+        out: list[Node] = []
+        stack = list(reversed(self.roots))
+        while stack:
+            node = self.nodes[stack.pop()]
+            out.append(node)
+            stack.extend(reversed(node.children))
+        return out
 
 
 def compare(a: Story, b: Story, labels: tuple[str, str]) -> dict[str, Any]:
     """The comparison of two stories, as `GET /api/compare` returns it."""
-    nodes: dict[Path, Node] = {}
-    roots: list[Path] = []
+    tree = _Tree()
     summaries = {}
     for side, story, label in (("a", a, labels[0]), ("b", b, labels[1])):
-        on_path = critical_path(story)
-        critical: list[Path] = []
-        for path, span in paths(story):
-            node = _node(nodes, roots, path)
-            mine: Side = getattr(node, side)
-            mine.spans.append(span)
-            mine.failed = mine.failed or story.failed(span)
-            if span.ref in on_path:
-                mine.critical = True
-                critical.append(path)
-        summaries[side] = _summary(label, story, list(dict.fromkeys(critical)))
+        critical = tree.add(story, side)
+        summaries[side] = _summary(label, story, [tree.nodes[n].path for n in critical])
     body: dict[str, Any] = {**summaries, "only_a": [], "only_b": [], "both": []}
-    ordered = _depth_first(nodes, roots)
+    ordered = tree.depth_first()
     for position, node in enumerate(ordered):
         kind, entry = _entry(node, position)
         body[kind].append(entry)
-    body["diverged_at"] = _divergence(ordered, nodes)
+    body["diverged_at"] = _divergence(ordered, tree.nodes)
     return body
-
-
-def _node(nodes: dict[Path, Node], roots: list[Path], path: Path) -> Node:
-    node = nodes.get(path)
-    if node is None:
-        node = nodes[path] = Node(path)
-        parent = path[:-1]
-        (nodes[parent].children if parent in nodes else roots).append(path)
-    return node
-
-
-def _depth_first(nodes: dict[Path, Node], roots: list[Path]) -> list[Node]:
-    out: list[Node] = []
-    stack = list(reversed(roots))
-    while stack:
-        node = nodes[stack.pop()]
-        out.append(node)
-        stack.extend(reversed(node.children))
-    return out
 
 
 def _summary(label: str, story: Story, critical: list[Path]) -> dict[str, Any]:
@@ -124,39 +138,36 @@ def _summary(label: str, story: Story, critical: list[Path]) -> dict[str, Any]:
         "duration_ns": end - start,
         "span_count": len(story.spans),
         "failed_count": len(story.failed_spans()),
-        "critical_path": [path_out(p) for p in critical],
+        "critical_path": critical,  # [[service, operation], ...] each: tuples serialise as lists
     }
-
-
-def path_out(path: Path) -> Path:
-    """A path as JSON: [[service, operation], ...] (tuples serialise as lists, uncopied)."""
-    return path
 
 
 def _entry(node: Node, position: int) -> tuple[str, dict[str, Any]]:
     service, operation = node.path[-1]
-    base: dict[str, Any] = {"path": path_out(node.path), "service": service, "operation": operation}
-    base |= {"depth": len(node.path) - 1, "position": position}
-    if node.a.spans and node.b.spans:
-        both = base | _side("a", node.a) | _side("b", node.b)
-        return "both", both | {"delta_ns": node.b.duration_ns - node.a.duration_ns}
-    kind, side = ("only_a", node.a) if node.a.spans else ("only_b", node.b)
-    return kind, base | {k.removeprefix("x_"): v for k, v in _side("x", side).items()}
+    entry: dict[str, Any] = {"path": node.path, "service": service, "operation": operation}
+    entry["depth"] = len(node.path) - 1
+    entry["position"] = position
+    if node.a.count and node.b.count:
+        _side(entry, "a_", node.a)
+        _side(entry, "b_", node.b)
+        entry["delta_ns"] = node.b.duration_ns - node.a.duration_ns
+        return "both", entry
+    kind, side = ("only_a", node.a) if node.a.count else ("only_b", node.b)
+    _side(entry, "", side)
+    return kind, entry
 
 
-def _side(prefix: str, side: Side) -> dict[str, Any]:
-    first = side.spans[0]
-    return {
-        f"{prefix}_count": len(side.spans),
-        f"{prefix}_duration_ns": side.duration_ns,
-        f"{prefix}_failed": side.failed,
-        f"{prefix}_critical": side.critical,
-        f"{prefix}_trace_id": first.trace_id,
-        f"{prefix}_span_id": first.span_id,
-    }
+def _side(entry: dict[str, Any], prefix: str, side: Side) -> None:
+    assert side.first is not None  # a side with a count has a first span
+    entry[f"{prefix}count"] = side.count
+    entry[f"{prefix}duration_ns"] = side.duration_ns
+    entry[f"{prefix}failed"] = side.failed
+    entry[f"{prefix}critical"] = side.critical
+    entry[f"{prefix}trace_id"] = side.first.trace_id
+    entry[f"{prefix}span_id"] = side.first.span_id
 
 
-def _divergence(ordered: list[Node], nodes: dict[Path, Node]) -> dict[str, Any] | None:
+def _divergence(ordered: list[Node], nodes: list[Node]) -> dict[str, Any] | None:
     """Where the two part ways: top down, the first path that ran in one only, or that failed
     in one only while none of its children did (a failure passed up is not where it began)."""
     for node in ordered:
@@ -167,13 +178,13 @@ def _divergence(ordered: list[Node], nodes: dict[Path, Node]) -> dict[str, Any] 
             _difference(nodes[c]) == reason for c in node.children
         ):
             continue
-        return {"path": path_out(node.path), "reason": reason}
+        return {"path": node.path, "reason": reason}
     return None
 
 
 def _difference(node: Node) -> str | None:
-    if not (node.a.spans and node.b.spans):
-        return "only_a" if node.a.spans else "only_b"
+    if not (node.a.count and node.b.count):
+        return "only_a" if node.a.count else "only_b"
     if node.a.failed != node.b.failed:
         return "failed_in_a" if node.a.failed else "failed_in_b"
     return None
@@ -197,7 +208,7 @@ def key_story(store: Store, key: str, value: str) -> Story:
 
 def entry(story: Story) -> Span:
     """The story's entry: its first root span."""
-    return next(s for s in story.spans if story.parent(s) is None)
+    return story.roots()[0]
 
 
 def nearest_succeeded(store: Store, key: str, value: str) -> dict[str, Any]:
@@ -223,7 +234,7 @@ def nearest_succeeded(store: Store, key: str, value: str) -> dict[str, Any]:
 
 def of_traces(store: Store, a: str, b: str) -> dict[str, Any]:
     """Two traces by id, compared."""
-    first, second = load.load_traces(store, [a, b], logs=False, links=False)
+    first, second = load.load_traces(store, [a, b], logs=False, links=False, resource=False)
     body = compare(first, second, (first.trace_ids[0], second.trace_ids[0]))
     return body | {"limits": list(dict.fromkeys(first.limits + second.limits))}
 

@@ -18,34 +18,41 @@ def critical_path(story: Story) -> frozenset[SpanRef]:
     """
     memo = story.memo["critical_path"]
     if "path" not in memo:
+        ends = _subtree_ends(story)
         path: set[SpanRef] = set()
-        ends: dict[SpanRef, int] = {}
-        for span in story.spans:
-            if story.parent(span) is None:
-                _walk(story, span, _end(story, span, ends), path, ends)
+        # Each (span, until) is walked on its own, so a stack serves as well as recursion, which
+        # a 10,000-span trace would take deeper than Python allows.
+        stack = [(span, ends[span.ref]) for span in story.roots()]
+        while stack:
+            span, until = stack.pop()
+            path.add(span.ref)
+            cursor = until
+            children = story.children(span)
+            if len(children) > 1:
+                children = tuple(sorted(children, key=lambda c: ends[c.ref], reverse=True))
+            for child in children:
+                end = ends[child.ref]
+                if end <= cursor and child.start_ns < cursor:
+                    stack.append((child, end))
+                    cursor = child.start_ns
         memo["path"] = frozenset(path)
     found: frozenset[SpanRef] = memo["path"]
     return found
 
 
-def _end(story: Story, span: Span, ends: dict[SpanRef, int]) -> int:
-    """When `span` and everything below it had ended."""
-    found = ends.get(span.ref)
-    if found is None:
-        below = (_end(story, child, ends) for child in story.children(span))
-        found = ends[span.ref] = max(below, default=span.end_ns)
-        found = ends[span.ref] = max(found, span.end_ns)
-    return found
-
-
-def _walk(
-    story: Story, span: Span, until: int, path: set[SpanRef], ends: dict[SpanRef, int]
-) -> None:
-    path.add(span.ref)
-    cursor = until
-    children = sorted(story.children(span), key=lambda s: _end(story, s, ends), reverse=True)
-    for child in children:
-        end = _end(story, child, ends)
-        if end <= cursor and child.start_ns < cursor:
-            _walk(story, child, end, path, ends)
-            cursor = child.start_ns
+def _subtree_ends(story: Story) -> dict[SpanRef, int]:
+    """When each span and everything below it had ended, children before their parents."""
+    top_down: list[tuple[Span, tuple[Span, ...]]] = []
+    stack = list(story.roots())
+    while stack:
+        span = stack.pop()
+        children = story.children(span)
+        top_down.append((span, children))
+        stack.extend(children)
+    ends: dict[SpanRef, int] = {}
+    for span, children in reversed(top_down):
+        end = span.end_ns
+        for child in children:
+            end = max(end, ends[child.ref])
+        ends[span.ref] = end
+    return ends

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from clew.common.store import Store
+from clew.common.store import QueryResult, Store
 from clew.query_ui.errors import NotFoundError, QueryLimitError, QueryUIError, StoreError
 from clew.query_ui.read import queries as q
 from clew.query_ui.read.model import (
@@ -51,14 +51,21 @@ def run(
     limits: list[str] | None = None,
     settings: Mapping[str, float | str] = q.QUERY_SETTINGS,
 ) -> list[dict[str, Any]]:
-    """Run one query under the UI's time limit, translating store failures to UI errors.
+    """Run one query under the UI's time limit, translating store failures to UI errors; each
+    row as a dict keyed by column name.
 
     ClickHouse stops a query at the limit and returns what it has; with `limits` the caller
     shows those rows with a note saying so, without it the query fails with QueryLimitError.
     """
+    return _result(store, sql, parameters, limits, settings).named()
+
+
+def _result(
+    store: Store, sql: str, parameters: Mapping[str, Any], limits: list[str] | None, settings: Any
+) -> QueryResult:
     began = time.monotonic()
     try:
-        rows = store.query(sql, parameters, settings=settings).named()
+        rows = store.query(sql, parameters, settings=settings)
     except QueryUIError:
         raise
     except Exception as exc:  # the store's errors differ by backend; they all mean the same
@@ -98,15 +105,19 @@ def load_trace(
     *,
     logs: bool = True,
     links: bool = True,
+    resource: bool = True,
     limits: Limits | None = None,
 ) -> Story:
     """One trace by id, whatever its age, with its logs, the spans its links lead to and the
     spans that link to it.
 
-    `links=False` leaves out the other ends of links (two queries) for reads that never show
-    them: statistics, comparison, flame graph.
+    `links=False` leaves out the other ends of links (two queries), and `resource=False` each
+    span's resource and scope, for reads that never show them: statistics, comparison, flame
+    graph.
     """
-    (story,) = load_traces(store, [trace_id], logs=logs, links=links, limits=limits)
+    (story,) = load_traces(
+        store, [trace_id], logs=logs, links=links, resource=resource, limits=limits
+    )
     return story
 
 
@@ -116,6 +127,7 @@ def load_traces(
     *,
     logs: bool = True,
     links: bool = True,
+    resource: bool = True,
     limits: Limits | None = None,
 ) -> list[Story]:
     """Several traces by id, one Story each in the order asked, read together: one query for
@@ -129,16 +141,16 @@ def load_traces(
     spans_read: list[str] = []
     logs_read: list[str] = []
     params = {"trace_ids": ids, "limit": limits.max_spans + 1}
-    rows = run(store, q.SPANS_OF_TRACES, params, spans_read, q.TRACE_READ_SETTINGS)
-    by_trace: dict[str, list[dict[str, Any]]] = {trace_id: [] for trace_id in ids}
-    for row in rows:
-        by_trace[str(row["TraceId"])].append(row)
+    query = q.SPANS_WITH_RESOURCE_OF_TRACES if resource else q.SPANS_OF_TRACES
+    by_trace: dict[str, list[Span]] = {trace_id: [] for trace_id in ids}
+    for span in read_spans(store, query, params, spans_read):
+        by_trace[span.trace_id].append(span)
     spans: dict[str, list[Span]] = {}
     for trace_id in wanted:
         found = limited(by_trace[trace_id], limits.max_spans, "spans", notes[trace_id])
         if not found:
             raise NotFoundError(f"no trace with id {trace_id!r} is stored")
-        spans[trace_id] = [span_from_row(row) for row in found]
+        spans[trace_id] = found
     everything = [span for each in spans.values() for span in each]
     window = min(s.start_ns for s in everything), max(s.end_ns for s in everything)
     records: list[LogRecord] = []
@@ -255,8 +267,8 @@ class _StoryLoader:
             self.notes.append(limit_note(self.limits.max_spans, "spans"))
             return []
         params = {"trace_ids": trace_ids, "limit": room + 1}
-        rows = run(self.store, self.spans_query, params, self.notes, q.TRACE_READ_SETTINGS)
-        return [span_from_row(row) for row in limited(rows, room, "spans", self.notes)]
+        found = read_spans(self.store, self.spans_query, params, self.notes)
+        return limited(found, room, "spans", self.notes)
 
 
 def _logs(
@@ -328,28 +340,71 @@ def _link_ends(store: Store, spans: list[Span]) -> dict[SpanRef, Link]:
     return ends
 
 
-def span_from_row(row: Mapping[str, Any]) -> Span:
-    """A row of the span queries (queries._SPAN_COLUMNS) as a Span."""
-    events = zip(row["EventNames"], row["EventTimesNs"], row["EventAttributes"], strict=True)
-    links = zip(row["LinkTraceIds"], row["LinkSpanIds"], row["LinkAttributes"], strict=True)
-    scope = (str(row.get("ScopeName", "")), str(row.get("ScopeVersion", "")))
-    return Span(
-        trace_id=str(row["TraceId"]),
-        span_id=str(row["SpanId"]),
-        parent_span_id=str(row["ParentSpanId"]),
-        name=str(row["SpanName"]),
-        service=str(row["ServiceName"]),
-        start_ns=int(row["StartNs"]),
-        duration_ns=int(row["Duration"]),
-        kind=normalise_kind(str(row["SpanKind"])),
-        status=normalise_status(str(row["StatusCode"])),
-        status_message=str(row["StatusMessage"]),
-        attributes=_as_map(row["SpanAttributes"]),
-        events=tuple(Event(str(n), int(t), _as_map(a)) for n, t, a in events),
-        links=tuple(Link(str(t), str(s), _as_map(a)) for t, s, a in links),
-        resource=_as_map(row.get("ResourceAttributes", {})),
-        scope=" ".join(p for p in scope if p),
+def read_spans(
+    store: Store, sql: str, parameters: Mapping[str, Any], limits: list[str]
+) -> list[Span]:
+    """The spans a span query (queries._SPAN_COLUMNS, with or without the resource and scope)
+    finds, as `run` runs it, with the trace-read settings.
+
+    The rows stay tuples and each column is found by name once, not per row: a trace can have
+    10,000 spans, and a dict per row cost more than parsing the query's result.
+    """
+    result = _result(store, sql, parameters, limits, q.TRACE_READ_SETTINGS)
+    at = {name: n for n, name in enumerate(result.column_names)}
+    trace_id, span_id, parent_id = at["TraceId"], at["SpanId"], at["ParentSpanId"]
+    name, service, kind, status = (
+        at["SpanName"],
+        at["ServiceName"],
+        at["SpanKind"],
+        at["StatusCode"],
     )
+    start, duration, message = at["StartNs"], at["Duration"], at["StatusMessage"]
+    attributes, event_names, event_times = (
+        at["SpanAttributes"],
+        at["EventNames"],
+        at["EventTimesNs"],
+    )
+    event_attributes, link_traces = at["EventAttributes"], at["LinkTraceIds"]
+    link_spans, link_attributes = at["LinkSpanIds"], at["LinkAttributes"]
+    resource, scope_name, scope_version = (at.get(n) for n in _RESOURCE)
+    spans = []
+    for row in result.rows:
+        names, links = row[event_names], row[link_traces]
+        scope = ""
+        if scope_name is not None and scope_version is not None:
+            scope = " ".join(p for p in (row[scope_name], row[scope_version]) if p)
+        fields = {
+            "trace_id": str(row[trace_id]),
+            "span_id": str(row[span_id]),
+            "parent_span_id": str(row[parent_id]),
+            "name": str(row[name]),
+            "service": str(row[service]),
+            "start_ns": int(row[start]),
+            "duration_ns": int(row[duration]),
+            "kind": normalise_kind(str(row[kind])),
+            "status": normalise_status(str(row[status])),
+            "status_message": str(row[message]),
+            "attributes": _as_map(row[attributes]),
+            "events": _events(names, row[event_times], row[event_attributes]) if names else (),
+            "links": _links(links, row[link_spans], row[link_attributes]) if links else (),
+            "resource": {} if resource is None else _as_map(row[resource]),
+            "scope": scope,
+        }
+        spans.append(Span.from_fields(fields))
+    return spans
+
+
+_RESOURCE = ("ResourceAttributes", "ScopeName", "ScopeVersion")
+
+
+def _events(names: list[Any], times: list[Any], attributes: list[Any]) -> tuple[Event, ...]:
+    events = zip(names, times, attributes, strict=True)
+    return tuple(Event(str(n), int(t), _as_map(a)) for n, t, a in events)
+
+
+def _links(trace_ids: list[Any], span_ids: list[Any], attributes: list[Any]) -> tuple[Link, ...]:
+    links = zip(trace_ids, span_ids, attributes, strict=True)
+    return tuple(Link(str(t), str(s), _as_map(a)) for t, s, a in links)
 
 
 def log_from_row(row: Mapping[str, Any]) -> LogRecord:

@@ -48,7 +48,7 @@ FROM otel_traces_trace_id_ts
 WHERE TraceId IN {trace_ids:Array(String)}
 """
 
-# A span's columns, as read/load.py's span_from_row reads them; with the resource and scope for
+# A span's columns, as read/load.py's read_spans reads them; with the resource and scope for
 # pages (the diagnosis does without: on 10M spans the resource map made its read about half as
 # slow again).
 _SPAN_COLUMNS: Final = """
@@ -72,8 +72,12 @@ FROM otel_traces
 WHERE TraceId IN {trace_ids:Array(String)}
 ORDER BY Timestamp, SpanId
 LIMIT {limit:UInt32}"""
-# Traces read side by side (a trace page, a comparison): the first {limit} spans of each.
-SPANS_OF_TRACES: Final = _SPAN_COLUMNS + _RESOURCE_COLUMNS + _BY_TRACE_ID + " BY TraceId\n"
+# Traces read side by side (a trace page, a comparison): the first {limit} spans of each; the
+# statistics, comparison and flame graph, which never show a resource, read without it.
+SPANS_OF_TRACES: Final = _SPAN_COLUMNS + _BY_TRACE_ID + " BY TraceId\n"
+SPANS_WITH_RESOURCE_OF_TRACES: Final = (
+    _SPAN_COLUMNS + _RESOURCE_COLUMNS + _BY_TRACE_ID + " BY TraceId\n"
+)
 # A story's traces, all in one query: the first {limit} spans of them together.
 SPANS_OF_STORY: Final = _SPAN_COLUMNS + _BY_TRACE_ID + "\n"
 SPANS_WITH_RESOURCE_OF_STORY: Final = _SPAN_COLUMNS + _RESOURCE_COLUMNS + _BY_TRACE_ID + "\n"

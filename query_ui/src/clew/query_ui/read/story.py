@@ -44,16 +44,18 @@ class Story:
         self._ends = dict(ends or {})
         self._error_logged = frozenset(error_logged)
         self._by_ref = {span.ref: span for span in self.spans}
-        self._children: dict[SpanRef, list[Span]] = defaultdict(list)
+        self._children: dict[SpanRef, tuple[Span, ...]] = {}
         self._back_links: dict[SpanRef, dict[SpanRef, Link]] = defaultdict(dict)
         self._logs: dict[SpanRef, list[LogRecord]] = defaultdict(list)
         self._signals: dict[SpanRef, tuple[Signal, ...]] = {}
         self._index(back_links)
+        self._roots = tuple(s for s in self.spans if self.parent(s) is None)
 
     def _index(self, outside_back_links: Iterable[tuple[SpanRef, Link]]) -> None:
+        children: dict[SpanRef, list[Span]] = defaultdict(list)
         for span in self.spans:
             if span.parent_span_id:
-                self._children[(span.trace_id, span.parent_span_id)].append(span)
+                children[(span.trace_id, span.parent_span_id)].append(span)
             for link in span.links:
                 back = Link(span.trace_id, span.span_id, link.attributes)
                 self._back_links[link.ref][span.ref] = self._resolved(back)
@@ -62,6 +64,9 @@ class Story:
         for record in self.logs:
             if record.span_id:
                 self._logs[record.ref].append(record)
+        # Tuples once: the tree is walked several times per page, and handing out the stored
+        # tuple costs nothing where a copy per call added up on big traces.
+        self._children = {ref: tuple(spans) for ref, spans in children.items()}
 
     def __bool__(self) -> bool:
         return bool(self.spans or self.logs)
@@ -79,13 +84,18 @@ class Story:
     def span(self, ref: SpanRef) -> Span | None:
         return self._by_ref.get(ref)
 
+    def roots(self) -> tuple[Span, ...]:
+        """Spans without a parent in the story (roots, and spans whose parent never arrived),
+        by start."""
+        return self._roots
+
     def parent(self, span: Span) -> Span | None:
         if not span.parent_span_id:
             return None
         return self._by_ref.get((span.trace_id, span.parent_span_id))
 
     def children(self, span: Span) -> tuple[Span, ...]:
-        return tuple(self._children.get(span.ref, ()))
+        return self._children.get(span.ref, ())
 
     def calls(self, span: Span) -> tuple[Span, ...]:
         """Children that `span` waited for: a Consumer child handles a message later, not a call."""

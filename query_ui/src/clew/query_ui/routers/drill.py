@@ -68,7 +68,7 @@ def _trace(request: Request, trace_id: str) -> Story:
     """A trace by id; what cannot be a trace id (32 hex digits) is not looked for."""
     if not TRACE_ID.match(trace_id.strip()):
         raise NotFoundError(f"no trace with id {trace_id.strip().lower()[:100]!r} is stored")
-    return load.load_trace(deps.store(request), trace_id, logs=False, links=False)
+    return load.load_trace(deps.store(request), trace_id, logs=False, links=False, resource=False)
 
 
 @router.get(
