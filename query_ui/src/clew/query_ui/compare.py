@@ -60,10 +60,14 @@ def depth_first(story: Story) -> list[tuple[Span, int]]:
     with the index of its parent (-1 for a root or a span whose parent never arrived)."""
     out: list[tuple[Span, int]] = []
     stack = [(root, -1) for root in reversed(story.roots())]
+    children = story.children
     while stack:
         span, parent = stack.pop()
         out.append((span, parent))
-        stack.extend((child, len(out) - 1) for child in reversed(story.children(span)))
+        below = children(span)
+        if below:
+            here = len(out) - 1
+            stack.extend([(child, here) for child in reversed(below)])
     return out
 
 
@@ -79,27 +83,29 @@ class _Tree:
     def add(self, story: Story, side: str) -> list[int]:
         """Every span of `story` into its path's node on `side`; the critical path's nodes."""
         on_path = critical_path(story)
+        failed = story.failed
         critical: list[int] = []
         node_at: list[int] = []  # depth_first position -> node
+        index, nodes = self._index, self.nodes
         for span, parent in depth_first(story):
-            above = node_at[parent] if parent >= 0 else -1
-            number = self._node(above, span.service, span.name)
+            key = (node_at[parent] if parent >= 0 else -1, span.service, span.name)
+            number = index.get(key)
+            if number is None:
+                number = self._node(key)
             node_at.append(number)
-            node = self.nodes[number]
             on = span.ref in on_path
-            (node.a if side == "a" else node.b).add(span, story.failed(span), on)
+            (nodes[number].a if side == "a" else nodes[number].b).add(span, failed(span), on)
             if on:
                 critical.append(number)
         return list(dict.fromkeys(critical))
 
-    def _node(self, above: int, service: str, operation: str) -> int:
-        key = (above, service, operation)
-        number = self._index.get(key)
-        if number is None:
-            number = self._index[key] = len(self.nodes)
-            path = (self.nodes[above].path if above >= 0 else ()) + ((service, operation),)
-            self.nodes.append(Node(path))
-            (self.nodes[above].children if above >= 0 else self.roots).append(number)
+    def _node(self, key: tuple[int, str, str]) -> int:
+        """A new node for (node above, service, operation)."""
+        above, service, operation = key
+        number = self._index[key] = len(self.nodes)
+        path = (self.nodes[above].path if above >= 0 else ()) + ((service, operation),)
+        self.nodes.append(Node(path))
+        (self.nodes[above].children if above >= 0 else self.roots).append(number)
         return number
 
     def depth_first(self) -> list[Node]:
@@ -142,29 +148,38 @@ def _summary(label: str, story: Story, critical: list[Path]) -> dict[str, Any]:
     }
 
 
+_SIDES = (("a", "a_"), ("b", "b_"), ("", ""))  # an entry of one side only has bare keys
+
+
 def _entry(node: Node, position: int) -> tuple[str, dict[str, Any]]:
     service, operation = node.path[-1]
     entry: dict[str, Any] = {"path": node.path, "service": service, "operation": operation}
     entry["depth"] = len(node.path) - 1
     entry["position"] = position
     if node.a.count and node.b.count:
-        _side(entry, "a_", node.a)
-        _side(entry, "b_", node.b)
+        _side(entry, _KEYS["a"], node.a)
+        _side(entry, _KEYS["b"], node.b)
         entry["delta_ns"] = node.b.duration_ns - node.a.duration_ns
         return "both", entry
     kind, side = ("only_a", node.a) if node.a.count else ("only_b", node.b)
-    _side(entry, "", side)
+    _side(entry, _KEYS[""], side)
     return kind, entry
 
 
-def _side(entry: dict[str, Any], prefix: str, side: Side) -> None:
+# Each side's keys in an entry, made once: a comparison writes thousands of entries.
+_FIELDS = ("count", "duration_ns", "failed", "critical", "trace_id", "span_id")
+_KEYS = {side: tuple(prefix + name for name in _FIELDS) for side, prefix in _SIDES}
+
+
+def _side(entry: dict[str, Any], keys: tuple[str, ...], side: Side) -> None:
     assert side.first is not None  # a side with a count has a first span
-    entry[f"{prefix}count"] = side.count
-    entry[f"{prefix}duration_ns"] = side.duration_ns
-    entry[f"{prefix}failed"] = side.failed
-    entry[f"{prefix}critical"] = side.critical
-    entry[f"{prefix}trace_id"] = side.first.trace_id
-    entry[f"{prefix}span_id"] = side.first.span_id
+    count, duration, failed, critical, trace_id, span_id = keys
+    entry[count] = side.count
+    entry[duration] = side.duration_ns
+    entry[failed] = side.failed
+    entry[critical] = side.critical
+    entry[trace_id] = side.first.trace_id
+    entry[span_id] = side.first.span_id
 
 
 def _divergence(ordered: list[Node], nodes: list[Node]) -> dict[str, Any] | None:

@@ -46,6 +46,9 @@ def span_signals(
     `logs` are the records written in the span; `error_logged` says an ERROR record was
     written in it when the records themselves were not read.
     """
+    statuses = span.http_statuses
+    if not (span.status == "Error" or span.events or statuses or logs or error_logged):
+        return ()  # none of the four holds: most spans of a big trace, answered at once
     found: list[Signal] = []
     if span.status == "Error":
         text = f"status Error: {span.status_message}" if span.status_message else "status Error"
@@ -53,7 +56,7 @@ def span_signals(
     for event in span.events:
         if event.name == "exception":
             found.append(Signal("exception", event.time_ns, _exception_text(event.attributes)))
-    server_error = next((s for s in span.http_statuses if s >= 500), None)
+    server_error = next((s for s in statuses if s >= 500), None)
     if server_error is not None:
         found.append(Signal("http", span.end_ns, f"HTTP {server_error}"))
     error_logs = [r for r in logs if r.is_error]
