@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -80,3 +82,35 @@ def test_datetimes_bind_to_datetime_and_datetime64(store: ChdbStore) -> None:
             "e": "2026-01-02",
         }
     ]
+
+
+def test_reads_run_side_by_side_and_close_waits_for_them(store: ChdbStore) -> None:
+    # Two slow SELECTs from two threads are both under way at once (each has a reader session
+    # of its own), beside a write; close() lets them finish, then refuses further reads.
+    slow = "SELECT sum(sleepEachRow(0.05)) AS side_by_side_probe FROM numbers(40)"
+    results: list[object] = []
+
+    def read() -> None:
+        results.append(store.query(slow).rows[0][0])
+
+    threads = [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    running = 0
+    for _ in range(400):  # until both are seen running, or the reads have ended
+        store.command("CREATE TABLE IF NOT EXISTS side_by_side (n UInt8) ENGINE = Memory")
+        running = store.query(
+            "SELECT count() FROM system.processes WHERE query LIKE {m:String}"
+            " AND query NOT LIKE '%system.processes%'",
+            {"m": "%side_by_side_probe%"},
+        ).rows[0][0]
+        if running == 2 or not any(t.is_alive() for t in threads):
+            break
+        time.sleep(0.005)
+    assert running == 2
+    store.close()  # waits for both reads
+    assert results == [0, 0]
+    for thread in threads:
+        thread.join()
+    with pytest.raises(StoreError, match="closed"):
+        store.query("SELECT 1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
 import re
 import secrets
 import tempfile
@@ -28,14 +29,28 @@ _OUTPUT_SETTINGS = {"output_format_json_quote_64bit_integers": 0}
 DEDUP_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1}
 
 
-class ChdbStore:
-    """A chDB session behind one lock: chDB sessions are not safe to share between threads."""
+READERS = 3
+"""Sessions that answer SELECTs. chDB runs the queries of different sessions of one engine in
+parallel, so the UI's requests, and the independent reads of one page, neither queue behind
+each other nor behind a write (a trace's spans and its logs together: about a third faster)."""
 
-    def __init__(self, data_dir: Path) -> None:
+
+class ChdbStore:
+    """chDB sessions on one data folder: one for writes and DDL behind a lock, and READERS for
+    SELECTs, each used by one thread at a time (a session is not safe to share between threads).
+    """
+
+    def __init__(self, data_dir: Path, readers: int = READERS) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir
         self._lock = threading.Lock()
         self._session: chdb_session.Session | None = chdb_session.Session(str(data_dir))  # type: ignore[no-untyped-call]
+        # A free reader is taken from the queue and put back after its query; a closed store
+        # holds None in their place, so a read after close() fails instead of waiting.
+        self._readers: queue.Queue[chdb_session.Session | None] = queue.Queue()
+        self._reader_count = readers
+        for _ in range(readers):
+            self._readers.put(chdb_session.Session(str(data_dir)))  # type: ignore[no-untyped-call]
         self._otlp_source = ""
 
     def query(
@@ -47,7 +62,7 @@ class ChdbStore:
     ) -> QueryResult:
         """Run a SELECT; results as documented on `Store`."""
         text = sql.rstrip().rstrip(";") + _settings_clause({**_OUTPUT_SETTINGS, **(settings or {})})
-        raw = self._run(text, "JSONCompact", parameters)
+        raw = self._read(text, "JSONCompact", parameters)
         if not raw:
             return QueryResult(column_names=())
         doc = orjson.loads(raw)  # several times the stdlib's speed on wide rows
@@ -103,22 +118,47 @@ class ChdbStore:
         return f"file({_quote(path)}, 'Protobuf', {_quote(self._otlp_source)})"
 
     def close(self) -> None:
-        """Close the chDB session, releasing the data folder for another process."""
+        """Close the chDB sessions once their statements are done, releasing the data folder
+        for another process."""
         with self._lock:
-            if self._session is not None:
-                self._session.close()  # type: ignore[no-untyped-call]
-                self._session = None
+            if self._session is None:
+                return
+            # Each get waits for a read under way to finish; all are taken before any None is
+            # put back, so none is taken twice.
+            readers = [self._readers.get() for _ in range(self._reader_count)]
+            for reader in readers:
+                if reader is not None:
+                    reader.close()  # type: ignore[no-untyped-call]
+            for _ in readers:
+                self._readers.put(None)
+            self._session.close()  # type: ignore[no-untyped-call]
+            self._session = None
 
     def _run(self, sql: str, fmt: str, parameters: Mapping[str, Any] | None) -> bytes:
         with self._lock:
             if self._session is None:
                 raise StoreError("store is closed")
-            try:
-                result = self._session.query(sql, fmt, params=encode(parameters))  # type: ignore[no-untyped-call]
-            except Exception as exc:  # chDB raises bare RuntimeError/ChdbError subclasses
-                _discard_partial_output(self._session)
-                raise StoreError(str(exc)) from exc
-            return bytes(result.bytes())
+            return _execute(self._session, sql, fmt, parameters)
+
+    def _read(self, sql: str, fmt: str, parameters: Mapping[str, Any] | None) -> bytes:
+        reader = self._readers.get()
+        try:
+            if reader is None:
+                raise StoreError("store is closed")
+            return _execute(reader, sql, fmt, parameters)
+        finally:
+            self._readers.put(reader)
+
+
+def _execute(
+    session: chdb_session.Session, sql: str, fmt: str, parameters: Mapping[str, Any] | None
+) -> bytes:
+    try:
+        result = session.query(sql, fmt, params=encode(parameters))  # type: ignore[no-untyped-call]
+    except Exception as exc:  # chDB raises bare RuntimeError/ChdbError subclasses
+        _discard_partial_output(session)
+        raise StoreError(str(exc)) from exc
+    return bytes(result.bytes())
 
 
 def _dedup_settings(token: str | None) -> dict[str, Any]:
