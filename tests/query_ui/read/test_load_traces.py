@@ -11,7 +11,8 @@ from clew.query_ui.errors import NotFoundError
 from clew.query_ui.read import load
 from clew.query_ui.read.story import Story
 from clew.query_ui.settings import Settings as UISettings
-from tests.query_ui.shop import Shop
+from tests.query_ui import traces
+from tests.query_ui.shop import FAILED_ORDER, Shop
 
 Stored = tuple[UISettings, ChdbStore, Shop]
 
@@ -68,3 +69,23 @@ def test_a_read_without_the_resource_differs_only_in_resource_and_scope(
     assert all(not s.resource and not s.scope for s in bare.spans)
     assert [replace(s, resource={}, scope="") for s in full.spans] == list(bare.spans)
     assert [s.span_id for s in bare.failed_spans()] == [s.span_id for s in full.failed_spans()]
+
+
+def test_a_story_has_the_logs_of_the_traces_its_links_bring_in(shop_store: Stored) -> None:
+    # The keyed traces' logs are read beside their spans; a trace that a link brings in (here
+    # a relay without the key, linking to the order's producer) has its logs read too. Last in
+    # the module: it adds a trace to the module's store.
+    _, store, shop = shop_store
+    extra = traces.Story(base_ns=shop.producer_span.start_ns)
+    relay = extra.span(
+        "relay", "outbox relay", at=2_000, ms=5, kind="Producer", links=(shop.producer_span,)
+    )
+    extra.log(relay, "relay", "ERROR", "relay gave up on the outbox row", at=2_002)
+    extra.write(store)
+    story = load.load_story(store, "order.id", FAILED_ORDER)
+    assert relay.trace_id in story.trace_ids
+    assert shop.consumer_trace in story.trace_ids
+    bodies = [record.body for record in story.logs]
+    assert "relay gave up on the outbox row" in bodies
+    assert f"payment failed for order {FAILED_ORDER}" in bodies  # the keyed traces' own
+    assert len(bodies) == len(set(bodies))  # each record once

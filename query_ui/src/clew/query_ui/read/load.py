@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,6 +27,12 @@ NS = 10**9
 
 MAX_LINKS_FOLLOWED = 4
 """Links of a span are followed to their traces only when it has at most this many."""
+
+# Reads of one page that do not need each other's rows run side by side (the logs beside the
+# spans, the links to a trace beside its spans): the stores answer them in parallel (the
+# embedded one with several reader sessions, a server over several connections). Only the
+# request's own thread submits here, so a read never waits for a worker held by its caller.
+_SIDE_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="clew-read")
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,10 @@ def load_traces(
     # What the queries for all of them met (a time limit, the logs' row limit), in read order.
     spans_read: list[str] = []
     logs_read: list[str] = []
+    side = _SIDE_READS.submit(_logs_beside, store, ids, logs, limits, logs_read)
+    back: dict[str, Future[list[tuple[SpanRef, Link]]]] = {}
+    if links:
+        back = {t: _SIDE_READS.submit(_back_links, store, [t]) for t in dict.fromkeys(wanted)}
     params = {"trace_ids": ids, "limit": limits.max_spans + 1}
     query = q.SPANS_WITH_RESOURCE_OF_TRACES if resource else q.SPANS_OF_TRACES
     by_trace: dict[str, list[Span]] = {trace_id: [] for trace_id in ids}
@@ -151,25 +162,40 @@ def load_traces(
         if not found:
             raise NotFoundError(f"no trace with id {trace_id!r} is stored")
         spans[trace_id] = found
-    everything = [span for each in spans.values() for span in each]
-    window = min(s.start_ns for s in everything), max(s.end_ns for s in everything)
-    records: list[LogRecord] = []
-    error_logged: set[SpanRef] = set()
-    if logs:
-        records = _logs(store, ids, "", "", window, limits, logs_read)
-    else:
-        error_logged = _error_logged(store, ids, window)
+    records, error_logged = side.result()
     return [
         Story(
             spans[trace_id],
             [record for record in records if record.trace_id == trace_id],
             limits=list(dict.fromkeys(spans_read + notes[trace_id] + logs_read)),
             ends=_link_ends(store, spans[trace_id]) if links else {},
-            back_links=_back_links(store, [trace_id]) if links else [],
+            back_links=back[trace_id].result() if links else [],
             error_logged={ref for ref in error_logged if ref[0] == trace_id},
         )
         for trace_id in wanted
     ]
+
+
+def _logs_beside(
+    store: Store, trace_ids: list[str], logs: bool, limits: Limits, notes: list[str]
+) -> tuple[list[LogRecord], set[SpanRef]]:
+    """The traces' logs (or, without `logs`, which spans wrote an ERROR log), in the time the
+    trace-id lookup table gives them: known before their spans are read, so read beside them.
+    The table keeps whole seconds: the window holds every span's, and a little more."""
+    window = _traces_window(store, trace_ids)
+    if window is None:
+        return [], set()
+    if logs:
+        return _logs(store, trace_ids, "", "", window, limits, notes), set()
+    return [], _error_logged(store, trace_ids, window)
+
+
+def _traces_window(store: Store, trace_ids: list[str]) -> tuple[int, int] | None:
+    """From the first span's start to the last one's end, in whole seconds, of the traces."""
+    bounds = run(store, q.TRACES_TIME_RANGE, {"trace_ids": trace_ids})
+    if not bounds or not bounds[0]["n"]:
+        return None
+    return int(bounds[0]["start_s"]) * NS, (int(bounds[0]["end_s"]) + 1) * NS
 
 
 def trace_exists(store: Store, trace_id: str) -> bool:
@@ -223,14 +249,33 @@ class _StoryLoader:
         rows = limited(rows, self.limits.max_traces, "traces", self.notes)
         if not rows:
             return Story([], key=key, value=value)
-        spans = self._follow_links([r["TraceId"] for r in rows])
+        keyed = [r["TraceId"] for r in rows]
         # A trace known only from its logs has no spans: its logs still tell part of the story.
         seen = [int(r["FirstNs"]) for r in rows] + [int(r["LastNs"]) for r in rows]
+        # The keyed traces' logs are read beside their spans, in a window that holds theirs
+        # (the lookup table's, widened to the key's first and last sight); when links bring
+        # in more traces, the logs are read again for them all once their spans are known.
+        early_notes: list[str] = []
+        early = _SIDE_READS.submit(self._keyed_logs, keyed, key, value, list(seen), early_notes)
+        spans = self._follow_links(keyed)
         seen += [s.start_ns for s in spans] + [s.end_ns for s in spans]
-        trace_ids = sorted({r["TraceId"] for r in rows} | {s.trace_id for s in spans})
-        window = (min(seen), max(seen))
-        logs = _logs(self.store, trace_ids, key, value, window, self.limits, self.notes)
+        trace_ids = sorted(set(keyed) | {s.trace_id for s in spans})
+        logs = early.result()
+        if logs is None or trace_ids != sorted(set(keyed)):
+            window = (min(seen), max(seen))
+            logs = _logs(self.store, trace_ids, key, value, window, self.limits, self.notes)
+        else:
+            self.notes.extend(early_notes)
         return Story(spans, logs, key=key, value=value, limits=self.notes)
+
+    def _keyed_logs(
+        self, keyed: list[str], key: str, value: str, seen: list[int], notes: list[str]
+    ) -> list[LogRecord] | None:
+        window = _traces_window(self.store, sorted(set(keyed)))
+        if window is None:
+            return None
+        window = (min(window[0], *seen), max(window[1], *seen))
+        return _logs(self.store, sorted(set(keyed)), key, value, window, self.limits, notes)
 
     def _follow_links(self, keyed: list[str]) -> list[Span]:
         """Spans of the keyed traces, then of traces linked to or from them, hop by hop."""
@@ -243,14 +288,24 @@ class _StoryLoader:
             new = limited(new, room, "traces", self.notes)
             if not new:
                 break
+            # The traces linking to these are looked up beside their spans.
+            backward = (
+                _SIDE_READS.submit(self._linking_to, new) if hop < self.limits.link_hops else None
+            )
             found = self._spans(new, self.limits.max_spans - len(spans))
             spans.extend(found)
             loaded.update(new)
-            if hop < self.limits.link_hops:
-                frontier = self._linked(new, found)
+            if backward is not None:
+                frontier = self._linked(new, found, backward.result())
         return spans
 
-    def _linked(self, trace_ids: list[str], spans: Iterable[Span]) -> list[str]:
+    def _linking_to(self, trace_ids: list[str]) -> list[str]:
+        params = {"trace_ids": trace_ids, "limit": self.limits.max_traces}
+        return [r["TraceId"] for r in run(self.store, q.TRACES_LINKING_TO, params, self.notes)]
+
+    def _linked(
+        self, trace_ids: list[str], spans: Iterable[Span], backward: list[str]
+    ) -> list[str]:
         # A span linking to many spans handled a batch: its links lead to other keys' stories.
         forward = [
             link.trace_id
@@ -258,8 +313,6 @@ class _StoryLoader:
             if len(span.links) <= MAX_LINKS_FOLLOWED
             for link in span.links
         ]
-        params = {"trace_ids": trace_ids, "limit": self.limits.max_traces}
-        backward = [r["TraceId"] for r in run(self.store, q.TRACES_LINKING_TO, params, self.notes)]
         return [t for t in forward + backward if t and t not in trace_ids]
 
     def _spans(self, trace_ids: list[str], room: int) -> list[Span]:
@@ -325,13 +378,11 @@ def _link_ends(store: Store, spans: list[Span]) -> dict[SpanRef, Link]:
     if not wanted:
         return {}
     trace_ids = sorted({t for t, _ in wanted})
-    bounds = run(store, q.TRACES_TIME_RANGE, {"trace_ids": trace_ids})
-    if not bounds or not bounds[0]["n"]:
+    window = _traces_window(store, trace_ids)
+    if window is None:
         return {}
     params: dict[str, Any] = {"trace_ids": trace_ids, "span_ids": sorted({s for _, s in wanted})}
-    params["start_ns"] = int(bounds[0]["start_s"]) * NS
-    params["end_ns"] = (int(bounds[0]["end_s"]) + 1) * NS
-    params["limit"] = q.MAX_LINKS
+    params |= {"start_ns": window[0], "end_ns": window[1], "limit": q.MAX_LINKS}
     ends = {}
     for r in run(store, q.LINKED_SPANS, params):
         ref = (str(r["TraceId"]), str(r["SpanId"]))
