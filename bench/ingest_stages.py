@@ -29,6 +29,7 @@ from clew.collector.limits import Limits
 from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
+from ingest import OVERVIEW_VIEWS
 from ingest_payload import trace_request
 
 
@@ -75,14 +76,6 @@ def python_stages(bodies: list[bytes], spans: int) -> list[dict[str, object]]:
         time.thread_time,
     )
     return rows
-
-
-OVERVIEW_VIEWS = (  # schema 019-023: what the overview's figures cost at insert (issue 13)
-    "clew_operation_minutes_mv",
-    "clew_service_minutes_mv",
-    "clew_topic_minutes_mv",
-    "clew_call_halves_mv",
-)
 
 
 def clickhouse_stages(
