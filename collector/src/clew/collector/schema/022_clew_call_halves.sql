@@ -48,12 +48,20 @@ AS SELECT
     ) AS Error
 FROM (
     SELECT Timestamp, TraceId, SpanId, ParentSpanId, ServiceName, SpanAttributes, Duration,
-        StatusCode, SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AS IsClient,
+        StatusCode, IsClient,
         if(SpanAttributes['url.full'] != '', SpanAttributes['url.full'], SpanAttributes['http.url'])
             AS Url
-    FROM otel_traces
-    WHERE (SpanKind IN ('Client', 'SPAN_KIND_CLIENT')
-           AND SpanAttributes['messaging.system'] = '' AND SpanAttributes['db.system'] = ''
+    -- The kinds are filtered first, on their own: the attribute lookups then run on client
+    -- and server spans only, not on every span of the insert (the view's query took about
+    -- half the time on bench/ingest_payload.py's spans).
+    FROM (
+        SELECT Timestamp, TraceId, SpanId, ParentSpanId, ServiceName, SpanAttributes, Duration,
+            StatusCode, SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AS IsClient
+        FROM otel_traces
+        WHERE SpanKind IN ('Client', 'SPAN_KIND_CLIENT')
+           OR (SpanKind IN ('Server', 'SPAN_KIND_SERVER') AND ParentSpanId != '')
+    )
+    WHERE NOT IsClient
+       OR (SpanAttributes['messaging.system'] = '' AND SpanAttributes['db.system'] = ''
            AND SpanAttributes['db.system.name'] = '')
-       OR (SpanKind IN ('Server', 'SPAN_KIND_SERVER') AND ParentSpanId != '')
 );
