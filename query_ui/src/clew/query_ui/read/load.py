@@ -138,8 +138,8 @@ def load_traces(
     limits: Limits | None = None,
 ) -> list[Story]:
     """Several traces by id, one Story each in the order asked, read together: one query for
-    their spans (the first `max_spans` of each) and one for their logs, whatever their number.
-    NotFoundError names the first id that is not stored."""
+    their spans (the first `max_spans` of each) and, beside it, one for their logs, whatever
+    their number. NotFoundError names the first id that is not stored."""
     limits = limits or DEFAULT_LIMITS
     wanted = [trace_id.strip().lower() for trace_id in trace_ids]
     notes: dict[str, list[str]] = {trace_id: [] for trace_id in wanted}
