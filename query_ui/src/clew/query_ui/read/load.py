@@ -255,13 +255,14 @@ class _StoryLoader:
         # The keyed traces' logs are read beside their spans, in a window that holds theirs
         # (the lookup table's, widened to the key's first and last sight); when links bring
         # in more traces, the logs are read again for them all once their spans are known.
+        keyed_ids = sorted(set(keyed))
         early_notes: list[str] = []
-        early = _SIDE_READS.submit(self._keyed_logs, keyed, key, value, list(seen), early_notes)
+        early = _SIDE_READS.submit(self._keyed_logs, keyed_ids, key, value, list(seen), early_notes)
         spans = self._follow_links(keyed)
         seen += [s.start_ns for s in spans] + [s.end_ns for s in spans]
         trace_ids = sorted(set(keyed) | {s.trace_id for s in spans})
         logs = early.result()
-        if logs is None or trace_ids != sorted(set(keyed)):
+        if logs is None or trace_ids != keyed_ids:
             window = (min(seen), max(seen))
             logs = _logs(self.store, trace_ids, key, value, window, self.limits, self.notes)
         else:
@@ -269,13 +270,13 @@ class _StoryLoader:
         return Story(spans, logs, key=key, value=value, limits=self.notes)
 
     def _keyed_logs(
-        self, keyed: list[str], key: str, value: str, seen: list[int], notes: list[str]
+        self, keyed_ids: list[str], key: str, value: str, seen: list[int], notes: list[str]
     ) -> list[LogRecord] | None:
-        window = _traces_window(self.store, sorted(set(keyed)))
+        window = _traces_window(self.store, keyed_ids)
         if window is None:
             return None
         window = (min(window[0], *seen), max(window[1], *seen))
-        return _logs(self.store, sorted(set(keyed)), key, value, window, self.limits, notes)
+        return _logs(self.store, keyed_ids, key, value, window, self.limits, notes)
 
     def _follow_links(self, keyed: list[str]) -> list[Span]:
         """Spans of the keyed traces, then of traces linked to or from them, hop by hop."""
