@@ -148,7 +148,11 @@ def _summary(label: str, story: Story, critical: list[Path]) -> dict[str, Any]:
     }
 
 
-_SIDES = (("a", "a_"), ("b", "b_"), ("", ""))  # an entry of one side only has bare keys
+# Each side's keys in an entry, made once: a comparison writes thousands of entries. An entry
+# of one side only has the bare keys.
+_FIELDS = ("count", "duration_ns", "failed", "critical", "trace_id", "span_id")
+_KEYS = {side: tuple(prefix + name for name in _FIELDS) for side, prefix in
+         (("a", "a_"), ("b", "b_"), ("", ""))}  # fmt: skip
 
 
 def _entry(node: Node, position: int) -> tuple[str, dict[str, Any]]:
@@ -164,11 +168,6 @@ def _entry(node: Node, position: int) -> tuple[str, dict[str, Any]]:
     kind, side = ("only_a", node.a) if node.a.count else ("only_b", node.b)
     _side(entry, _KEYS[""], side)
     return kind, entry
-
-
-# Each side's keys in an entry, made once: a comparison writes thousands of entries.
-_FIELDS = ("count", "duration_ns", "failed", "critical", "trace_id", "span_id")
-_KEYS = {side: tuple(prefix + name for name in _FIELDS) for side, prefix in _SIDES}
 
 
 def _side(entry: dict[str, Any], keys: tuple[str, ...], side: Side) -> None:
