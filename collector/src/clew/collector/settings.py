@@ -26,7 +26,11 @@ class Settings(SharedSettings):
     # DateTime arithmetic ends in 2106: a longer TTL would wrap and expire everything.
     retention_days: int = Field(default=7, gt=0, le=3650)
     batch_max_rows: int = Field(default=20_000, gt=0)
-    batch_max_age: float = Field(default=0.5, gt=0)
+    # Every insert pays a fixed ~0.2 CPU-seconds here (ClickHouse plans the OTLP staging view and
+    # each side-table view again per INSERT, whatever its size; docs/adr/0007-performance.md), so
+    # the age, not the rate, sets the store's CPU under light load: 0.5 s burned 0.4 of a core
+    # at 5,000 spans/s, 2 s a quarter of that. The price: a span is searchable up to 2 s later.
+    batch_max_age: float = Field(default=2.0, gt=0)
     # Rows accepted and not yet written (they wait in the spool, on disk, not in memory).
     buffer_max_rows: int = Field(default=5_000_000, gt=0)
     # The spool (issue 7, docs/RELIABILITY.md): accepted requests wait on disk until inserted.

@@ -25,8 +25,9 @@ from clew.demo.traffic import Outcome, Shop, place_all
 
 DEFAULT_UI = "http://127.0.0.1:8080"
 """Where `clew why` looks by default; other addresses are printed with --url."""
-EXPORT_SECONDS = 3.0
-"""Time for the services' last spans to reach the collector before failures are listed."""
+EXPORT_SECONDS = 2.5
+"""Time for the services' last spans to reach the collector (their exporters send every 0.5 s)
+and be inserted, on top of the collector's batch age, before failures are listed."""
 
 
 class Interrupted(Exception):
@@ -106,16 +107,18 @@ def _run(stack: Stack, settings: Settings, order_count: int, seed: int) -> None:
     urls = services.start_shop(stack, telemetry)
     ui = f"http://{host}:{settings.ui_port}"
     click.echo(f"clew UI: {ui}/")
-    _traffic(Shop(urls["gateway"], urls["orders"], urls["inventory"]), order_count, seed, ui)
+    shop = Shop(urls["gateway"], urls["orders"], urls["inventory"])
+    _traffic(shop, order_count, seed, ui, EXPORT_SECONDS + settings.batch_max_age)
 
 
-def _traffic(shop: Shop, order_count: int, seed: int, ui: str) -> list[Outcome]:
-    """Place the seeded orders, then list the failed ones as the command that explains each."""
+def _traffic(shop: Shop, order_count: int, seed: int, ui: str, settle: float) -> list[Outcome]:
+    """Place the seeded orders, wait `settle` seconds for their spans to be stored, then list
+    the failed ones as the command that explains each."""
     outcomes: list[Outcome] = place_all(
         shop, plan(seed, order_count, secrets.token_hex(3)), _progress
     )
     sys.stderr.write("\n")
-    time.sleep(EXPORT_SECONDS)
+    time.sleep(settle)
     failed = [outcome for outcome in outcomes if outcome.failed]
     click.echo(f"{len(outcomes)} orders, {len(failed)} failed; open one, or ask clew why:")
     url = "" if ui == DEFAULT_UI else f" --url {shlex.quote(ui)}"
@@ -160,6 +163,8 @@ def traffic(
     gateway: str, orders_service: str, inventory: str, ui: str, order_count: int, seed: int
 ) -> None:
     """Place the demo's orders against a shop that is already running (docker-compose)."""
-    outcomes = _traffic(Shop(gateway, orders_service, inventory), order_count, seed, ui)
+    # The collector's batch age as this environment sets it (its default when it does not).
+    settle = EXPORT_SECONDS + Settings().batch_max_age
+    outcomes = _traffic(Shop(gateway, orders_service, inventory), order_count, seed, ui, settle)
     if not outcomes:
         raise click.ClickException("no order was placed")
