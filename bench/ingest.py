@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from clew.collector.settings import Settings
 from ingest_payload import UniqueBodies, trace_request
 
 # The materialized views behind the overview's figures (schema 019-023), for
@@ -184,8 +185,9 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, default=0, help="offered spans/s (0: as fast as possible)"
     )
-    parser.add_argument("--batch-max-rows", default="20000")
-    parser.add_argument("--batch-max-age", default="0.5")
+    defaults = Settings()  # the collector's own, so the figures are what a user runs
+    parser.add_argument("--batch-max-rows", default=str(defaults.batch_max_rows))
+    parser.add_argument("--batch-max-age", default=str(defaults.batch_max_age))
     parser.add_argument(
         "--receive-only",
         action="store_true",
