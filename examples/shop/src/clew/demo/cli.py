@@ -108,17 +108,17 @@ def _run(stack: Stack, settings: Settings, order_count: int, seed: int) -> None:
     ui = f"http://{host}:{settings.ui_port}"
     click.echo(f"clew UI: {ui}/")
     shop = Shop(urls["gateway"], urls["orders"], urls["inventory"])
-    _traffic(shop, order_count, seed, ui, EXPORT_SECONDS + settings.batch_max_age)
+    _traffic(shop, order_count, seed, ui, settings.batch_max_age)
 
 
-def _traffic(shop: Shop, order_count: int, seed: int, ui: str, settle: float) -> list[Outcome]:
-    """Place the seeded orders, wait `settle` seconds for their spans to be stored, then list
-    the failed ones as the command that explains each."""
+def _traffic(shop: Shop, order_count: int, seed: int, ui: str, batch_age: float) -> list[Outcome]:
+    """Place the seeded orders, wait for their spans to be stored (the collector writes a batch
+    after `batch_age` seconds), then list the failed ones as the command that explains each."""
     outcomes: list[Outcome] = place_all(
         shop, plan(seed, order_count, secrets.token_hex(3)), _progress
     )
     sys.stderr.write("\n")
-    time.sleep(settle)
+    time.sleep(EXPORT_SECONDS + batch_age)
     failed = [outcome for outcome in outcomes if outcome.failed]
     click.echo(f"{len(outcomes)} orders, {len(failed)} failed; open one, or ask clew why:")
     url = "" if ui == DEFAULT_UI else f" --url {shlex.quote(ui)}"
@@ -164,7 +164,7 @@ def traffic(
 ) -> None:
     """Place the demo's orders against a shop that is already running (docker-compose)."""
     # The collector's batch age as this environment sets it (its default when it does not).
-    settle = EXPORT_SECONDS + Settings().batch_max_age
-    outcomes = _traffic(Shop(gateway, orders_service, inventory), order_count, seed, ui, settle)
+    batch_age = Settings().batch_max_age
+    outcomes = _traffic(Shop(gateway, orders_service, inventory), order_count, seed, ui, batch_age)
     if not outcomes:
         raise click.ClickException("no order was placed")
