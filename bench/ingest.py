@@ -80,7 +80,6 @@ def without_overview_views(data_dir: Path) -> None:
     """A store whose overview views are Null tables of the same names: `clew serve` applies
     the schema at start, and its CREATE ... IF NOT EXISTS then leaves each name as it is."""
     from clew.collector.schema.apply import apply_schema
-    from clew.collector.settings import Settings
     from clew.collector.store import ChdbStore
 
     settings = Settings(data_dir=data_dir)
