@@ -55,22 +55,6 @@ class Node:
     """Indexes of the nodes one step below, in the order first met."""
 
 
-def depth_first(story: Story) -> list[tuple[Span, int]]:
-    """The spans as the waterfall lists them, parents first and children in start order, each
-    with the index of its parent (-1 for a root or a span whose parent never arrived)."""
-    out: list[tuple[Span, int]] = []
-    stack = [(root, -1) for root in reversed(story.roots())]
-    children = story.children
-    while stack:
-        span, parent = stack.pop()
-        out.append((span, parent))
-        below = children(span)
-        if below:
-            here = len(out) - 1
-            stack.extend([(child, here) for child in reversed(below)])
-    return out
-
-
 class _Tree:
     """The merged tree of both stories: a node per path, found by (node above, service,
     operation) so no span's whole path is built or hashed, only each node's once."""
@@ -87,7 +71,7 @@ class _Tree:
         critical: list[int] = []
         node_at: list[int] = []  # depth_first position -> node
         index, nodes = self._index, self.nodes
-        for span, parent in depth_first(story):
+        for span, parent in story.depth_first():
             key = (node_at[parent] if parent >= 0 else -1, span.service, span.name)
             number = index.get(key)
             if number is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clew.query_ui.read.model import Span, SpanRef
+from clew.query_ui.read.model import SpanRef
 from clew.query_ui.read.story import Story
 
 
@@ -41,18 +41,12 @@ def critical_path(story: Story) -> frozenset[SpanRef]:
 
 
 def _subtree_ends(story: Story) -> dict[SpanRef, int]:
-    """When each span and everything below it had ended, children before their parents."""
-    top_down: list[tuple[Span, tuple[Span, ...]]] = []
-    stack = list(story.roots())
-    while stack:
-        span = stack.pop()
-        children = story.children(span)
-        top_down.append((span, children))
-        stack.extend(children)
-    ends: dict[SpanRef, int] = {}
-    for span, children in reversed(top_down):
-        end = span.end_ns
-        for child in children:
-            end = max(end, ends[child.ref])
-        ends[span.ref] = end
-    return ends
+    """When each span and everything below it had ended: the depth-first list backwards, so
+    every span's subtree is complete before its end is passed up to its parent."""
+    order = story.depth_first()
+    ends = [span.start_ns + span.duration_ns for span, _ in order]
+    for position in range(len(order) - 1, -1, -1):
+        parent = order[position][1]
+        if parent >= 0 and ends[position] > ends[parent]:
+            ends[parent] = ends[position]
+    return {span.ref: end for (span, _), end in zip(order, ends, strict=True)}

@@ -93,7 +93,7 @@ def trace_flame(request: Request, trace_id: str) -> dict[str, Any]:
     index into `services`, name, start after the trace's start (ns), duration (ns), failed,
     on the critical path]; `services` is [[name, colour], ...]."""
     story = _trace(request, trace_id)
-    order = compare.depth_first(story)
+    order = story.depth_first()
     services = list(dict.fromkeys(span.service for span in story.spans))  # first seen first
     colour = {name: n for n, name in enumerate(services)}
     on_path = critical_path(story)
