@@ -89,3 +89,24 @@ def test_a_story_has_the_logs_of_the_traces_its_links_bring_in(shop_store: Store
     assert "relay gave up on the outbox row" in bodies
     assert f"payment failed for order {FAILED_ORDER}" in bodies  # the keyed traces' own
     assert len(bodies) == len(set(bodies))  # each record once
+
+
+def test_a_story_has_the_logs_of_a_span_that_ran_long_after_the_key_was_last_seen(
+    shop_store: Stored,
+) -> None:
+    # The keyed traces' logs are first read in the window of the key's sightings (plus a
+    # margin); a span without the key that ends minutes later makes the loader read them again
+    # in the spans' own window, so its log is not lost. A new order: the shop's are untouched.
+    _, store, shop = shop_store
+    late = traces.Story(base_ns=shop.producer_span.start_ns + 3_600 * 10**9)
+    root = late.span("batch", "POST /settle", ms=50, attrs={"order.id": "ord-late"})
+    job = late.span("batch", "settle ledger", parent=root, at=10, ms=300_000)  # five minutes
+    late.log(job, "batch", "ERROR", "ledger settlement gave up", at=290_000)
+    late.log(root, "batch", "INFO", "settlement queued", at=5)
+    late.write(store)
+    story = load.load_story(store, "order.id", "ord-late")
+    assert [record.body for record in story.logs] == [
+        "settlement queued",
+        "ledger settlement gave up",
+    ]
+    assert [s.span_id for s in story.failed_spans()] == [job.span_id]
