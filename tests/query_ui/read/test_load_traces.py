@@ -22,17 +22,32 @@ def _same(together: Story, alone: Story) -> None:
     assert [s.span_id for s in together.failed_spans()] == [s.span_id for s in alone.failed_spans()]
     assert together.logs == alone.logs
     assert together.limits == alone.limits
+    assert [together.back_links(s) for s in together.spans] == [
+        alone.back_links(s) for s in alone.spans
+    ]
 
 
-@pytest.mark.parametrize("logs", [True, False])
-def test_two_traces_read_together_equal_each_read_alone(shop_store: Stored, logs: bool) -> None:
+@pytest.mark.parametrize(("logs", "links"), [(True, False), (False, False), (True, True)])
+def test_two_traces_read_together_equal_each_read_alone(
+    shop_store: Stored, logs: bool, links: bool
+) -> None:
     _, store, shop = shop_store
     ids = [shop.failed_trace, shop.good_trace]
-    together = load.load_traces(store, ids, logs=logs, links=False)
+    together = load.load_traces(store, ids, logs=logs, links=links)
     assert [story.trace_ids for story in together] == [(shop.failed_trace,), (shop.good_trace,)]
     for story, trace_id in zip(together, ids, strict=True):
-        _same(story, load.load_trace(store, trace_id, logs=logs, links=False))
+        _same(story, load.load_trace(store, trace_id, logs=logs, links=links))
     assert together[0].failed_spans() and not together[1].failed_spans()
+
+
+def test_traces_read_together_each_get_the_links_to_their_own_spans(shop_store: Stored) -> None:
+    # The back-links of several traces come from one query; each story keeps its own.
+    _, store, shop = shop_store
+    producer, other = load.load_traces(store, [shop.producer_span.trace_id, shop.good_trace])
+    alone = load.load_trace(store, shop.producer_span.trace_id)
+    linked = [link for s in producer.spans for link in producer.back_links(s)]
+    assert linked and linked == [link for s in alone.spans for link in alone.back_links(s)]
+    assert not [link for s in other.spans for link in other.back_links(s)]
 
 
 def test_the_span_limit_holds_for_each_trace(

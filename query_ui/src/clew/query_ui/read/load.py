@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -148,9 +148,7 @@ def load_traces(
     spans_read: list[str] = []
     logs_read: list[str] = []
     side = _SIDE_READS.submit(_logs_beside, store, ids, logs, limits, logs_read)
-    back: dict[str, Future[list[tuple[SpanRef, Link]]]] = {}
-    if links:
-        back = {t: _SIDE_READS.submit(_back_links, store, [t]) for t in dict.fromkeys(wanted)}
+    back = _SIDE_READS.submit(_back_links, store, ids) if links else None
     params = {"trace_ids": ids, "limit": limits.max_spans + 1}
     query = q.SPANS_WITH_RESOURCE_OF_TRACES if resource else q.SPANS_OF_TRACES
     by_trace: dict[str, list[Span]] = {trace_id: [] for trace_id in ids}
@@ -163,13 +161,14 @@ def load_traces(
             raise NotFoundError(f"no trace with id {trace_id!r} is stored")
         spans[trace_id] = found
     records, error_logged = side.result()
+    back_links = back.result() if back is not None else []
     return [
         Story(
             spans[trace_id],
             [record for record in records if record.trace_id == trace_id],
             limits=list(dict.fromkeys(spans_read + notes[trace_id] + logs_read)),
             ends=_link_ends(store, spans[trace_id]) if links else {},
-            back_links=back[trace_id].result() if links else [],
+            back_links=[link for link in back_links if link[0][0] == trace_id],
             error_logged={ref for ref in error_logged if ref[0] == trace_id},
         )
         for trace_id in wanted
@@ -354,7 +353,8 @@ def _error_logged(store: Store, trace_ids: list[str], window: tuple[int, int]) -
 
 
 def _back_links(store: Store, trace_ids: list[str]) -> list[tuple[SpanRef, Link]]:
-    """Links to the traces' spans from any stored span, with that span's service and start."""
+    """Links to the traces' spans from any stored span, with that span's service and start
+    (the first MAX_LINKS of each trace)."""
     rows = run(store, q.BACK_LINKS, {"trace_ids": trace_ids, "limit": q.MAX_LINKS})
     return [
         (

@@ -113,12 +113,13 @@ LIMIT {limit:UInt32}
 """
 
 # No ORDER BY: sorting would read every part's rows first; the reader sorts the few it gets.
+# Traces read together (a comparison) share the query, each with its own first {limit}.
 BACK_LINKS: Final = """
 SELECT LinkedTraceId, LinkedSpanId, TraceId, SpanId, ServiceName, SpanName,
        toUnixTimestamp64Nano(Timestamp) AS StartNs, Attributes
 FROM clew_span_links
 WHERE LinkedTraceId IN {trace_ids:Array(String)}
-LIMIT {limit:UInt32}
+LIMIT {limit:UInt32} BY LinkedTraceId
 """
 
 # The spans at the other end of links (a consumer's producer), for their service and time.
