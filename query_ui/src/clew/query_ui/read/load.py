@@ -244,7 +244,7 @@ class _StoryLoader:
 
     def load(self, key: str, value: str) -> Story:
         params = {"key": key, "value": value, "limit": self.limits.max_traces + 1}
-        rows = run(self.store, q.TRACES_OF_KEY, params)
+        rows = run(self.store, q.STORY_TRACES_OF_KEY, params)
         rows = limited(rows, self.limits.max_traces, "traces", self.notes)
         if not rows:
             return Story([], key=key, value=value)
