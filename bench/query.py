@@ -36,7 +36,7 @@ from clew.query_ui.errors import QueryLimitError
 from clew.query_ui.read import load
 from clew.query_ui.read import queries as q
 from clew.query_ui.read.format import rfc3339
-from query_data import LOGS, LOGS_PER_ORDER, SPANS, SPANS_PER_ORDER, trace_id
+from query_data import LOGS, LOGS_PER_ORDER, SPANS, SPANS_PER_ORDER, failing_orders, trace_id
 from query_drill import drill_benchmarks, drill_span_count
 
 DAY_NS = 86_400 * 10**9
@@ -145,7 +145,7 @@ def compare_trace_order(store: ChdbStore, orders: int, runs: int) -> None:
 def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
     rng = random.Random(7)
     picks = [rng.randrange(orders) for _ in range(runs + 2)]
-    failing = [o - o % 100 + 42 for o in picks if o - o % 100 + 42 < orders]
+    failing = failing_orders(picks, orders)
     # Search windows end where the data ends, however long ago it was generated.
     data_end = store.query("SELECT toUnixTimestamp64Nano(max(Timestamp)) FROM otel_traces")
     end = rfc3339(int(data_end.rows[0][0]))

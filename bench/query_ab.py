@@ -32,7 +32,7 @@ from clew.common.runtime import tune_gc
 from clew.query_ui import explain
 from clew.query_ui.read import load
 from clew.query_ui.read import queries as q
-from query_data import SPANS_PER_ORDER, trace_id
+from query_data import SPANS_PER_ORDER, failing_orders, trace_id
 
 # The loader reads these module settings at each query; a variant is laid over them for its
 # reads and taken off after, so "base" is always the code's own.
@@ -55,7 +55,7 @@ def applied(variant: dict[str, Any]) -> Iterator[None]:
 def reads(store: ChdbStore, orders: int, seed: int) -> dict[str, Callable[[int], object]]:
     rng = random.Random(seed)
     picks = [rng.randrange(orders) for _ in range(10_000)]
-    failing = [o - o % 100 + 42 for o in picks if o - o % 100 + 42 < orders]
+    failing = failing_orders(picks, orders)
 
     def spans_only(i: int) -> object:
         params = {"trace_ids": [trace_id(picks[i])], "limit": q.MAX_SPANS + 1}

@@ -112,3 +112,8 @@ def trace_id(order: int) -> str:
     import hashlib
 
     return hashlib.md5(f"t{order}".encode()).hexdigest()
+
+
+def failing_orders(picks: list[int], orders: int) -> list[int]:
+    """For each picked order, the failing order of its hundred (n % 100 == 42), if stored."""
+    return [o - o % 100 + 42 for o in picks if o - o % 100 + 42 < orders]
