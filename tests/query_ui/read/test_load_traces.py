@@ -125,3 +125,24 @@ def test_a_story_has_the_logs_of_a_span_that_ran_long_after_the_key_was_last_see
         "ledger settlement gave up",
     ]
     assert [s.span_id for s in story.failed_spans()] == [job.span_id]
+
+
+def test_a_story_has_the_logs_without_a_trace_that_carry_its_key(shop_store: Stored) -> None:
+    # A log written outside any trace (a nightly job's line about an order) is found by the
+    # key in its attributes, in the window of the order's traces. Last in the module: it adds
+    # an order to the module's store.
+    _, store, shop = shop_store
+    order = "ord-traceless"
+    story = traces.Story(base_ns=shop.producer_span.start_ns + 7_200 * 10**9)
+    root = story.span("billing", "POST /invoices", ms=20, attrs={"order.id": order})
+    story.log(root, "billing", "INFO", f"invoice drafted for {order}", at=2)
+    story.log(None, "billing", "WARN", f"nightly export skipped {order}", at=30,
+              attrs={"order.id": order})  # fmt: skip
+    story.log(None, "billing", "WARN", "nightly export skipped ord-other", at=31,
+              attrs={"order.id": "ord-other"})  # fmt: skip
+    story.write(store)
+    found = load.load_story(store, "order.id", order)
+    assert [record.body for record in found.logs] == [
+        f"invoice drafted for {order}",
+        f"nightly export skipped {order}",
+    ]
