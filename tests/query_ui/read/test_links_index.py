@@ -7,11 +7,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from clew.collector.schema.apply import apply_schema, schema_files, statements
+from clew.collector.schema.apply import apply_schema
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.query_ui.read import load
 from tests.query_ui import traces
+from tests.query_ui.read.upgrade import skip_index_granules, store_before
 
 INDEX = "idx_linked_trace_id"
 
@@ -22,23 +23,15 @@ def _back_links(store: ChdbStore, trace_id: str) -> list[tuple[str, str]]:
 
 def _skip_index_granules(store: ChdbStore, trace_id: str) -> str:
     """The `Granules: kept/total` line of the plan's skip index for a links lookup."""
-    plan = [row[0] for row in store.query(
-        "EXPLAIN indexes = 1 SELECT TraceId FROM clew_span_links "
-        "WHERE LinkedTraceId IN {ids:Array(String)}", {"ids": [trace_id]},
-    ).rows]  # fmt: skip
-    at = next(n for n, line in enumerate(plan) if f"Name: {INDEX}" in line)
-    return next(line.strip() for line in plan[at:] if "Granules:" in line)
+    sql = "SELECT TraceId FROM clew_span_links WHERE LinkedTraceId IN {ids:Array(String)}"
+    return skip_index_granules(store, sql, {"ids": [trace_id]}, INDEX)
 
 
 def test_links_are_read_the_same_before_and_after_the_index_which_then_skips_granules(
     tmp_path: Path,
 ) -> None:
-    store = ChdbStore(tmp_path)
+    store = store_before(tmp_path, "025")
     try:
-        for name, text in schema_files():  # the schema as it was before 025
-            if name < "025":
-                for statement in statements(text, 7):
-                    store.command(statement)
         story = traces.Story(base_ns=time.time_ns() - 10**9)
         producer, other = (
             story.span("orders", "orders.placed publish", kind="Producer") for _ in range(2)

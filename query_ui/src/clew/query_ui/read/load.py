@@ -178,15 +178,16 @@ def load_traces(
 def _logs_beside(
     store: Store, trace_ids: list[str], logs: bool, limits: Limits, notes: list[str]
 ) -> tuple[list[LogRecord], set[SpanRef]]:
-    """The traces' logs (or, without `logs`, which spans wrote an ERROR log), in the time the
-    trace-id lookup table gives them: known before their spans are read, so read beside them.
-    The table keeps whole seconds: the window holds every span's, and a little more."""
+    """The traces' logs (or, without `logs`, which spans wrote an ERROR log), read beside their
+    spans: the logs in the time the trace-id lookup table gives them (it keeps whole seconds:
+    the window holds every span's, and a little more); the ERROR-logged spans from the
+    failed-span index, by trace id alone."""
+    if not logs:
+        return [], _error_logged(store, trace_ids)
     window = _traces_window(store, trace_ids)
     if window is None:
         return [], set()
-    if logs:
-        return _logs(store, trace_ids, "", "", window, limits, notes), set()
-    return [], _error_logged(store, trace_ids, window)
+    return _logs(store, trace_ids, "", "", window, limits, notes), set()
 
 
 def _traces_window(store: Store, trace_ids: list[str]) -> tuple[int, int] | None:
@@ -342,13 +343,9 @@ def _logs(
     return [log_from_row(r) for r in limited(rows, limits.max_logs, "logs", notes)]
 
 
-def _error_logged(store: Store, trace_ids: list[str], window: tuple[int, int]) -> set[SpanRef]:
-    """The spans that wrote an ERROR log, for a read that does not load the logs themselves.
-
-    A log written in a span carries its process's clock, as the span does: no margin.
-    """
-    params = {"trace_ids": trace_ids, "start_ns": window[0], "end_ns": window[1]}
-    rows = run(store, q.ERROR_LOGGED_SPANS, params | {"limit": q.MAX_SPANS})
+def _error_logged(store: Store, trace_ids: list[str]) -> set[SpanRef]:
+    """The spans that wrote an ERROR log, for a read that does not load the logs themselves."""
+    rows = run(store, q.ERROR_LOGGED_SPANS, {"trace_ids": trace_ids, "limit": q.MAX_SPANS})
     return {(str(r["TraceId"]), str(r["SpanId"])) for r in rows}
 
 

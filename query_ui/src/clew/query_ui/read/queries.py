@@ -103,12 +103,12 @@ ORDER BY Timestamp, SpanId
 LIMIT {limit:UInt32}
 """
 
-# The spans that wrote an ERROR log, for pages that do not read the logs themselves.
+# The spans that wrote an ERROR log, for reads that do not load the logs themselves: the
+# failed-span index's rows for such logs (schema/016), found by the trace id's bloom filter
+# (schema/026) whatever their time, so no lookup of the traces' time comes first.
 ERROR_LOGGED_SPANS: Final = """
-SELECT DISTINCT TraceId, SpanId FROM otel_logs
-WHERE TraceId IN {trace_ids:Array(String)} AND SeverityNumber >= 17 AND SpanId != ''
-  AND Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})
-  AND Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})
+SELECT DISTINCT TraceId, SpanId FROM clew_failed_spans
+WHERE TraceId IN {trace_ids:Array(String)} AND Reason = 'error_log'
 LIMIT {limit:UInt32}
 """
 
