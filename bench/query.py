@@ -206,7 +206,9 @@ def benchmarks(store: ChdbStore, orders: int, runs: int) -> None:
     timed("order page (story read once + diagnosis + timeline model)", runs, order_page)
 
     # --- drill-down (issue 15): statistics, comparison, flame graph data; bench/query_drill.py
-    drill_benchmarks(store, max(runs // 4, 10), timed)
+    # As many runs as the other reads: at a quarter of them (10 of 30), the comparison's p50
+    # moved between 83 and 119 ms from one run to the next on this machine.
+    drill_benchmarks(store, runs, timed)
 
 
 def print_sizes(store: ChdbStore) -> None:
