@@ -106,3 +106,18 @@ def test_consumer_hop_from_a_linked_producer() -> None:
         "billing",
         380,
     )
+
+
+def test_a_chain_deeper_than_pythons_recursion_limit_is_drawn() -> None:
+    # Each span calls the next: 2,500 levels (the tree was walked recursively, and a trace like
+    # this failed its page with RecursionError). Every row's subtree holds the logs below it.
+    spans = [span("s0", "", 0, 10_000)]
+    spans += [span(f"s{n}", f"s{n - 1}", n, 10_000 - n) for n in range(1, 2_500)]
+    logs = [log("s0", 1), log("s2499", 2_600), log("s1200", 1_300)]
+    view = build(spans, logs)
+    assert [r.span.span_id for r in view.rows] == [f"s{n}" for n in range(2_500)]
+    assert [r.depth for r in view.rows] == list(range(2_500))
+    assert view.rows[-1].ancestors == [f"s{n}" for n in range(2_499)]
+    assert [entry.body for entry in view.rows[0].subtree_logs] == ["in s0", "in s1200", "in s2499"]
+    assert [entry.body for entry in view.rows[1201].subtree_logs] == ["in s2499"]
+    assert not any(r.missing_parent for r in view.rows)

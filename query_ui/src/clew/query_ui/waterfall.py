@@ -66,73 +66,69 @@ def build(
     axis: tuple[int, int] | None = None,
     causes: frozenset[SpanRef] = frozenset(),
 ) -> Waterfall:
-    """Rows depth-first in start order, of one trace of the story (or of all its spans); spans
-    whose parent never arrived are roots, noted. Failed and critical are the read model's;
-    `causes` are the root causes the diagnosis names (marked)."""
+    """Rows depth-first in start order (the story's own order, Story.depth_first), of one trace
+    of the story (or of all its spans); spans whose parent never arrived are roots, noted.
+    Failed and critical are the read model's; `causes` are the root causes the diagnosis names
+    (marked). No recursion: a chain of spans deeper than Python's recursion limit is a trace
+    like any other."""
     spans = list(story.spans_of(trace_id) if trace_id else story.spans)
     logs = [r for r in story.logs if not trace_id or r.trace_id == trace_id]
     by_id = {s.span_id: s for s in spans}
-    children: dict[str, list[Span]] = defaultdict(list)
-    roots: list[Span] = []
-    for span in sorted(spans, key=lambda s: (s.start_ns, s.span_id)):
-        if span.parent_span_id and span.parent_span_id in by_id:
-            children[span.parent_span_id].append(span)
-        else:
-            roots.append(span)
     start = axis[0] if axis else min((s.start_ns for s in spans), default=0)
     end = axis[1] if axis else max((s.end_ns for s in spans), default=0)
+    width = max(end - start, 1)
     services = _colours(spans)
     own_logs, orphans = _logs_by_span(logs, by_id)
-    context = _Context(story, children, own_logs, (start, max(end - start, 1)))
-    context.services, context.critical = services, critical_path(story)
+    critical = critical_path(story)
     rows: list[Row] = []
-    for root in roots:
-        _append(rows, root, [], context)
+    parents: list[int] = []  # row -> its parent's row, -1 for a root
+    order = story.depth_first()
+    row_at = [-1] * len(order)  # the story's depth-first position -> row
+    # A span's parent is in its own trace, so one trace's spans keep their subtrees whole.
+    for position, (span, parent) in enumerate(order):
+        if trace_id and span.trace_id != trace_id:
+            continue
+        above = row_at[parent] if parent >= 0 else -1
+        row_at[position] = len(rows)
+        parents.append(above)
+        ancestors = [*rows[above].ancestors, rows[above].span.span_id] if above >= 0 else []
+        rows.append(Row(
+            span=span,
+            failed=story.failed(span),
+            depth=len(ancestors),
+            ancestors=ancestors,
+            offset_pct=100.0 * (span.start_ns - start) / width,
+            width_pct=max(100.0 * span.duration_ns / width, 0.2),
+            color=services[span.service],
+            has_children=bool(story.children(span)),
+            critical=span.ref in critical,
+            logs=own_logs.get(span.span_id, []),
+            subtree_logs=[],
+            links=story.links(span),
+            back_links=story.back_links(span),
+            missing_parent=bool(span.parent_span_id) and above < 0,
+            root_cause=span.ref in causes,
+        ))  # fmt: skip
+    _subtree_logs(rows, parents)
     for row in rows:
-        row.missing_parent = bool(row.span.parent_span_id) and not row.ancestors
-        row.hops = hops_of(story, row.span, by_id)
-        row.root_cause = row.span.ref in causes
+        row.hops = hops_of(story, row.span)
         exception = row.span.exception
         row.frames = app_first(exception.stacktrace) if exception is not None else []
     missing = sorted({r.span.parent_span_id for r in rows if r.missing_parent})
     return Waterfall(rows, start, max(end - start, 0), services, missing, orphans)
 
 
-@dataclass
-class _Context:
-    """What every row of one waterfall is built from."""
-
-    story: Story
-    children: dict[str, list[Span]]
-    own_logs: dict[str, list[LogRecord]]
-    axis: tuple[int, int]
-    services: dict[str, int] = field(default_factory=dict)
-    critical: frozenset[SpanRef] = frozenset()
-
-
-def _append(rows: list[Row], span: Span, ancestors: list[str], c: _Context) -> list[LogRecord]:
-    """Add the span and its subtree; return the subtree's logs (for "and its children")."""
-    row = Row(
-        span=span,
-        failed=c.story.failed(span),
-        depth=len(ancestors),
-        ancestors=ancestors,
-        offset_pct=100.0 * (span.start_ns - c.axis[0]) / c.axis[1],
-        width_pct=max(100.0 * span.duration_ns / c.axis[1], 0.2),
-        color=c.services[span.service],
-        has_children=bool(c.children.get(span.span_id)),
-        critical=span.ref in c.critical,
-        logs=c.own_logs.get(span.span_id, []),
-        subtree_logs=[],
-        links=c.story.links(span),
-        back_links=c.story.back_links(span),
-    )
-    rows.append(row)
-    subtree = list(row.logs)
-    for child in c.children.get(span.span_id, []):
-        subtree += _append(rows, child, [*ancestors, span.span_id], c)
-    row.subtree_logs = sorted(subtree, key=lambda log: log.time_ns)
-    return subtree
+def _subtree_logs(rows: list[Row], parents: list[int]) -> None:
+    """Each row's logs and its descendants', by time: the rows backwards, so a row's subtree is
+    complete before it is handed up, its children's in their order (ties keep it)."""
+    below: list[list[list[LogRecord]]] = [[] for _ in rows]  # each row's children's, last first
+    for n in range(len(rows) - 1, -1, -1):
+        subtree = list(rows[n].logs)
+        for child in reversed(below[n]):
+            subtree += child
+        rows[n].subtree_logs = sorted(subtree, key=lambda log: log.time_ns)
+        if parents[n] >= 0:
+            below[parents[n]].append(subtree)
 
 
 def _colours(spans: list[Span]) -> dict[str, int]:
@@ -156,12 +152,11 @@ def _logs_by_span(
     return own, orphans
 
 
-def hops_of(story: Story, span: Span, by_id: dict[str, Span]) -> list[Hop]:
+def hops_of(story: Story, span: Span) -> list[Hop]:
     """Kafka hops through a span: out of a producer, or into a consumer from a linked producer."""
     if span.kind == "Producer":
         me = _end(span)
-        consumers = [_end(c) for c in by_id.values()
-                     if c.parent_span_id == span.span_id and c.kind == "Consumer"]  # fmt: skip
+        consumers = [_end(c) for c in story.children(span) if c.kind == "Consumer"]
         consumers += story.back_links(span)
         hops = [Hop(span.topic, me, c, max(c.time_ns - span.start_ns, 0)) for c in consumers]
         return sorted(hops, key=lambda h: (h.consumer.time_ns, h.consumer.span_id))
