@@ -56,3 +56,23 @@ def test_the_order_page_escapes_what_the_diagnosis_shows(store: Store) -> None:
         page = client.get("/orders/o-hostile-page")
     assert page.status_code == 200
     assert XSS[0] not in page.text and "&lt;script&gt;" in page.text
+
+
+def test_a_chain_deeper_than_pythons_recursion_limit_is_diagnosed(store: Store) -> None:
+    # Each span calls the next, 2,500 levels down, and the last one fails: the explainer's
+    # walks (clock skew, descendants, calls) were recursive and failed such a trace with
+    # RecursionError. Through the store and as text; the waterfall has its own test.
+    b = Builder("o-deep-chain")
+    t = b.trace()
+    step = b.span(t, "handle", "gateway", ms=3_000)
+    for n in range(1, 2_500):
+        last = n == 2_499
+        step = b.span(t, f"step {n}", "worker" if n % 2 else "gateway", parent=step, at=n / 1_000,
+                      ms=3_000 - n, kind="Internal", keyed=n < 2,
+                      exception=("ValueError", "the deepest step failed") if last else None,
+                      status="Error" if last else "Unset")  # fmt: skip
+    write(store, b)
+    found = diagnose(store, "order.id", "o-deep-chain").to_dict()
+    assert found["status"] == "failed"
+    assert [c["span_id"] for c in found["root_causes"]] == [step.span_id]
+    assert "the deepest step failed" in text.diagnosis(found)

@@ -23,16 +23,26 @@ def offset(story: Story, span: Span) -> int:
     """Nanoseconds to add to `span`'s times so that its edges are in causal order."""
     known: dict[SpanRef, int] = story.memo["skew"]
     found = known.get(span.ref)
-    if found is None:
-        known[span.ref] = 0  # a cycle of links (bad data) ends here
-        found = known[span.ref] = _offset(story, span)
-    return found
+    if found is not None:
+        return found
+    # Up the parents to one already known (or a root), then down again, each span from its
+    # parent's offset: a loop, not recursion, for a chain of spans can be deeper than Python
+    # allows frames. A span is known as 0 while it waits, so a cycle (bad data) ends there.
+    chain: list[Span] = []
+    current: Span | None = span
+    while current is not None and current.ref not in known:
+        known[current.ref] = 0
+        chain.append(current)
+        current = story.parent(current)
+    for waiting in reversed(chain):
+        known[waiting.ref] = _offset(story, waiting, known)
+    return known[span.ref]
 
 
-def _offset(story: Story, span: Span) -> int:
+def _offset(story: Story, span: Span, known: dict[SpanRef, int]) -> int:
     parent = story.parent(span)
     if parent is not None:
-        return offset(story, parent) + _correction(story, span, parent)
+        return known[parent.ref] + _correction(story, span, parent)
     producers = [p for link in span.links if (p := story.span((link.trace_id, link.span_id)))]
     return max((_after(story, span, p) for p in producers), default=0)
 

@@ -4,7 +4,7 @@ every surface reads from them: the tree, links both ways, which spans failed and
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -105,9 +105,7 @@ class Story:
 
     def called(self, span: Span) -> Iterator[Span]:
         """Every span below `span` through calls only, depth first."""
-        for child in self.calls(span):
-            yield child
-            yield from self.called(child)
+        return _depth_first_below(span, self.calls)
 
     def depth_first(self) -> tuple[tuple[Span, int], ...]:
         """The spans as the waterfall lists them, parents first and children in start order,
@@ -130,9 +128,7 @@ class Story:
 
     def descendants(self, span: Span) -> Iterator[Span]:
         """Every span below `span`, depth first."""
-        for child in self.children(span):
-            yield child
-            yield from self.descendants(child)
+        return _depth_first_below(span, self.children)
 
     def ancestors(self, span: Span) -> Iterator[Span]:
         """The parent, its parent, ... up to the root (or to a parent that never arrived)."""
@@ -184,3 +180,13 @@ class Story:
             signals = self.signals
             self._failed = tuple(span for span in self.spans if signals(span))
         return self._failed
+
+
+def _depth_first_below(span: Span, below: Callable[[Span], tuple[Span, ...]]) -> Iterator[Span]:
+    """The spans under `span` by `below` (children, or calls), parents first and siblings in
+    order. A stack, not recursion: a chain of spans can be deeper than Python allows frames."""
+    stack = list(reversed(below(span)))
+    while stack:
+        found = stack.pop()
+        yield found
+        stack.extend(reversed(below(found)))
