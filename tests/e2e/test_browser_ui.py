@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -126,6 +127,33 @@ def test_span_logs_with_children_and_collapse(page: Page, shop_ui: tuple[str, Sh
     page.click(f"#row-{shop.payment_span.span_id} button.toggle")
     expect(page.locator(f"#row-{shop.db_span.span_id}")).to_be_visible()
     expect(page.locator(".hop")).to_contain_text("topic orders")
+
+
+def test_collapsing_a_span_hides_exactly_its_subtree(page: Page, shop_ui: tuple[str, Shop]) -> None:
+    # The fan-out search: a shard's call has a span below it and more rows after it, so hiding
+    # too little or too much would show. The subtree comes from the API's parent ids.
+    url, _ = shop_ui
+    trace = _fan_out_trace(page, url)
+    page.goto(url + trace)
+    spans = httpx.get(f"{url}/api{trace}").json()["spans"]
+    subtrees = {s["span_id"]: _subtree(spans, s["span_id"]) for s in spans}
+    listed = [s["span_id"] for s in spans]  # in the waterfall's order
+    last = len(listed) - 1
+    inner = next(i for i in listed if subtrees[i] and max(map(listed.index, subtrees[i])) < last)
+    page.click(f"#row-{inner} button.toggle")
+    hidden = page.locator(".waterfall .row.hidden-by-collapse")
+    assert set(hidden.evaluate_all("rows => rows.map(r => r.dataset.span)")) == subtrees[inner]
+    expect(page.locator(f"#row-{listed[-1]}")).to_be_visible()
+    page.click(f"#row-{inner} button.toggle")
+    expect(hidden).to_have_count(0)
+
+
+def _subtree(spans: list[dict[str, str]], span_id: str) -> set[str]:
+    below, parents = set(), {span_id}
+    while parents:
+        parents = {s["span_id"] for s in spans if s["parent_span_id"] in parents} - below
+        below |= parents
+    return below
 
 
 def test_order_page_reads_the_diagnosis(page: Page, shop_ui: tuple[str, Shop]) -> None:

@@ -30,7 +30,6 @@ class Row:
     span: Span
     failed: bool
     depth: int
-    ancestors: list[str]
     offset_pct: float
     width_pct: float
     color: int
@@ -91,12 +90,10 @@ def build(
         above = row_at[parent] if parent >= 0 else -1
         row_at[position] = len(rows)
         parents.append(above)
-        ancestors = [*rows[above].ancestors, rows[above].span.span_id] if above >= 0 else []
         rows.append(Row(
             span=span,
             failed=story.failed(span),
-            depth=len(ancestors),
-            ancestors=ancestors,
+            depth=rows[above].depth + 1 if above >= 0 else 0,
             offset_pct=100.0 * (span.start_ns - start) / width,
             width_pct=max(100.0 * span.duration_ns / width, 0.2),
             color=services[span.service],

@@ -16,11 +16,15 @@ function toggleSubtree(button) {
   const collapsed = button.textContent === "▸";
   button.textContent = collapsed ? "▾" : "▸";
   button.setAttribute("aria-label", collapsed ? "collapse" : "expand");
-  document.querySelectorAll("[data-ancestors]").forEach((el) => {
-    if (el.dataset.ancestors.split(" ").includes(spanId)) {
-      el.classList.toggle("hidden-by-collapse", !collapsed);
-    }
-  });
+  // The rows come depth first, each followed by its hops and log lines: a span's subtree is
+  // everything after its row up to the next row no deeper than it. (Each row listing its
+  // ancestors made a 2,500-span chain's page 56 MB.)
+  const row = document.getElementById("row-" + spanId);
+  const depth = Number(row.dataset.depth);
+  for (let el = row.nextElementSibling; el; el = el.nextElementSibling) {
+    if (el.classList.contains("row") && Number(el.dataset.depth) <= depth) break;
+    el.classList.toggle("hidden-by-collapse", !collapsed);
+  }
 }
 
 document.addEventListener("click", (event) => {
