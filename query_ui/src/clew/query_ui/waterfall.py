@@ -103,16 +103,19 @@ def build(
             subtree_logs=[],
             links=story.links(span),
             back_links=story.back_links(span),
+            hops=hops_of(story, span),
             missing_parent=bool(span.parent_span_id) and above < 0,
             root_cause=span.ref in causes,
+            frames=_frames(span),
         ))  # fmt: skip
     _subtree_logs(rows, parents)
-    for row in rows:
-        row.hops = hops_of(story, row.span)
-        exception = row.span.exception
-        row.frames = app_first(exception.stacktrace) if exception is not None else []
     missing = sorted({r.span.parent_span_id for r in rows if r.missing_parent})
     return Waterfall(rows, start, max(end - start, 0), services, missing, orphans)
+
+
+def _frames(span: Span) -> list[Frame]:
+    exception = span.exception
+    return app_first(exception.stacktrace) if exception is not None else []
 
 
 def _subtree_logs(rows: list[Row], parents: list[int]) -> None:
