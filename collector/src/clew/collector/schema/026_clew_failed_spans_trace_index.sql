@@ -2,7 +2,7 @@
 -- logs (trace by id over the API, statistics, comparison, flame graph) takes the spans that
 -- wrote an ERROR log from this table's error_log rows, by trace id alone; before, it asked the
 -- trace-id lookup table for the trace's time and then read otel_logs in it, two queries
--- (trace by id 44.5 -> 38.1 ms p50 on the 10M-span bench store, docs/adr/0007-performance.md).
+-- (trace by id 41.6 -> 34.0 ms p50 on the 10M-span bench store, docs/adr/0007-performance.md).
 -- The sorting key starts with the hour, so without the index such a read opens a granule of
 -- every hour's rows; with it, the granules that hold the trace.
 -- New parts get it at insert; parts written before it are read whole (the same answer)
