@@ -28,7 +28,7 @@ from clew.collector.spool import Spool
 from clew.collector.store import Store, open_store
 from clew.collector.write import Writer, until
 from clew.common.auth import TokenCheck
-from clew.common.runtime import tune_gc
+from clew.common.runtime import release_start_up_pages, tune_gc
 from clew.common.tls import ServerTLS, server_tls
 
 log = logging.getLogger("clew.collector")
@@ -160,6 +160,8 @@ def run_receivers(
             "required" if token.enabled else "not set",
         )
         tune_gc()
+        released = release_start_up_pages()
+        log.info("event=start_up_pages_released mib=%d", released >> 20)
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(_serve_http(servers))
     finally:
