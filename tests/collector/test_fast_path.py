@@ -11,6 +11,8 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from clew.collector import decode
 from clew.collector.metrics import Metrics
+from clew.collector.schema.apply import apply_schema, schema_files, statements
+from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore
 from clew.collector.write import Writer
 
@@ -51,13 +53,17 @@ def test_fast_path_matches_python_rows_field_by_field(store: ChdbStore) -> None:
     )
 
 
-def test_requests_with_nested_values_are_left_to_python(store: ChdbStore) -> None:
+def _check_nested_values_are_left_to_python(store: ChdbStore) -> None:
     scalar = scalar_trace_request().SerializeToString()
     nested_request = trace_request()
     del nested_request.resource_spans[0].scope_spans[0].spans[6:]
     nested = nested_request.SerializeToString()
     assert store.insert_otlp_traces([scalar, nested, scalar]) == [1]
     assert store.query("SELECT count() FROM otel_traces").rows == [(14,)]
+
+
+def test_requests_with_nested_values_are_left_to_python(store: ChdbStore) -> None:
+    _check_nested_values_are_left_to_python(store)
 
 
 def test_writer_sends_skipped_requests_through_python(store: ChdbStore) -> None:
@@ -144,3 +150,38 @@ def test_repeated_keys_go_through_rows_last_value_wins(store: ChdbStore) -> None
         " WHERE SpanName = 'internal'"
     ).rows
     assert rows == [("last", 1)]
+
+
+# The two views as they were before the staging table worked out clew_fast itself.
+_INLINE_CHECK = "clew_request_is_fast(resource_spans)"
+
+
+def _statements_before_fast_column() -> list[str]:
+    older = []
+    for _name, text in schema_files():
+        for statement in statements(text, 3650):
+            if "ADD COLUMN IF NOT EXISTS clew_fast" in statement:
+                continue
+            older.append(
+                statement.replace("NOT clew_fast", f"NOT {_INLINE_CHECK}").replace(
+                    "WHERE clew_fast", f"WHERE {_INLINE_CHECK}"
+                )
+            )
+    return older
+
+
+def test_a_store_from_before_the_fast_column_is_brought_in_line(settings: Settings) -> None:
+    store = ChdbStore(settings.data_dir)
+    try:
+        for statement in _statements_before_fast_column():
+            store.command(statement)
+        views = "SELECT as_select FROM system.tables WHERE name LIKE 'clew_ingest_otlp_%_mv'"
+        assert not any("clew_fast" in row[0] for row in store.query(views).rows)
+
+        apply_schema(store, settings)
+        selects = [row[0] for row in store.query(views).rows]
+        assert len(selects) == 2
+        assert all("clew_fast" in select for select in selects), selects
+        _check_nested_values_are_left_to_python(store)
+    finally:
+        store.close()

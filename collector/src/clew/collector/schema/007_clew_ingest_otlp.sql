@@ -82,6 +82,12 @@ CREATE TABLE IF NOT EXISTS clew_ingest_otlp_traces (
                 status Tuple(message String, code Int32)))))))
 ) ENGINE = Null;
 
+-- Whether the request can take this path, worked out once per INSERT: this view and the one
+-- recording skipped requests (schema/008) both read it. As a check in each view's WHERE it was
+-- analysed and planned twice per INSERT, about 26 ms of CPU each (docs/adr/0007, session 7).
+ALTER TABLE clew_ingest_otlp_traces
+    ADD COLUMN IF NOT EXISTS clew_fast Bool MATERIALIZED clew_request_is_fast(resource_spans);
+
 CREATE MATERIALIZED VIEW IF NOT EXISTS clew_ingest_otlp_traces_mv
 TO otel_traces
 AS SELECT
@@ -114,4 +120,4 @@ ARRAY JOIN resource_spans AS rs
 ARRAY JOIN rs.scope_spans AS ss
 ARRAY JOIN ss.spans AS sp
 LEFT ARRAY JOIN [clew_attributes(rs.resource.attributes)] AS resource_attributes
-WHERE clew_request_is_fast(resource_spans);
+WHERE clew_fast;

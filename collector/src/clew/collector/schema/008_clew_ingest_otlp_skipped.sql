@@ -18,4 +18,4 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS clew_ingest_otlp_skipped_mv
 TO clew_ingest_otlp_skipped
 AS SELECT clew_batch AS Batch, clew_position AS Position
 FROM clew_ingest_otlp_traces
-WHERE clew_batch != 0 AND NOT clew_request_is_fast(resource_spans);
+WHERE clew_batch != 0 AND NOT clew_fast;
