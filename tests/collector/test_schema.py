@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from clew.collector.schema.apply import RETENTION_TTL, apply_schema, schema_files
+from clew.collector.schema.apply import RETENTION_TTL, apply_schema, schema_files, statements
 from clew.collector.settings import Settings
 from clew.collector.store import ChdbStore, open_store
 
@@ -165,3 +165,43 @@ def test_data_survives_reopen(settings: Settings, store: ChdbStore, tmp_path: Pa
         assert reopened.query("SELECT count() FROM otel_traces").rows == [(1,)]
     finally:
         reopened.close()
+
+
+MERGE_TREES = (
+    "SELECT name, engine_full, metadata_modification_time FROM system.tables"
+    " WHERE database = currentDatabase() AND engine LIKE '%MergeTree' ORDER BY name"
+)
+
+
+def test_the_embedded_store_writes_small_parts_as_one_file(settings: Settings) -> None:
+    # A store whose tables were made before the setting (the schema files alone), then opened
+    # by this clew: every table takes it, once.
+    store = ChdbStore(settings.data_dir)
+    try:
+        for _name, text in schema_files():
+            for statement in statements(text, settings.retention_days):
+                store.command(statement)
+        before = store.query(MERGE_TREES).rows
+        assert before and not any("min_bytes_for_full_part_storage" in row[1] for row in before)
+        apply_schema(store, settings)
+        tables = store.query(MERGE_TREES).rows
+        assert {row[0] for row in before} < {row[0] for row in tables}  # and clew_schema_views
+        assert all("min_bytes_for_full_part_storage = 10485760" in row[1] for row in tables)
+        time.sleep(1.1)  # metadata times are in seconds: a second ALTER would show
+        apply_schema(store, settings)
+        assert store.query(MERGE_TREES).rows == tables
+
+        _insert(store, "clew_ingest_spans", _span())
+        parts = store.query(
+            "SELECT table, part_storage_type FROM system.parts"
+            " WHERE database = currentDatabase() AND active AND table IN ('otel_traces',"
+            " 'clew_business_keys', 'otel_traces_trace_id_ts')"
+        ).rows
+        assert sorted(parts) == [
+            ("otel_traces", "Packed"),
+            ("otel_traces_trace_id_ts", "Packed"),
+        ]
+        assert [file.name for file in settings.data_dir.rglob("data.packed")]
+        assert store.query("SELECT SpanName FROM otel_traces").rows == [("GET /orders",)]
+    finally:
+        store.close()

@@ -63,3 +63,11 @@ class ProtobufTraces(Protocol):
         Returns the positions of the messages the fast path left out (nested AnyValue arrays
         or maps, invalid ids); the caller writes those as rows.
         """
+
+
+@runtime_checkable
+class LocalTables(Protocol):
+    """A store whose tables are files on this machine, with MergeTree settings of its own for
+    every table (the embedded store; a server keeps its own configuration)."""
+
+    table_settings: Mapping[str, int]

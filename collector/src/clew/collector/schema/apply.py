@@ -7,11 +7,12 @@ views are also replaced when their file's statement changed (schema/views.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from importlib import resources
 
 from clew.collector.schema import views
 from clew.collector.settings import Settings
-from clew.common.store import Store
+from clew.common.store import LocalTables, Store
 
 _FILE = re.compile(r"^\d{3}_[a-z0-9_]+\.sql$")
 
@@ -68,6 +69,8 @@ def apply_schema(store: Store, settings: Settings) -> None:
     ddl = [statement for _name, text in schema_files() for statement in statements(text, days)]
     views.apply(store, ddl, [views.RECORD_DDL])
     _align_retention(store, settings.retention_days)
+    if isinstance(store, LocalTables):
+        _align_table_settings(store, store.table_settings)
     write_business_key_names(store, settings.business_keys)
 
 
@@ -95,3 +98,17 @@ def _align_retention(store: Store, days: int) -> None:
             store.command(
                 f"ALTER TABLE {name} MODIFY TTL {ttl} SETTINGS materialize_ttl_after_modify = 0"
             )
+
+
+def _align_table_settings(store: Store, wanted: Mapping[str, int]) -> None:
+    """Give every MergeTree table of the store's database the store's own settings; tables
+    that have them already are left alone. Parts written before keep their form until merged."""
+    tables = store.query(
+        "SELECT name, engine_full FROM system.tables"
+        " WHERE database = currentDatabase() AND engine LIKE '%MergeTree'"
+    )
+    assignments = ", ".join(f"{name} = {int(value)}" for name, value in sorted(wanted.items()))
+    for name, engine_full in tables.rows:
+        if any(f"{setting} = {int(value)}" not in engine_full for setting, value in wanted.items()):
+            # Names come from system.tables and from the store's class, not from input.
+            store.command(f"ALTER TABLE {name} MODIFY SETTING {assignments}")

@@ -29,6 +29,14 @@ _OUTPUT_SETTINGS = {"output_format_json_quote_64bit_integers": 0}
 DEDUP_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1}
 
 
+# Every table's parts below 10 MiB (uncompressed, as min_bytes_for_wide_part counts) are
+# written as one file, ClickHouse's packed part storage, instead of a file per column, index
+# and metadata item (10 to 20 a part). Each INSERT writes a part into a dozen tables, and merges
+# delete as many soon after: on this machine's ext4 (no journal) a fifth of the server's CPU at
+# 5,000 spans/s went to finding free inodes past the recently deleted ones (docs/adr/0007,
+# session 10). Bigger parts, merged ones, keep a file per column, as before.
+TABLE_SETTINGS = {"min_bytes_for_full_part_storage": 10 * 2**20}
+
 READERS = 3
 """Sessions that answer SELECTs. chDB runs the queries of different sessions of one engine in
 parallel, so the UI's requests, and the independent reads of one page, neither queue behind
@@ -39,6 +47,8 @@ class ChdbStore:
     """chDB sessions on one data folder: one for writes and DDL behind a lock, and READERS for
     SELECTs, each used by one thread at a time (a session is not safe to share between threads).
     """
+
+    table_settings: Mapping[str, int] = TABLE_SETTINGS
 
     def __init__(self, data_dir: Path, readers: int = READERS) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
