@@ -28,8 +28,8 @@ from peers import DRAIN
 from peers_systems import Clew
 
 SOURCES = ("collector/src", "query_ui/src", "instrumentation/src")
-# /proc/PID/stat after the command name: minflt, majflt, utime, stime (clock ticks).
-MINFLT, MAJFLT, UTIME, STIME = 7, 9, 11, 12
+# Fields of peers_load.stat_fields: minor and major faults, user and system CPU (clock ticks).
+COUNTERS = (7, 9, 11, 12)
 
 
 class BaseClew(Clew):
@@ -42,30 +42,22 @@ class BaseClew(Clew):
         return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
-def counters(pid: int) -> list[str]:
-    """The fields of /proc/PID/stat after the command name (the first is the state)."""
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
 def steps(kind: type[Clew], telemetrygen: Path, rates: list[float], seconds: int) -> list[str]:
     lines = []
     with tempfile.TemporaryDirectory(prefix="clew-ab-") as tmp:
         system = kind(Path(tmp))
         try:
             for rate in rates:
-                before = counters(system.process.pid)
+                before = load.stat_fields(system.process.pid)
                 step = load.paced(telemetrygen, system, rate, seconds, DRAIN)
-                after = counters(system.process.pid)
+                after = load.stat_fields(system.process.pid)
+                minor, major, user, kernel = (int(after[n]) - int(before[n]) for n in COUNTERS)
                 ticks = os.sysconf("SC_CLK_TCK")
-
-                def delta(field: int, before: list[str] = before, after: list[str] = after) -> int:
-                    return int(after[field]) - int(before[field])
-
                 lines.append(
                     f"{rate:>8,.0f}/s {step.per_cpu:>8,.0f} spans/CPU-s"
-                    f"  RSS {step.rss >> 20:>4} MiB  user {delta(UTIME) / ticks:5.2f} s"
-                    f"  system {delta(STIME) / ticks:5.2f} s  faults {delta(MAJFLT)} major,"
-                    f" {delta(MINFLT):,} minor  [load {step.load:.1f}]"
+                    f"  RSS {step.rss >> 20:>4} MiB  user {user / ticks:5.2f} s"
+                    f"  system {kernel / ticks:5.2f} s  faults {major} major,"
+                    f" {minor:,} minor  [load {step.load:.1f}]"
                 )
         finally:
             system.stop()

@@ -59,10 +59,15 @@ class Step:
         return self.stored < FELL_BEHIND * self.offered
 
 
+def stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (the first is the state; CPU times
+    are in clock ticks)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of the process (all its threads) and its reaped children."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in stat_fields(pid)[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss(pid: int) -> int:
